@@ -1,0 +1,3 @@
+from dripcourse.cli import main
+
+main()

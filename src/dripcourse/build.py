@@ -1,0 +1,194 @@
+"""The build pipeline: read and check everything, render every email, then write all outputs in one swap."""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from dripcourse import __version__
+from dripcourse.assemble import Lesson, assemble
+from dripcourse.errors import DripcourseError, OutputError, Problem
+from dripcourse.message import build_message, message_bytes
+from dripcourse.render import RenderedEmail, Renderer, fill_preview_html, fill_preview_text
+from dripcourse.schedule import SendSlot, course_plan, day_names
+from dripcourse.sources import Source, load_sources, resolve_refs
+from dripcourse.syllabus import Syllabus, load_syllabus
+
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class Course:
+    """Everything read from a course folder, checked and assembled; nothing written yet."""
+
+    syllabus: Syllabus
+    sources: dict[str, Source]
+    lessons: list[Lesson]
+
+
+@dataclass(frozen=True)
+class BuiltEmail:
+    rendered: RenderedEmail
+    slot: SendSlot
+    html: str
+    text: str
+    eml: bytes
+
+
+def load_course(course_dir: Path) -> Course:
+    """Load the syllabus and sources and check every section reference; raises DripcourseError with all problems."""
+    syllabus = load_syllabus(course_dir)
+    sources = load_sources(syllabus)
+    problems = resolve_refs(syllabus, sources)
+    if problems:
+        raise DripcourseError(problems)
+    return Course(syllabus, sources, assemble(syllabus, sources))
+
+
+def render_course(course: Course, preview_date: date, renderer: Renderer | None = None) -> list[BuiltEmail]:
+    """Render every lesson in its preview form (merge tags filled by their fallbacks) with its .eml."""
+    renderer = renderer or Renderer(course.syllabus)
+    info = course.syllabus.course
+    slots = course_plan(course.syllabus.schedule, course.syllabus.emails, preview_date)
+    built = []
+    for lesson, slot in zip(course.lessons, slots, strict=True):
+        rendered = renderer.render(lesson, len(course.lessons))
+        html = fill_preview_html(rendered, info)
+        text = fill_preview_text(rendered, info)
+        msg = build_message(info, lesson.email.slug, lesson.email.subject, text, html, slot.local, info.unsubscribe_url)
+        built.append(BuiltEmail(rendered, slot, html, text, message_bytes(msg)))
+    return built
+
+
+def output_files(course: Course, emails: list[BuiltEmail]) -> dict[str, bytes]:
+    """Every file of out/, by relative path."""
+    files: dict[str, bytes] = {}
+    entries = []
+    for item in emails:
+        lesson = item.rendered.lesson
+        stem = f"emails/{lesson.file_stem}"
+        own = {
+            "html": item.html.encode("utf-8"),
+            "txt": item.text.encode("utf-8"),
+            "eml": item.eml,
+        }
+        for ext, data in own.items():
+            files[f"{stem}.{ext}"] = data
+        entries.append(manifest_entry(lesson, item.slot, {ext: (f"{stem}.{ext}", len(d)) for ext, d in own.items()}))
+    schedule = course.syllabus.schedule
+    manifest: dict[str, Any] = {
+        "generator": f"dripcourse {__version__}",
+        "course": course.syllabus.course.title,
+        "schedule": {
+            "mode": schedule.mode,
+            "time_zone": schedule.time_zone,
+            "send_time": schedule.send_time.strftime("%H:%M"),
+            "send_days": day_names(schedule.send_days),
+            "start_date": schedule.start_date.isoformat() if schedule.start_date else None,
+        },
+        "emails": entries,
+        "files": sorted([*files, MANIFEST]),
+    }
+    files[MANIFEST] = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return files
+
+
+def manifest_entry(lesson: Lesson, slot: SendSlot, files: dict[str, tuple[str, int]]) -> dict[str, Any]:
+    email = lesson.email
+    return {
+        "position": email.position,
+        "day": email.day,
+        "slug": email.slug,
+        "subject": email.subject,
+        "preheader": email.preheader,
+        "sections": [str(ref) for ref in email.sections],
+        "word_count": lesson.word_count,
+        "reading_minutes": lesson.reading_minutes,
+        "send_at_local": slot.local.isoformat(),
+        "files": {ext: {"path": path, "bytes": size} for ext, (path, size) in files.items()},
+    }
+
+
+def build(course_dir: Path, out_dir: Path, preview_date: date) -> Course:
+    """Build a course folder into `out_dir`. Nothing is written unless every input is good."""
+    course = load_course(course_dir)
+    emails = render_course(course, preview_date)
+    files = output_files(course, emails)
+    write_output(out_dir, files)
+    return course
+
+
+def foreign_files(out_dir: Path) -> list[str]:
+    """Files in an existing output folder that the last build did not write."""
+    if not out_dir.exists():
+        return []
+    present = sorted(str(p.relative_to(out_dir)) for p in out_dir.rglob("*") if not p.is_dir())
+    try:
+        owned = set(json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))["files"])
+    except (OSError, ValueError, KeyError, TypeError):
+        owned = set()
+    return [p for p in present if p not in owned]
+
+
+def write_output(out_dir: Path, files: dict[str, bytes]) -> None:
+    """Write `files` into a temporary folder beside `out_dir`, then swap it in.
+
+    The previous output stays whole until the swap; a folder holding files dripcourse did not write is refused,
+    so nothing the user made is ever deleted.
+    """
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(Problem(out_dir, "exists and is not a folder"))
+    stray = foreign_files(out_dir)
+    if stray:
+        shown = ", ".join(stray[:5]) + (f" and {len(stray) - 5} more" if len(stray) > 5 else "")
+        raise OutputError(Problem(out_dir, f"holds files dripcourse did not write ({shown}); "
+                                           "choose an empty or new output folder"))
+    parent = out_dir.absolute().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    for leftover in parent.glob(f".{out_dir.name}.dripcourse-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.dripcourse-", dir=parent))
+    try:
+        for relative, data in files.items():
+            target = staging / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        staging.chmod(0o755)
+        swap_in(staging, out_dir.absolute())
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+RENAME_EXCHANGE = 2
+
+
+def swap_in(staging: Path, out_dir: Path) -> None:
+    """Put `staging` in place of `out_dir`; afterwards `staging` holds the old output (or is gone)."""
+    if not out_dir.exists():
+        staging.rename(out_dir)
+        return
+    if exchange(staging, out_dir):
+        return
+    old = staging.with_name(staging.name + "-old")
+    out_dir.rename(old)
+    staging.rename(out_dir)
+    old.rename(staging)
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two folders with Linux renameat2(RENAME_EXCHANGE); False where that is not available."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), RENAME_EXCHANGE)
+    return bool(result == 0)

@@ -1,0 +1,306 @@
+"""Render lessons into email HTML (Jinja2 + CommonMark + premailer) and a plain-text part from the same parse."""
+
+from __future__ import annotations
+
+import logging
+import textwrap
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import jinja2
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from markupsafe import Markup, escape
+
+from dripcourse import mergetags
+from dripcourse.assemble import Lesson
+from dripcourse.errors import DripcourseError, Problem
+from dripcourse.sources import slugify
+from dripcourse.syllabus import CourseInfo, Syllabus
+
+TEXT_WIDTH = 76
+# Characters that fill the inbox preview after the preheader, so no body text shows up beside it.
+PREHEADER_PADDING = Markup("&#847;&zwnj;&nbsp;" * 60)
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    """An email in neutral form: merge tags are tokens that each output fills in its own dialect."""
+
+    lesson: Lesson
+    html: str
+    text: str
+    tags: tuple[mergetags.MergeTag, ...]
+
+
+def default_theme_dir() -> Path:
+    """The default theme: packaged in the wheel, or the repository's top-level templates/ when run from a checkout."""
+    packaged = resources.files("dripcourse") / "templates"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "templates"
+
+
+def theme_dirs(course_dir: Path) -> list[Path]:
+    """Template folders in lookup order: the course's own templates/ first, then the default theme."""
+    own = course_dir / "templates"
+    return [own, default_theme_dir()] if own.is_dir() else [default_theme_dir()]
+
+
+@cache
+def markdown_parser() -> MarkdownIt:
+    # Raw HTML in sources is shown as text, never passed through into emails.
+    return MarkdownIt("commonmark", {"html": False})
+
+
+class UrlTracker:
+    """Adds UTM parameters to links that point at the course's own website."""
+
+    def __init__(self, course: CourseInfo, content: str):
+        self.host = urlsplit(course.website).netloc.lower().removeprefix("www.")
+        self.params = [
+            ("utm_source", course.tracking.source),
+            ("utm_medium", course.tracking.medium),
+            ("utm_campaign", course.tracking.campaign or slugify(course.title)),
+            ("utm_content", content),
+        ]
+        self.enabled = course.tracking.enabled
+
+    def __call__(self, url: str) -> str:
+        parts = urlsplit(url)
+        if not self.enabled or parts.scheme not in ("http", "https"):
+            return url
+        if parts.netloc.lower().removeprefix("www.") != self.host:
+            return url
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        present = {key for key, _ in query}
+        query += [(key, value) for key, value in self.params if key not in present]
+        return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def parse_markdown(markdown: str, registry: mergetags.TagRegistry, track: UrlTracker) -> list[Token]:
+    tokens = markdown_parser().parse(registry.tokenize(markdown))
+    for token in tokens:
+        for child in token.children or ():
+            if child.type == "link_open":
+                child.attrSet("href", track(str(child.attrGet("href") or "")))
+    return tokens
+
+
+def markdown_html(tokens: list[Token]) -> Markup:
+    parser = markdown_parser()
+    return Markup(parser.renderer.render(tokens, parser.options, {}))
+
+
+def markdown_text(tokens: list[Token], width: int = TEXT_WIDTH) -> str:
+    """Plain text from CommonMark tokens: wrapped paragraphs, underlined headings, lists, links as `text (url)`."""
+    lines: list[str] = []
+    lists: list[list[Any]] = []  # [marker kind, counter, indent]
+    pending_marker: str | None = None
+    quote = ""
+    heading: str | None = None
+    hidden = False
+
+    def blank() -> None:
+        if lines and lines[-1] != quote.rstrip():
+            lines.append(quote.rstrip())
+
+    for token in tokens:
+        kind = token.type
+        indent = quote + "".join(" " * entry[2] for entry in lists)
+        if kind == "heading_open":
+            heading = token.tag
+            blank()
+        elif kind == "paragraph_open":
+            hidden = token.hidden
+            if not hidden:
+                blank()
+        elif kind == "inline" and heading:
+            text = inline_text(token.children or [])
+            lines.append(indent + text)
+            lines.append(indent + ("=" if heading in ("h1", "h2") else "-") * min(len(text), width))
+            heading = None
+            blank()
+        elif kind == "inline":
+            first = rest = indent
+            if pending_marker is not None:
+                first = indent[: len(indent) - lists[-1][2]] + pending_marker
+                pending_marker = None
+            for n, chunk in enumerate(inline_text(token.children or []).split("\n")):
+                wrapped = textwrap.wrap(
+                    chunk, width, initial_indent=first if n == 0 else rest, subsequent_indent=rest,
+                    break_long_words=False, break_on_hyphens=False,
+                ) or [first.rstrip()]
+                lines.extend(wrapped)
+            if not hidden:
+                blank()
+        elif kind in ("bullet_list_open", "ordered_list_open"):
+            if not lists:
+                blank()
+            start = int(token.attrGet("start") or 1) if kind == "ordered_list_open" else 0
+            lists.append([kind, start - 1, 2 if kind == "bullet_list_open" else 3])
+        elif kind == "list_item_open":
+            entry = lists[-1]
+            entry[1] += 1
+            pending_marker = "- " if entry[0] == "bullet_list_open" else f"{entry[1]}. ".ljust(3)
+        elif kind in ("bullet_list_close", "ordered_list_close"):
+            lists.pop()
+            if not lists:
+                blank()
+        elif kind == "blockquote_open":
+            blank()
+            quote += "> "
+        elif kind == "blockquote_close":
+            quote = quote[:-2]
+            blank()
+        elif kind in ("fence", "code_block"):
+            blank()
+            lines.extend(indent + "    " + line for line in token.content.rstrip("\n").split("\n"))
+            blank()
+        elif kind == "hr":
+            blank()
+            lines.append(indent + "-" * 20)
+            blank()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def inline_text(children: list[Token]) -> str:
+    parts: list[str] = []
+    link: list[Any] | None = None  # [href, start index in parts]
+    for child in children:
+        if child.type == "text" or child.type == "code_inline":
+            parts.append(child.content)
+        elif child.type == "softbreak":
+            parts.append(" ")
+        elif child.type == "hardbreak":
+            parts.append("\n")
+        elif child.type == "image":
+            parts.append(f"[{child.content or 'image'}]")
+        elif child.type == "link_open":
+            link = [str(child.attrGet("href") or ""), len(parts)]
+        elif child.type == "link_close" and link is not None:
+            label = "".join(parts[link[1]:])
+            href = link[0]
+            if href and href not in (label, f"mailto:{label}"):
+                parts.append(f" ({href})")
+            link = None
+    return "".join(parts)
+
+
+def wrap_filter(value: str, width: int = TEXT_WIDTH) -> str:
+    return "\n".join(
+        textwrap.fill(line, width, break_long_words=False, break_on_hyphens=False) for line in str(value).split("\n")
+    )
+
+
+class Renderer:
+    """Renders the lessons of one course with one theme."""
+
+    def __init__(self, syllabus: Syllabus, template_dirs: list[Path] | None = None):
+        self.syllabus = syllabus
+        self.course = syllabus.course
+        self.template_dirs = template_dirs or theme_dirs(syllabus.root)
+        loader = jinja2.FileSystemLoader([str(d) for d in self.template_dirs])
+        self.html_env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
+                                           keep_trailing_newline=True)
+        self.text_env = jinja2.Environment(loader=loader, autoescape=False, undefined=jinja2.StrictUndefined,
+                                           keep_trailing_newline=True)
+        self.text_env.filters["wrap"] = wrap_filter
+
+    def render(self, lesson: Lesson, total: int) -> RenderedEmail:
+        registry = mergetags.TagRegistry()
+        track = UrlTracker(self.course, lesson.email.slug)
+
+        def parsed(markdown: str) -> list[Token]:
+            return parse_markdown(markdown, registry, track)
+
+        blocks = {name: parsed(getattr(lesson.email, name)) for name in ("intro", "outro", "action", "journal")}
+        sections = [(s, parsed(s.markdown)) for s in lesson.sections]
+        greeting = registry.tokenize(self.course.greeting)
+        common: dict[str, Any] = {
+            "course": self.course,
+            "email": lesson.email,
+            "lesson": lesson,
+            "total": total,
+            "unsubscribe_url": registry.token("unsubscribe_url"),
+            "merge_tag": registry.token,
+            "track": track,
+        }
+        html = self.template("email.html", self.html_env).render(
+            **common,
+            greeting=greeting,
+            preheader_padding=PREHEADER_PADDING,
+            sections=[{"title": s.title, "id": s.id, "source": s.source, "body": markdown_html(t)} for s, t in sections],
+            **{name: markdown_html(tokens) for name, tokens in blocks.items()},
+        )
+        text = self.template("email.txt", self.text_env).render(
+            **common,
+            greeting=greeting,
+            sections=[{"title": s.title, "id": s.id, "source": s.source, "body": markdown_text(t)} for s, t in sections],
+            **{name: markdown_text(tokens) for name, tokens in blocks.items()},
+        )
+        return RenderedEmail(lesson, inline_css(html), tidy_text(text), tuple(registry.tags))
+
+    def template(self, name: str, env: jinja2.Environment) -> jinja2.Template:
+        try:
+            return env.get_template(name)
+        except jinja2.TemplateSyntaxError as exc:
+            raise DripcourseError(Problem(exc.filename or name, f"template error: {exc.message}", exc.lineno)) from None
+        except jinja2.TemplateNotFound:
+            folders = ", ".join(str(d) for d in self.template_dirs)
+            raise DripcourseError(Problem(name, f"template not found in {folders}")) from None
+
+
+def tidy_text(text: str) -> str:
+    """Collapse runs of blank lines left by template blocks; end with one newline."""
+    lines = [line.rstrip() for line in text.strip("\n").split("\n")]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def inline_css(html: str) -> str:
+    """Inline the theme's CSS with premailer, keeping DOCTYPE, MSO comments and `<style data-premailer="ignore">`."""
+    from premailer import Premailer  # imported here: it costs ~150 ms and only a build needs it
+
+    quiet = logging.getLogger("dripcourse.premailer")
+    quiet.addHandler(logging.NullHandler())
+    quiet.propagate = False
+    logging.getLogger("CSSUTILS").setLevel(logging.CRITICAL)
+    inliner = Premailer(
+        html,
+        remove_classes=False,
+        keep_style_tags=False,
+        strip_important=False,
+        disable_validation=True,
+        disable_leftover_css=True,
+        allow_network=False,
+        cssutils_logging_level=logging.CRITICAL,
+        cssutils_logging_handler=logging.NullHandler(),
+        # Sizes come from the template's own width/height attributes; premailer's copies would be invalid HTML.
+        disable_basic_attributes=["width", "height"],
+    )
+    return inliner.transform(pretty_print=False)
+
+
+def fill_preview_html(rendered: RenderedEmail, course: CourseInfo) -> str:
+    return mergetags.fill(rendered.html, rendered.tags, lambda tag: str(escape(preview_value(tag, course))))
+
+
+def fill_preview_text(rendered: RenderedEmail, course: CourseInfo) -> str:
+    return mergetags.fill(rendered.text, rendered.tags, lambda tag: preview_value(tag, course))
+
+
+def preview_value(tag: mergetags.MergeTag, course: CourseInfo) -> str:
+    """What a merge tag shows in the preview files: the fallback, or the course's own URL."""
+    if tag.name == "unsubscribe_url":
+        return course.unsubscribe_url
+    return tag.fallback

@@ -1,0 +1,74 @@
+"""When each email goes out: day offsets, a local send time, allowed weekdays, and IANA time zones.
+
+Send times are computed as "local date + local time in the zone", never as a fixed UTC step, so 08:00 stays
+08:00 on both sides of a daylight-saving change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from dripcourse.syllabus import WEEKDAYS, EmailSpec, Schedule
+
+
+@dataclass(frozen=True)
+class SendSlot:
+    """One email's place in the schedule for one start (a signup or a cohort's start date)."""
+
+    email: EmailSpec
+    delay_days: int
+    local: datetime
+    rolled_days: int
+
+    @property
+    def utc(self) -> datetime:
+        return self.local.astimezone(UTC)
+
+
+def roll_forward(day: date, send_days: tuple[int, ...]) -> date:
+    """The first allowed weekday on or after `day`."""
+    for step in range(7):
+        candidate = day + timedelta(days=step)
+        if candidate.weekday() in send_days:
+            return candidate
+    raise ValueError("send_days allows no weekday")
+
+
+def delays(emails: tuple[EmailSpec, ...]) -> list[int]:
+    """Days between each email and the one before it (the first counts from signup)."""
+    return [email.day - (emails[i - 1].day if i else 0) for i, email in enumerate(emails)]
+
+
+def plan(schedule: Schedule, emails: tuple[EmailSpec, ...], start: datetime) -> list[SendSlot]:
+    """Send slots for a subscriber (evergreen: `start` is the signup) or a cohort (`start` is the start date).
+
+    Day 0 of an evergreen course goes out at signup; every later email goes out at the send time on the
+    signup date plus its day offset, rolled forward to an allowed weekday.
+    """
+    zone = ZoneInfo(schedule.time_zone) if start.tzinfo is None else start.tzinfo
+    local_start = start.replace(tzinfo=zone) if start.tzinfo is None else start.astimezone(zone)
+    slots = []
+    for email, delay in zip(emails, delays(emails), strict=True):
+        if email.day == 0 and schedule.mode == "evergreen":
+            slots.append(SendSlot(email, delay, local_start, 0))
+            continue
+        nominal = local_start.date() + timedelta(days=email.day)
+        actual = roll_forward(nominal, schedule.send_days)
+        local = datetime.combine(actual, schedule.send_time, tzinfo=zone)
+        # Normalise times that fall in a DST gap (02:30 on a spring-forward day) to a real instant.
+        local = local.astimezone(UTC).astimezone(zone)
+        slots.append(SendSlot(email, delay, local, (actual - nominal).days))
+    return slots
+
+
+def course_plan(schedule: Schedule, emails: tuple[EmailSpec, ...], preview_date: date) -> list[SendSlot]:
+    """The schedule a build shows: a cohort from its start date, an evergreen course for a signup on `preview_date`."""
+    first = schedule.start_date if schedule.mode == "cohort" and schedule.start_date else preview_date
+    zone = ZoneInfo(schedule.time_zone)
+    return plan(schedule, emails, datetime.combine(first, schedule.send_time, tzinfo=zone))
+
+
+def day_names(send_days: tuple[int, ...]) -> list[str]:
+    return [WEEKDAYS[d] for d in send_days]

@@ -1,0 +1,204 @@
+"""Sources: Markdown articles, split into sections at their `##` headings."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from yaml.nodes import Node
+
+from dripcourse import mergetags
+from dripcourse.errors import DripcourseError, Problem, did_you_mean
+from dripcourse.syllabus import SectionRef, SourceEntry, Syllabus
+from dripcourse.yamlread import NodeReader, compose
+
+MAX_SOURCE_BYTES = 2 * 1024 * 1024
+INTRO_ID = "intro"
+FRONT_MATTER_FIELDS = ("title", "original_title", "original_url", "author")
+HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
+EXPLICIT_ID = re.compile(r"\s*\{#([A-Za-z0-9][A-Za-z0-9_-]*)\}\s*$")
+FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+@dataclass(frozen=True)
+class Section:
+    source: str
+    id: str
+    title: str
+    markdown: str
+    line: int
+
+    @property
+    def ref(self) -> str:
+        return f"{self.source}#{self.id}"
+
+    @property
+    def word_count(self) -> int:
+        return count_words(self.markdown)
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    path: Path
+    title: str
+    sections: dict[str, Section]
+    original_title: str | None = None
+    original_url: str | None = None
+    author: str | None = None
+    meta: dict[str, str] = field(default_factory=dict)
+
+
+def count_words(markdown: str) -> int:
+    return len(re.findall(r"[\w’'-]+", re.sub(r"\(https?://[^)]*\)", "", markdown)))
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "section"
+
+
+def read_text_file(path: Path, shown: Path | str, limit: int = MAX_SOURCE_BYTES) -> str:
+    """Read a UTF-8 text file the user wrote, or raise one clear problem about it."""
+    if not path.exists():
+        raise DripcourseError(Problem(shown, "file not found"))
+    if not path.is_file():
+        raise DripcourseError(Problem(shown, "is not a file"))
+    size = path.stat().st_size
+    if size > limit:
+        raise DripcourseError(Problem(shown, f"is {size:,} bytes; a source may be at most {limit:,} bytes"))
+    data = path.read_bytes()
+    if b"\x00" in data:
+        raise DripcourseError(Problem(shown, "looks like a binary file, not text"))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DripcourseError(
+            Problem(shown, f"is not UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8", line)
+        ) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def parse_source(source_id: str, text: str, shown: Path | str) -> Source:
+    """Split one source document into sections. Raises DripcourseError listing every problem."""
+    problems: list[Problem] = []
+    lines = text.split("\n")
+    meta, body_start = front_matter(lines, shown, problems)
+    title = meta.get("title", "")
+    chunks: list[tuple[str, str, int, list[str]]] = []  # (id, title, line, body lines)
+    intro: list[str] = []
+    current: list[str] = intro
+    fence: str | None = None
+    for number, line in enumerate(lines[body_start:], start=body_start + 1):
+        marker = FENCE.match(line)
+        if marker and (fence is None or marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence)):
+            fence = None if fence else marker.group(1)
+        heading = None if fence or marker else HEADING.match(line)
+        if heading and len(heading.group(1)) == 1 and not chunks and not title and not "".join(intro).strip():
+            title = heading.group(2)
+            continue
+        if heading and len(heading.group(1)) == 2:
+            raw = heading.group(2)
+            explicit = EXPLICIT_ID.search(raw)
+            heading_text = EXPLICIT_ID.sub("", raw).strip() if explicit else raw
+            section_id = explicit.group(1) if explicit else slugify(heading_text)
+            current = []
+            chunks.append((section_id, heading_text, number, current))
+            continue
+        current.append(line)
+    if "".join(intro).strip():
+        chunks.insert(0, (INTRO_ID, title or "Introduction", body_start + 1, intro))
+    sections: dict[str, Section] = {}
+    for section_id, heading_text, number, body in chunks:
+        if section_id in sections:
+            problems.append(
+                Problem(shown, f"section id '{section_id}' is already used at line {sections[section_id].line}; "
+                        "give one of them an explicit id with {#new-id}", number, None, "section")
+            )
+            continue
+        markdown = "\n".join(body).strip("\n")
+        for offset, body_line in enumerate(body):
+            for name in mergetags.unknown_tags(body_line):
+                problems.append(Problem(shown, f"unknown merge tag '{name}'{did_you_mean(name, mergetags.KNOWN)}",
+                                        number + 1 + offset))
+        sections[section_id] = Section(source_id, section_id, heading_text, markdown, number)
+    if not sections and not problems:
+        problems.append(Problem(shown, "has no content: write some text, with '## ' headings for sections"))
+    if problems:
+        raise DripcourseError(problems)
+    return Source(
+        id=source_id,
+        path=Path(shown),
+        title=title or source_id,
+        sections=sections,
+        original_title=meta.get("original_title"),
+        original_url=meta.get("original_url"),
+        author=meta.get("author"),
+        meta=meta,
+    )
+
+
+def front_matter(lines: list[str], shown: Path | str, problems: list[Problem]) -> tuple[dict[str, str], int]:
+    """The `---` fenced YAML block at the top, if any, and the index of the first body line."""
+    if not lines or lines[0].strip() != "---":
+        return {}, 0
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
+    except StopIteration:
+        problems.append(Problem(shown, "front matter starts with '---' but never ends", 1))
+        return {}, len(lines)
+    reader = NodeReader(shown, line_offset=1)
+    try:
+        root: Node | None = compose("\n".join(lines[1:end]), shown, line_offset=1)
+    except DripcourseError as exc:
+        problems.extend(exc.problems)
+        return {}, end + 1
+    keys = reader.mapping(root, "", FRONT_MATTER_FIELDS)
+    meta = {name: value for name, node in keys.items() if (value := reader.text(node, name)) is not None}
+    problems.extend(reader.problems)
+    return meta, end + 1
+
+
+def load_sources(syllabus: Syllabus) -> dict[str, Source]:
+    """Read every source the syllabus names; problems from all files are reported together."""
+    problems: list[Problem] = []
+    sources: dict[str, Source] = {}
+    root = syllabus.root.resolve()
+    for entry in syllabus.sources.values():
+        try:
+            sources[entry.id] = load_source(entry, syllabus.root, root)
+        except DripcourseError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise DripcourseError(problems)
+    return sources
+
+
+def load_source(entry: SourceEntry, course_dir: Path, resolved_root: Path) -> Source:
+    path = course_dir / entry.path
+    field = f"sources.{entry.id}"
+    if not path.exists():
+        raise DripcourseError(entry.place.problem(field, f"file not found: {path}"))
+    if not path.resolve().is_relative_to(resolved_root):
+        raise DripcourseError(entry.place.problem(field, f"{entry.path} leads outside the course folder"))
+    return parse_source(entry.id, read_text_file(path, path), path)
+
+
+def resolve_refs(syllabus: Syllabus, sources: dict[str, Source]) -> list[Problem]:
+    """Problems with section references: each names the syllabus line and suggests the nearest section."""
+    problems = []
+    for email in syllabus.emails:
+        for i, ref in enumerate(email.sections):
+            source = sources.get(ref.source)
+            if source is not None and ref.section not in source.sections:
+                field = f"emails[{email.position - 1}].sections[{i}]"
+                hint = did_you_mean(ref.section, source.sections)
+                problems.append(ref.place.problem(field, f"source '{ref.source}' has no section '{ref.section}'{hint}"))
+    return problems
+
+
+def section_for(ref: SectionRef, sources: dict[str, Source]) -> Section:
+    return sources[ref.source].sections[ref.section]

@@ -1,0 +1,461 @@
+"""The syllabus: one YAML file that says what the course is, when it sends, and what each email holds."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import date, time
+from pathlib import Path
+
+from yaml.nodes import MappingNode, Node, ScalarNode
+
+from dripcourse import mergetags
+from dripcourse.errors import DripcourseError, Problem, did_you_mean
+from dripcourse.yamlread import CONTROL_CHARS, NodeReader, compose, parse_bool, parse_int
+
+SYLLABUS_FILE = "syllabus.yaml"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MODES = ("evergreen", "cohort")
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SOURCE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$")
+COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+MAX_SUBJECT = 150
+DEFAULT_GREETING = "Hi {{ first_name | there }},"
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a value was written, for messages about it."""
+
+    file: Path
+    line: int
+    column: int
+
+    def problem(self, field: str, message: str) -> Problem:
+        return Problem(self.file, message, self.line, self.column, field)
+
+
+@dataclass(frozen=True)
+class Sender:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class Logo:
+    url: str
+    width: int
+    height: int
+    alt: str
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """UTM parameters added to links that point at the course's own website."""
+
+    enabled: bool = True
+    source: str = "dripcourse"
+    medium: str = "email"
+    campaign: str = ""
+
+
+@dataclass(frozen=True)
+class CourseInfo:
+    title: str
+    language: str
+    sender: Sender
+    reply_to: str | None
+    postal_address: str
+    unsubscribe_url: str
+    website: str
+    brand_color: str = "#7b3f61"
+    logo: Logo | None = None
+    tracking: Tracking = field(default_factory=Tracking)
+    direction: str = "ltr"
+    greeting: str = DEFAULT_GREETING
+
+
+@dataclass(frozen=True)
+class Schedule:
+    mode: str
+    time_zone: str
+    send_time: time
+    send_days: tuple[int, ...]  # 0 = Monday
+    start_date: date | None = None
+
+
+@dataclass(frozen=True)
+class SourceEntry:
+    id: str
+    path: Path
+    place: Place
+
+
+@dataclass(frozen=True)
+class SectionRef:
+    source: str
+    section: str
+    place: Place
+
+    def __str__(self) -> str:
+        return f"{self.source}#{self.section}"
+
+
+@dataclass(frozen=True)
+class Button:
+    text: str
+    url: str
+
+
+@dataclass(frozen=True)
+class EmailSpec:
+    position: int
+    day: int
+    slug: str
+    subject: str
+    preheader: str
+    sections: tuple[SectionRef, ...]
+    intro: str = ""
+    outro: str = ""
+    action: str = ""
+    journal: str = ""
+    button: Button | None = None
+    place: Place | None = None
+
+
+@dataclass(frozen=True)
+class Syllabus:
+    path: Path
+    course: CourseInfo
+    schedule: Schedule
+    sources: dict[str, SourceEntry]
+    emails: tuple[EmailSpec, ...]
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+
+def load_syllabus(course_dir: Path) -> Syllabus:
+    """Read and check `syllabus.yaml` in a course folder; raises DripcourseError listing every problem."""
+    path = course_dir / SYLLABUS_FILE
+    if not path.is_file():
+        raise DripcourseError(Problem(path, "no syllabus here (is this a course folder?)"))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DripcourseError(Problem(path, f"not UTF-8 text (byte {exc.start})")) from None
+    root = compose(text, path)
+    return SyllabusReader(path).read(root)
+
+
+def parse_time(raw: str) -> time:
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", raw)
+    if not match:
+        raise ValueError(raw)
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def parse_date(raw: str) -> date:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        raise ValueError(raw)
+    return date.fromisoformat(raw)
+
+
+def is_web_url(value: str) -> bool:
+    return re.match(r"^https?://[^\s/?#]+\.[^\s/?#]+", value) is not None
+
+
+class SyllabusReader(NodeReader):
+    def __init__(self, path: Path):
+        super().__init__(path)
+        self.path = path
+
+    def place(self, node: Node) -> Place:
+        line, column = self.where(node)
+        return Place(self.path, line, column)
+
+    def read(self, root: Node | None) -> Syllabus:
+        if root is None:
+            raise DripcourseError(Problem(self.path, "the syllabus is empty"))
+        top = self.mapping(root, "", ("course", "schedule", "sources", "emails"), ("course", "emails", "sources"))
+        course = self.course(top.get("course"))
+        schedule = self.schedule(top.get("schedule"))
+        sources = self.sources(top.get("sources"))
+        emails = self.emails(top.get("emails"), sources)
+        if self.problems or course is None:
+            raise DripcourseError(self.problems)
+        return Syllabus(self.path, course, schedule, sources, emails)
+
+    def url(self, node: Node | None, field: str, *, required: bool = False) -> str | None:
+        value = self.text(node, field, required=required)
+        if value is not None and node is not None and not is_web_url(value):
+            self.report(node, field, f"must be an absolute http(s) URL, got {value!r}")
+            return None
+        return value
+
+    def email_address(self, node: Node | None, field: str, *, required: bool = False) -> str | None:
+        value = self.text(node, field, required=required)
+        if value is not None and node is not None and not EMAIL.match(value):
+            self.report(node, field, f"is not an email address: {value!r}")
+            return None
+        return value
+
+    def course(self, node: Node | None) -> CourseInfo | None:
+        keys = self.mapping(
+            node,
+            "course",
+            (
+                "title", "language", "direction", "sender", "reply_to", "postal_address", "unsubscribe_url",
+                "website", "brand_color", "logo", "tracking", "greeting",
+            ),
+            ("title", "sender", "postal_address", "unsubscribe_url", "website"),
+        )
+        title = self.text(keys.get("title"), "course.title", required=True)
+        language = self.text(keys.get("language"), "course.language") or "en"
+        if not re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*", language) and "language" in keys:
+            self.report(keys["language"], "course.language", f"must be a language tag like 'en' or 'pt-BR', got {language!r}")
+        direction = self.text(keys.get("direction"), "course.direction") or "ltr"
+        if direction not in ("ltr", "rtl"):
+            self.report(keys["direction"], "course.direction", f"must be 'ltr' or 'rtl', got {direction!r}")
+        sender_keys = self.mapping(keys.get("sender"), "course.sender", ("name", "email"), ("name", "email"))
+        sender_name = self.text(sender_keys.get("name"), "course.sender.name", required=True)
+        sender_email = self.email_address(sender_keys.get("email"), "course.sender.email", required=True)
+        reply_to = self.email_address(keys.get("reply_to"), "course.reply_to")
+        address = self.text(keys.get("postal_address"), "course.postal_address", single_line=False, required=True)
+        if address is not None:
+            lines = [line.strip() for line in address.strip().splitlines() if line.strip()]
+            if any(CONTROL_CHARS.search(line) for line in lines):
+                self.report(keys["postal_address"], "course.postal_address", "contains a control character")
+            address = ", ".join(lines)
+        unsubscribe = self.url(keys.get("unsubscribe_url"), "course.unsubscribe_url", required=True)
+        website = self.url(keys.get("website"), "course.website", required=True)
+        colour = self.text(keys.get("brand_color"), "course.brand_color") or "#7b3f61"
+        if not COLOUR.match(colour):
+            self.report(keys.get("brand_color"), "course.brand_color", f"must be a hex colour like '#7b3f61', got {colour!r}")
+        logo = self.logo(keys.get("logo"))
+        greeting = DEFAULT_GREETING
+        if "greeting" in keys:
+            greeting = self.text(keys["greeting"], "course.greeting") or ""
+            for name in mergetags.unknown_tags(greeting):
+                self.report(keys["greeting"], "course.greeting", f"unknown merge tag '{name}'{did_you_mean(name, mergetags.KNOWN)}")
+        tracking = self.tracking(keys.get("tracking"))
+        if None in (title, sender_name, sender_email, address, unsubscribe, website):
+            return None
+        assert title and sender_name and sender_email and address and unsubscribe and website
+        return CourseInfo(
+            title=title,
+            language=language,
+            sender=Sender(sender_name, sender_email),
+            reply_to=reply_to,
+            postal_address=address,
+            unsubscribe_url=unsubscribe,
+            website=website.rstrip("/"),
+            brand_color=colour,
+            logo=logo,
+            tracking=tracking,
+            direction=direction,
+            greeting=greeting,
+        )
+
+    def logo(self, node: Node | None) -> Logo | None:
+        if node is None:
+            return None
+        keys = self.mapping(node, "course.logo", ("url", "width", "height", "alt"), ("url", "width", "height", "alt"))
+        url = self.url(keys.get("url"), "course.logo.url")
+        if url is not None and not url.startswith("https://"):
+            self.report(keys["url"], "course.logo.url", "must be an https URL so mail clients load it")
+            url = None
+        width = self.parsed(keys.get("width"), "course.logo.width", parse_int, "a whole number of pixels")
+        height = self.parsed(keys.get("height"), "course.logo.height", parse_int, "a whole number of pixels")
+        alt = self.text(keys.get("alt"), "course.logo.alt", required=True)
+        if url and width and height and alt:
+            return Logo(url, width, height, alt)
+        return None
+
+    def tracking(self, node: Node | None) -> Tracking:
+        if node is None:
+            return Tracking()
+        keys = self.mapping(node, "course.tracking", ("enabled", "source", "medium", "campaign"))
+        enabled = self.parsed(keys.get("enabled"), "course.tracking.enabled", parse_bool, "true or false")
+        return Tracking(
+            enabled=True if enabled is None else enabled,
+            source=self.text(keys.get("source"), "course.tracking.source") or "dripcourse",
+            medium=self.text(keys.get("medium"), "course.tracking.medium") or "email",
+            campaign=self.text(keys.get("campaign"), "course.tracking.campaign") or "",
+        )
+
+    def schedule(self, node: Node | None) -> Schedule:
+        keys = self.mapping(node, "schedule", ("mode", "time_zone", "send_time", "send_days", "start_date"))
+        mode = self.text(keys.get("mode"), "schedule.mode") or "evergreen"
+        if mode not in MODES:
+            self.report(keys["mode"], "schedule.mode", f"must be 'evergreen' or 'cohort', got {mode!r}{did_you_mean(mode, MODES)}")
+        zone = self.text(keys.get("time_zone"), "schedule.time_zone") or "UTC"
+        if "time_zone" in keys and not valid_zone(zone):
+            hint = did_you_mean(zone, sorted(zoneinfo.available_timezones()))
+            self.report(keys["time_zone"], "schedule.time_zone", f"unknown IANA time zone {zone!r}{hint}")
+        send_time = self.parsed(keys.get("send_time"), "schedule.send_time", parse_time, "a time of day like '08:00'")
+        if send_time is None and "send_time" not in keys:
+            send_time = time(8, 0)
+        days = self.send_days(keys.get("send_days"))
+        start = self.parsed(keys.get("start_date"), "schedule.start_date", parse_date, "a date like 2026-03-02")
+        if mode == "cohort" and "start_date" not in keys:
+            self.report(node, "schedule", "a cohort schedule needs 'start_date'")
+        if mode == "evergreen" and "start_date" in keys:
+            self.report(keys["start_date"], "schedule.start_date", "only a cohort schedule has a start date")
+        return Schedule(mode, zone, send_time or time(8, 0), days, start)
+
+    def send_days(self, node: Node | None) -> tuple[int, ...]:
+        if node is None:
+            return tuple(range(7))
+        days: list[int] = []
+        for i, item in enumerate(self.sequence(node, "schedule.send_days")):
+            name = (self.text(item, f"schedule.send_days[{i}]") or "").lower()[:3]
+            if name not in WEEKDAYS:
+                self.report(item, f"schedule.send_days[{i}]", f"must be a weekday (mon ... sun), got {item.value!r}")
+            elif WEEKDAYS.index(name) not in days:
+                days.append(WEEKDAYS.index(name))
+        if not days:
+            self.report(node, "schedule.send_days", "must name at least one weekday")
+            return tuple(range(7))
+        return tuple(sorted(days))
+
+    def sources(self, node: Node | None) -> dict[str, SourceEntry]:
+        entries: dict[str, SourceEntry] = {}
+        if node is None:
+            return entries
+        for key_node, value_node in self.mapping_items(node, "sources"):
+            source_id = key_node.value
+            field = f"sources.{source_id}"
+            if not SOURCE_ID.match(source_id):
+                self.report(key_node, field, "a source id may hold only letters, digits, '-' and '_'")
+                continue
+            if source_id in entries:
+                self.report(key_node, field, "is given twice")
+                continue
+            raw = self.text(value_node, field, required=True)
+            if raw is None:
+                continue
+            path = Path(raw)
+            if path.is_absolute() or ".." in path.parts:
+                self.report(value_node, field, f"must be a path inside the course folder, got {raw!r}")
+                continue
+            entries[source_id] = SourceEntry(source_id, path, self.place(value_node))
+        if not entries:
+            self.report(node, "sources", "must list at least one source file")
+        return entries
+
+    def mapping_items(self, node: Node, field: str) -> list[tuple[Node, Node]]:
+        if not isinstance(node, MappingNode):
+            self.report(node, field, "must be a mapping of id: file")
+            return []
+        items = []
+        for key, value in node.value:
+            if not isinstance(key, ScalarNode):
+                self.report(key, field, "keys must be plain names")
+            else:
+                items.append((key, value))
+        return items
+
+    def emails(self, node: Node | None, sources: dict[str, SourceEntry]) -> tuple[EmailSpec, ...]:
+        items = self.sequence(node, "emails")
+        if node is not None and not items and not self.problems:
+            self.report(node, "emails", "the course has no emails")
+        emails: list[EmailSpec] = []
+        slugs: dict[str, int] = {}
+        days: dict[int, int] = {}
+        for i, item in enumerate(items):
+            spec = self.email(item, f"emails[{i}]", i + 1, sources)
+            if spec is None:
+                continue
+            if spec.slug in slugs:
+                self.report(item, f"emails[{i}].slug", f"'{spec.slug}' is already used by emails[{slugs[spec.slug]}]")
+            slugs.setdefault(spec.slug, i)
+            if spec.day in days:
+                self.report(item, f"emails[{i}].day", f"day {spec.day} is already used by emails[{days[spec.day]}]")
+            elif emails and spec.day < emails[-1].day:
+                self.report(item, f"emails[{i}].day", f"day {spec.day} comes before day {emails[-1].day}; list emails in day order")
+            days.setdefault(spec.day, i)
+            emails.append(spec)
+        return tuple(emails)
+
+    def email(self, node: Node, field: str, position: int, sources: dict[str, SourceEntry]) -> EmailSpec | None:
+        keys = self.mapping(
+            node,
+            field,
+            ("day", "slug", "subject", "preheader", "sections", "intro", "outro", "action", "journal", "button"),
+            ("day", "slug", "subject"),
+        )
+        if not keys:
+            return None
+        day = self.parsed(keys.get("day"), f"{field}.day", parse_int, "a whole number of days after signup")
+        if day is not None and day < 0:
+            self.report(keys["day"], f"{field}.day", f"must be 0 or more, got {day}")
+            day = None
+        slug = self.text(keys.get("slug"), f"{field}.slug", required=True)
+        if slug is not None and not SLUG.match(slug):
+            self.report(keys["slug"], f"{field}.slug", f"must be lowercase letters, digits and single hyphens, got {slug!r}")
+            slug = None
+        subject = self.text(keys.get("subject"), f"{field}.subject", required=True)
+        if subject is not None and len(subject) > MAX_SUBJECT:
+            self.report(keys["subject"], f"{field}.subject", f"is {len(subject)} characters; keep it under {MAX_SUBJECT}")
+        preheader = self.text(keys.get("preheader"), f"{field}.preheader") or ""
+        refs = self.section_refs(keys.get("sections"), f"{field}.sections", sources)
+        markdown = {name: self.markdown(keys.get(name), f"{field}.{name}") for name in ("intro", "outro", "action", "journal")}
+        button = self.button(keys.get("button"), f"{field}.button")
+        if not refs and not markdown["intro"] and "sections" not in keys:
+            self.report(node, field, "an email needs 'sections' or an 'intro'")
+        if day is None or slug is None or subject is None:
+            return None
+        return EmailSpec(
+            position=position,
+            day=day,
+            slug=slug,
+            subject=subject,
+            preheader=preheader,
+            sections=refs,
+            button=button,
+            place=self.place(node),
+            **markdown,
+        )
+
+    def markdown(self, node: Node | None, field: str) -> str:
+        value = self.text(node, field, single_line=False) or ""
+        for name in mergetags.unknown_tags(value):
+            assert node is not None
+            self.report(node, field, f"unknown merge tag '{name}'{did_you_mean(name, mergetags.KNOWN)}")
+        return value.strip()
+
+    def section_refs(self, node: Node | None, field: str, sources: dict[str, SourceEntry]) -> tuple[SectionRef, ...]:
+        refs: list[SectionRef] = []
+        for i, item in enumerate(self.sequence(node, field)):
+            raw = self.text(item, f"{field}[{i}]", required=True)
+            if raw is None:
+                continue
+            source, sep, section = raw.partition("#")
+            if not sep or not source or not section:
+                self.report(item, f"{field}[{i}]", f"must be 'source-id#section-id', got {raw!r}")
+                continue
+            if sources and source not in sources:
+                self.report(item, f"{field}[{i}]", f"unknown source '{source}'{did_you_mean(source, sources)}")
+                continue
+            refs.append(SectionRef(source, section, self.place(item)))
+        return tuple(refs)
+
+    def button(self, node: Node | None, field: str) -> Button | None:
+        if node is None:
+            return None
+        keys = self.mapping(node, field, ("text", "url"), ("text", "url"))
+        text = self.text(keys.get("text"), f"{field}.text", required=True)
+        url = self.url(keys.get("url"), f"{field}.url")
+        return Button(text, url) if text and url else None
+
+
+def valid_zone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
