@@ -31,7 +31,25 @@ class Lesson:
 
 def assemble(syllabus: Syllabus, sources: dict[str, Source]) -> list[Lesson]:
     """One lesson per email. Section references must already be checked (sources.resolve_refs)."""
+    return [Lesson(email, tuple(section_for(ref, sources) for ref in email.sections)) for email in syllabus.emails]
+
+
+@dataclass(frozen=True)
+class SectionUse:
+    """A source section and the emails that quote it."""
+
+    section: Section
+    emails: tuple[EmailSpec, ...]
+
+
+def section_usage(syllabus: Syllabus, sources: dict[str, Source]) -> list[SectionUse]:
+    """Every section of every source, in source order, with the emails that use it (empty when unused)."""
+    users: dict[str, list[EmailSpec]] = {}
+    for email in syllabus.emails:
+        for ref in email.sections:
+            users.setdefault(str(ref), []).append(email)
     return [
-        Lesson(email, tuple(section_for(ref, sources) for ref in email.sections))
-        for email in syllabus.emails
+        SectionUse(section, tuple(users.get(section.ref, ())))
+        for source in sources.values()
+        for section in source.sections.values()
     ]

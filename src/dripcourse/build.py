@@ -148,8 +148,9 @@ def write_output(out_dir: Path, files: dict[str, bytes]) -> None:
     stray = foreign_files(out_dir)
     if stray:
         shown = ", ".join(stray[:5]) + (f" and {len(stray) - 5} more" if len(stray) > 5 else "")
-        raise OutputError(Problem(out_dir, f"holds files dripcourse did not write ({shown}); "
-                                           "choose an empty or new output folder"))
+        raise OutputError(
+            Problem(out_dir, f"holds files dripcourse did not write ({shown}); choose an empty or new output folder")
+        )
     parent = out_dir.absolute().parent
     parent.mkdir(parents=True, exist_ok=True)
     for leftover in parent.glob(f".{out_dir.name}.dripcourse-*"):

@@ -80,6 +80,32 @@ def build(course_dir: CourseDir = Path("course"), out: OutDir = Path("out")) -> 
     typer.echo(f"Built {len(course.lessons)} emails of '{course.syllabus.course.title}' into {out}/")
 
 
+@app.command()
+def sources(
+    course_dir: CourseDir = Path("course"),
+    strict: Annotated[bool, typer.Option("--strict", help="Exit with code 1 when a section is unused.")] = False,
+) -> None:
+    """List every source section with the emails that use it, and mark the unused ones."""
+    from dripcourse.assemble import section_usage
+    from dripcourse.build import load_course
+
+    course = run(lambda: load_course(course_dir))
+    usage = section_usage(course.syllabus, course.sources)
+    current = None
+    for use in usage:
+        section = use.section
+        if section.source != current:
+            current = section.source
+            source = course.sources[current]
+            typer.echo(f"{current}  {source.path}  ({source.title})")
+        used_by = ", ".join(f"day {e.day} {e.slug}" for e in use.emails) or "UNUSED"
+        typer.echo(f"  {section.id:<32} {section.word_count:>4} words  {used_by}")
+    unused = [use for use in usage if not use.emails]
+    typer.echo(f"{len(usage)} sections, {len(usage) - len(unused)} used, {len(unused)} unused")
+    if strict and unused:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     try:
         app()

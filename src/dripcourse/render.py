@@ -106,7 +106,7 @@ def markdown_text(tokens: list[Token], width: int = TEXT_WIDTH) -> str:
     hidden = False
 
     def blank() -> None:
-        if lines and lines[-1] != quote.rstrip():
+        if lines and lines[-1].replace(">", "").strip():
             lines.append(quote.rstrip())
 
     for token in tokens:
@@ -132,8 +132,12 @@ def markdown_text(tokens: list[Token], width: int = TEXT_WIDTH) -> str:
                 pending_marker = None
             for n, chunk in enumerate(inline_text(token.children or []).split("\n")):
                 wrapped = textwrap.wrap(
-                    chunk, width, initial_indent=first if n == 0 else rest, subsequent_indent=rest,
-                    break_long_words=False, break_on_hyphens=False,
+                    chunk,
+                    width,
+                    initial_indent=first if n == 0 else rest,
+                    subsequent_indent=rest,
+                    break_long_words=False,
+                    break_on_hyphens=False,
                 ) or [first.rstrip()]
                 lines.extend(wrapped)
             if not hidden:
@@ -155,6 +159,8 @@ def markdown_text(tokens: list[Token], width: int = TEXT_WIDTH) -> str:
             blank()
             quote += "> "
         elif kind == "blockquote_close":
+            if lines and not lines[-1].replace(">", "").strip():
+                lines.pop()
             quote = quote[:-2]
             blank()
         elif kind in ("fence", "code_block"):
@@ -185,7 +191,7 @@ def inline_text(children: list[Token]) -> str:
         elif child.type == "link_open":
             link = [str(child.attrGet("href") or ""), len(parts)]
         elif child.type == "link_close" and link is not None:
-            label = "".join(parts[link[1]:])
+            label = "".join(parts[link[1] :])
             href = link[0]
             if href and href not in (label, f"mailto:{label}"):
                 parts.append(f" ({href})")
@@ -207,10 +213,12 @@ class Renderer:
         self.course = syllabus.course
         self.template_dirs = template_dirs or theme_dirs(syllabus.root)
         loader = jinja2.FileSystemLoader([str(d) for d in self.template_dirs])
-        self.html_env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
-                                           keep_trailing_newline=True)
-        self.text_env = jinja2.Environment(loader=loader, autoescape=False, undefined=jinja2.StrictUndefined,
-                                           keep_trailing_newline=True)
+        self.html_env = jinja2.Environment(
+            loader=loader, autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True
+        )
+        self.text_env = jinja2.Environment(
+            loader=loader, autoescape=False, undefined=jinja2.StrictUndefined, keep_trailing_newline=True
+        )
         self.text_env.filters["wrap"] = wrap_filter
 
     def render(self, lesson: Lesson, total: int) -> RenderedEmail:
@@ -236,13 +244,17 @@ class Renderer:
             **common,
             greeting=greeting,
             preheader_padding=PREHEADER_PADDING,
-            sections=[{"title": s.title, "id": s.id, "source": s.source, "body": markdown_html(t)} for s, t in sections],
+            sections=[
+                {"title": s.title, "id": s.id, "source": s.source, "body": markdown_html(t)} for s, t in sections
+            ],
             **{name: markdown_html(tokens) for name, tokens in blocks.items()},
         )
         text = self.template("email.txt", self.text_env).render(
             **common,
             greeting=greeting,
-            sections=[{"title": s.title, "id": s.id, "source": s.source, "body": markdown_text(t)} for s, t in sections],
+            sections=[
+                {"title": s.title, "id": s.id, "source": s.source, "body": markdown_text(t)} for s, t in sections
+            ],
             **{name: markdown_text(tokens) for name, tokens in blocks.items()},
         )
         return RenderedEmail(lesson, inline_css(html), tidy_text(text), tuple(registry.tags))

@@ -52,7 +52,7 @@ class Source:
 
 
 def count_words(markdown: str) -> int:
-    return len(re.findall(r"[\w’'-]+", re.sub(r"\(https?://[^)]*\)", "", markdown)))
+    return len(re.findall(r"[\w\u2019'-]+", re.sub(r"\(https?://[^)]*\)", "", markdown)))
 
 
 def slugify(text: str) -> str:
@@ -94,7 +94,7 @@ def parse_source(source_id: str, text: str, shown: Path | str) -> Source:
     fence: str | None = None
     for number, line in enumerate(lines[body_start:], start=body_start + 1):
         marker = FENCE.match(line)
-        if marker and (fence is None or marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence)):
+        if marker and (fence is None or (marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence))):
             fence = None if fence else marker.group(1)
         heading = None if fence or marker else HEADING.match(line)
         if heading and len(heading.group(1)) == 1 and not chunks and not title and not "".join(intro).strip():
@@ -115,15 +115,24 @@ def parse_source(source_id: str, text: str, shown: Path | str) -> Source:
     for section_id, heading_text, number, body in chunks:
         if section_id in sections:
             problems.append(
-                Problem(shown, f"section id '{section_id}' is already used at line {sections[section_id].line}; "
-                        "give one of them an explicit id with {#new-id}", number, None, "section")
+                Problem(
+                    shown,
+                    f"section id '{section_id}' is already used at line {sections[section_id].line}; "
+                    "give one of them an explicit id with {#new-id}",
+                    number,
+                    None,
+                    "section",
+                )
             )
             continue
         markdown = "\n".join(body).strip("\n")
         for offset, body_line in enumerate(body):
             for name in mergetags.unknown_tags(body_line):
-                problems.append(Problem(shown, f"unknown merge tag '{name}'{did_you_mean(name, mergetags.KNOWN)}",
-                                        number + 1 + offset))
+                problems.append(
+                    Problem(
+                        shown, f"unknown merge tag '{name}'{did_you_mean(name, mergetags.KNOWN)}", number + 1 + offset
+                    )
+                )
         sections[section_id] = Section(source_id, section_id, heading_text, markdown, number)
     if not sections and not problems:
         problems.append(Problem(shown, "has no content: write some text, with '## ' headings for sections"))

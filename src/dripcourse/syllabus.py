@@ -208,15 +208,27 @@ class SyllabusReader(NodeReader):
             node,
             "course",
             (
-                "title", "language", "direction", "sender", "reply_to", "postal_address", "unsubscribe_url",
-                "website", "brand_color", "logo", "tracking", "greeting",
+                "title",
+                "language",
+                "direction",
+                "sender",
+                "reply_to",
+                "postal_address",
+                "unsubscribe_url",
+                "website",
+                "brand_color",
+                "logo",
+                "tracking",
+                "greeting",
             ),
             ("title", "sender", "postal_address", "unsubscribe_url", "website"),
         )
         title = self.text(keys.get("title"), "course.title", required=True)
         language = self.text(keys.get("language"), "course.language") or "en"
         if not re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*", language) and "language" in keys:
-            self.report(keys["language"], "course.language", f"must be a language tag like 'en' or 'pt-BR', got {language!r}")
+            self.report(
+                keys["language"], "course.language", f"must be a language tag like 'en' or 'pt-BR', got {language!r}"
+            )
         direction = self.text(keys.get("direction"), "course.direction") or "ltr"
         if direction not in ("ltr", "rtl"):
             self.report(keys["direction"], "course.direction", f"must be 'ltr' or 'rtl', got {direction!r}")
@@ -234,13 +246,19 @@ class SyllabusReader(NodeReader):
         website = self.url(keys.get("website"), "course.website", required=True)
         colour = self.text(keys.get("brand_color"), "course.brand_color") or "#7b3f61"
         if not COLOUR.match(colour):
-            self.report(keys.get("brand_color"), "course.brand_color", f"must be a hex colour like '#7b3f61', got {colour!r}")
+            self.report(
+                keys.get("brand_color"), "course.brand_color", f"must be a hex colour like '#7b3f61', got {colour!r}"
+            )
         logo = self.logo(keys.get("logo"))
         greeting = DEFAULT_GREETING
         if "greeting" in keys:
             greeting = self.text(keys["greeting"], "course.greeting") or ""
             for name in mergetags.unknown_tags(greeting):
-                self.report(keys["greeting"], "course.greeting", f"unknown merge tag '{name}'{did_you_mean(name, mergetags.KNOWN)}")
+                self.report(
+                    keys["greeting"],
+                    "course.greeting",
+                    f"unknown merge tag '{name}'{did_you_mean(name, mergetags.KNOWN)}",
+                )
         tracking = self.tracking(keys.get("tracking"))
         if None in (title, sender_name, sender_email, address, unsubscribe, website):
             return None
@@ -291,7 +309,11 @@ class SyllabusReader(NodeReader):
         keys = self.mapping(node, "schedule", ("mode", "time_zone", "send_time", "send_days", "start_date"))
         mode = self.text(keys.get("mode"), "schedule.mode") or "evergreen"
         if mode not in MODES:
-            self.report(keys["mode"], "schedule.mode", f"must be 'evergreen' or 'cohort', got {mode!r}{did_you_mean(mode, MODES)}")
+            self.report(
+                keys["mode"],
+                "schedule.mode",
+                f"must be 'evergreen' or 'cohort', got {mode!r}{did_you_mean(mode, MODES)}",
+            )
         zone = self.text(keys.get("time_zone"), "schedule.time_zone") or "UTC"
         if "time_zone" in keys and not valid_zone(zone):
             hint = did_you_mean(zone, sorted(zoneinfo.available_timezones()))
@@ -343,7 +365,7 @@ class SyllabusReader(NodeReader):
                 self.report(value_node, field, f"must be a path inside the course folder, got {raw!r}")
                 continue
             entries[source_id] = SourceEntry(source_id, path, self.place(value_node))
-        if not entries:
+        if isinstance(node, MappingNode) and not node.value:
             self.report(node, "sources", "must list at least one source file")
         return entries
 
@@ -351,7 +373,7 @@ class SyllabusReader(NodeReader):
         if not isinstance(node, MappingNode):
             self.report(node, field, "must be a mapping of id: file")
             return []
-        items = []
+        items: list[tuple[Node, Node]] = []
         for key, value in node.value:
             if not isinstance(key, ScalarNode):
                 self.report(key, field, "keys must be plain names")
@@ -376,7 +398,11 @@ class SyllabusReader(NodeReader):
             if spec.day in days:
                 self.report(item, f"emails[{i}].day", f"day {spec.day} is already used by emails[{days[spec.day]}]")
             elif emails and spec.day < emails[-1].day:
-                self.report(item, f"emails[{i}].day", f"day {spec.day} comes before day {emails[-1].day}; list emails in day order")
+                self.report(
+                    item,
+                    f"emails[{i}].day",
+                    f"day {spec.day} comes before day {emails[-1].day}; list emails in day order",
+                )
             days.setdefault(spec.day, i)
             emails.append(spec)
         return tuple(emails)
@@ -396,14 +422,20 @@ class SyllabusReader(NodeReader):
             day = None
         slug = self.text(keys.get("slug"), f"{field}.slug", required=True)
         if slug is not None and not SLUG.match(slug):
-            self.report(keys["slug"], f"{field}.slug", f"must be lowercase letters, digits and single hyphens, got {slug!r}")
+            self.report(
+                keys["slug"], f"{field}.slug", f"must be lowercase letters, digits and single hyphens, got {slug!r}"
+            )
             slug = None
         subject = self.text(keys.get("subject"), f"{field}.subject", required=True)
         if subject is not None and len(subject) > MAX_SUBJECT:
-            self.report(keys["subject"], f"{field}.subject", f"is {len(subject)} characters; keep it under {MAX_SUBJECT}")
+            self.report(
+                keys["subject"], f"{field}.subject", f"is {len(subject)} characters; keep it under {MAX_SUBJECT}"
+            )
         preheader = self.text(keys.get("preheader"), f"{field}.preheader") or ""
         refs = self.section_refs(keys.get("sections"), f"{field}.sections", sources)
-        markdown = {name: self.markdown(keys.get(name), f"{field}.{name}") for name in ("intro", "outro", "action", "journal")}
+        markdown = {
+            name: self.markdown(keys.get(name), f"{field}.{name}") for name in ("intro", "outro", "action", "journal")
+        }
         button = self.button(keys.get("button"), f"{field}.button")
         if not refs and not markdown["intro"] and "sections" not in keys:
             self.report(node, field, "an email needs 'sections' or an 'intro'")

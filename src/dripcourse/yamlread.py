@@ -86,9 +86,7 @@ class NodeReader:
             return []
         return list(node.value)
 
-    def text(
-        self, node: Node | None, field: str, *, single_line: bool = True, required: bool = False
-    ) -> str | None:
+    def text(self, node: Node | None, field: str, *, single_line: bool = True, required: bool = False) -> str | None:
         """A string. Single-line strings (names, subjects, addresses) may hold no control characters."""
         if node is None:
             return None

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).resolve().parents[1]
+
+BASE_SYLLABUS = """\
+course:
+  title: Quiet Mornings
+  language: en
+  sender:
+    name: Ada Rowe
+    email: ada@quiet-mornings.example
+  postal_address: 4 Dawn Street, Bristol BS1 5TR, United Kingdom
+  unsubscribe_url: https://quiet-mornings.example/unsubscribe
+  website: https://quiet-mornings.example
+schedule:
+  mode: evergreen
+  time_zone: America/New_York
+  send_time: "08:00"
+sources:
+  habits: sources/habits.md
+emails:
+  - day: 0
+    slug: start
+    subject: Start small
+    preheader: One small habit beats a grand plan that never begins.
+    sections: [habits#intro, habits#wake-up]
+  - day: 1
+    slug: keep-going
+    subject: Keep going
+    preheader: The second morning is where most routines quietly fall apart.
+    sections: [habits#evening]
+"""
+
+BASE_SOURCE = """\
+---
+title: Morning Habits
+---
+
+A calm morning is built the night before, one small choice at a time.
+
+## Wake up at one time {#wake-up}
+
+Pick a wake-up time you can keep on weekends too.
+
+## The evening sets the morning {#evening}
+
+Put the phone in another room and lay out tomorrow's clothes.
+"""
+
+
+def make_course(root: Path, syllabus: str = BASE_SYLLABUS, sources: dict[str, str] | None = None) -> Path:
+    """Write a course folder with a syllabus and sources; returns the folder."""
+    course = root / "course"
+    (course / "sources").mkdir(parents=True, exist_ok=True)
+    (course / "syllabus.yaml").write_text(syllabus, encoding="utf-8")
+    for name, text in (sources if sources is not None else {"habits.md": BASE_SOURCE}).items():
+        (course / "sources" / name).write_text(text, encoding="utf-8")
+    return course
+
+
+@pytest.fixture
+def course_factory(tmp_path: Path) -> Callable[..., Path]:
+    def factory(syllabus: str = BASE_SYLLABUS, sources: dict[str, str] | None = None) -> Path:
+        return make_course(tmp_path, syllabus, sources)
+
+    return factory
+
+
+@pytest.fixture
+def mini_course(tmp_path: Path) -> Path:
+    """A copy of the golden fixture course, safe to edit."""
+    target = tmp_path / "mini"
+    shutil.copytree(FIXTURES / "mini", target)
+    return target
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def need_tool(available: bool, what: str) -> None:
+    """Skip on a laptop without the tool; fail in CI, where .ci/run installs it."""
+    if available:
+        return
+    if in_ci():
+        pytest.fail(f"{what} is required in CI (.ci/run installs it)")
+    pytest.skip(f"{what} is not installed")

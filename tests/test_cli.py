@@ -1,0 +1,67 @@
+"""The command line: a thin layer with help on every command and clean exits."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from dripcourse import __version__
+from dripcourse.cli import app
+
+COMMANDS = sorted(get_command(app).commands)  # type: ignore[attr-defined]
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output == f"dripcourse {__version__}\n"
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command: str) -> None:
+    result = CliRunner().invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage:" in result.output
+    help_text = get_command(app).commands[command].help  # type: ignore[attr-defined]
+    assert help_text and len(help_text) > 20
+
+
+def test_build_prints_a_summary(mini_course: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["build", str(mini_course), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"Built 2 emails of 'Tea at Home' into {tmp_path / 'out'}/\n"
+
+
+def test_output_error_exits_1(mini_course: Path, tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "keep.me").write_text("x")
+    result = CliRunner().invoke(app, ["build", str(mini_course), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {tmp_path / 'out'}: holds files dripcourse did not write (keep.me)")
+
+
+def test_python_dash_m_runs_the_cli(mini_course: Path, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "dripcourse", "build", str(mini_course), "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SOURCE_DATE_EPOCH": "1767225600"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "o" / "emails" / "01-welcome.html").is_file()
+    assert "Date: Thu, 01 Jan 2026 07:30:00 +0000" in (tmp_path / "o" / "emails" / "01-welcome.eml").read_text()
+
+
+def test_build_defaults_to_course_and_out_in_the_current_folder(mini_course: Path, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    mini_course.rename(work / "course")
+    result = subprocess.run([sys.executable, "-m", "dripcourse", "build"], cwd=work, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert (work / "out" / "manifest.json").is_file()

@@ -1,0 +1,25 @@
+"""Golden output: the fixture course in tests/fixtures/mini must build to exactly tests/golden/mini.
+
+After an intended change to the output, regenerate the expected files and review the diff:
+
+    python tests/regenerate_golden.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from regenerate_golden import GOLDEN, build_golden
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_fixture_course_matches_golden_output(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build_golden(out)
+    expected, actual = files(GOLDEN), files(out)
+    assert sorted(actual) == sorted(expected)
+    for name in expected:
+        assert actual[name] == expected[name], f"{name} differs; run python tests/regenerate_golden.py if intended"

@@ -1,0 +1,106 @@
+"""Splitting a source document into sections with stable ids."""
+
+from __future__ import annotations
+
+import pytest
+
+from dripcourse.errors import DripcourseError
+from dripcourse.sources import parse_source, slugify
+
+ARTICLE = """\
+---
+title: Walking in Winter
+original_title: Why I Walk Every Winter Morning
+original_url: https://walks.example/winter
+author: Sam Hale
+---
+
+Cold air wakes you up faster than coffee.
+
+## Dress in layers
+
+Three thin layers beat one thick coat.
+
+### The base layer
+
+Wool, not cotton.
+
+## Pick a loop, not a destination {#loop}
+
+A loop brings you home without deciding to turn back.
+
+```
+## not a heading inside a code fence
+```
+
+## Café stops
+
+A warm drink halfway makes the second half easy.
+"""
+
+
+def test_sections_in_order_with_ids_titles_and_lines() -> None:
+    source = parse_source("walk", ARTICLE, "walk.md")
+    assert [(s.id, s.title, s.line) for s in source.sections.values()] == [
+        ("intro", "Walking in Winter", 7),
+        ("dress-in-layers", "Dress in layers", 10),
+        ("loop", "Pick a loop, not a destination", 18),
+        ("cafe-stops", "Café stops", 26),
+    ]
+
+
+def test_front_matter_is_kept() -> None:
+    source = parse_source("walk", ARTICLE, "walk.md")
+    assert (source.title, source.original_title, source.original_url, source.author) == (
+        "Walking in Winter",
+        "Why I Walk Every Winter Morning",
+        "https://walks.example/winter",
+        "Sam Hale",
+    )
+
+
+def test_subheadings_and_code_fences_stay_inside_their_section() -> None:
+    sections = parse_source("walk", ARTICLE, "walk.md").sections
+    assert (
+        sections["dress-in-layers"].markdown
+        == "Three thin layers beat one thick coat.\n\n### The base layer\n\nWool, not cotton."
+    )
+    assert "## not a heading inside a code fence" in sections["loop"].markdown
+
+
+def test_explicit_id_survives_a_reworded_heading() -> None:
+    reworded = ARTICLE.replace("Pick a loop, not a destination", "Walk in circles")
+    section = parse_source("walk", reworded, "walk.md").sections["loop"]
+    assert section.title == "Walk in circles"
+
+
+def test_h1_without_front_matter_is_the_title() -> None:
+    source = parse_source("tea", "# Green Tea Notes\n\nShort intro.\n\n## Water\n\nNot boiling.\n", "tea.md")
+    assert source.title == "Green Tea Notes"
+    assert list(source.sections) == ["intro", "water"]
+
+
+def test_no_intro_section_when_the_text_starts_with_a_heading() -> None:
+    source = parse_source("tea", "## Water\n\nNot boiling.\n", "tea.md")
+    assert list(source.sections) == ["water"]
+
+
+def test_duplicate_ids_are_an_error_naming_both_lines() -> None:
+    with pytest.raises(DripcourseError) as caught:
+        parse_source("tea", "## Water\n\nOne.\n\n## Water\n\nTwo.\n", "tea.md")
+    assert [str(p) for p in caught.value.problems] == [
+        "tea.md:5: section: section id 'water' is already used at line 1; give one of them an explicit id with {#new-id}"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("heading", "slug"),
+    [("Reason #2 - Space", "reason-2-space"), ("  Déjà vu!  ", "deja-vu"), ("???", "section"), ("Q&A", "q-a")],
+)
+def test_slugify(heading: str, slug: str) -> None:
+    assert slugify(heading) == slug
+
+
+def test_word_count_ignores_markdown_urls() -> None:
+    source = parse_source("x", "## A\n\nSee [the guide](https://example.com/a/very/long/path) now.\n", "x.md")
+    assert source.sections["a"].word_count == 4
