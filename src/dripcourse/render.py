@@ -222,6 +222,11 @@ class Renderer:
         self.text_env.filters["wrap"] = wrap_filter
 
     def render(self, lesson: Lesson, total: int) -> RenderedEmail:
+        html, text, tags = self.compose(lesson, total)
+        return RenderedEmail(lesson, inline_css(html), text, tags)
+
+    def compose(self, lesson: Lesson, total: int) -> tuple[str, str, tuple[mergetags.MergeTag, ...]]:
+        """The templates' output before CSS inlining: HTML with its stylesheet, the text part, the merge tags."""
         registry = mergetags.TagRegistry()
         track = UrlTracker(self.course, lesson.email.slug)
 
@@ -257,7 +262,7 @@ class Renderer:
             ],
             **{name: markdown_text(tokens) for name, tokens in blocks.items()},
         )
-        return RenderedEmail(lesson, inline_css(html), tidy_text(text), tuple(registry.tags))
+        return html, tidy_text(text), tuple(registry.tags)
 
     def template(self, name: str, env: jinja2.Environment) -> jinja2.Template:
         try:
