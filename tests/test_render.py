@@ -39,7 +39,7 @@ def test_styles_are_inlined(mini_course: Path) -> None:
 def test_mso_conditional_comments_survive_untouched(mini_course: Path) -> None:
     html = built(mini_course)[1].html  # the email with a button
     assert (
-        '<!--[if mso]><table role="presentation" width="600" cellpadding="0" cellspacing="0" border="0"><tr><td><![endif]-->'
+        '<!--[if mso]><table role="presentation" align="center" width="600" cellpadding="0" cellspacing="0" border="0"><tr><td><![endif]-->'
         in html
     )
     assert re.search(

@@ -106,6 +106,23 @@ def sources(
         raise typer.Exit(1)
 
 
+@app.command()
+def check(
+    course_dir: CourseDir = Path("course"),
+    strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")] = False,
+) -> None:
+    """Lint the built emails: Gmail clipping, alt text, links, footer, subject, preheader, placeholders."""
+    from dripcourse.check import lint
+
+    findings = run(lambda: lint(course_dir, preview_date()))
+    for finding in findings:
+        typer.echo(str(finding))
+    errors = sum(f.severity == "error" for f in findings)
+    typer.echo(f"{errors} errors, {len(findings) - errors} warnings")
+    if errors or (strict and findings):
+        raise typer.Exit(1)
+
+
 def main() -> None:
     try:
         app()

@@ -13,6 +13,8 @@ from dripcourse.syllabus import CourseInfo
 
 # The SMTP policy writes CRLF line ends, so a .eml file can go to an SMTP server as it is.
 EML_POLICY = policy.SMTP.clone(max_line_length=78)
+# The recipient written into the preview .eml files; a test send or a mailing service puts the real one.
+PREVIEW_RECIPIENT = "Reader <reader@example.com>"
 
 
 def digest(course: CourseInfo, slug: str) -> str:
@@ -38,8 +40,7 @@ def build_message(
     msg = EmailMessage(policy=EML_POLICY)
     local, _, domain = course.sender.email.rpartition("@")
     msg["From"] = Address(course.sender.name, local, domain)
-    if to:
-        msg["To"] = to
+    msg["To"] = to or PREVIEW_RECIPIENT
     if course.reply_to:
         msg["Reply-To"] = course.reply_to
     msg["Subject"] = subject

@@ -302,8 +302,9 @@ def inline_css(html: str) -> str:
         allow_network=False,
         cssutils_logging_level=logging.CRITICAL,
         cssutils_logging_handler=logging.NullHandler(),
-        # Sizes come from the template's own width/height attributes; premailer's copies would be invalid HTML.
-        disable_basic_attributes=["width", "height"],
+        # premailer copies CSS into width/height/align/valign/bgcolor attributes on any element, which is invalid
+        # HTML on most of them; the template sets those attributes itself where old Outlook needs them.
+        disable_basic_attributes=["width", "height", "align", "valign", "bgcolor"],
     )
     return inliner.transform(pretty_print=False)
 

@@ -1,0 +1,162 @@
+"""`dripcourse check`: a lint of the built emails that needs no outside tools."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dripcourse.assemble import assemble
+from dripcourse.build import BuiltEmail, Course, render_course
+from dripcourse.errors import Problem
+from dripcourse.sources import load_sources, resolve_refs
+from dripcourse.syllabus import CourseInfo, Syllabus, load_syllabus
+
+GMAIL_CLIP_BYTES = 102_400  # Gmail clips a message whose HTML is larger and hides the rest behind a link
+SIZE_WARNING_BYTES = 80 * 1024
+SUBJECT_MAX = 60
+PREHEADER_RANGE = (40, 130)
+PLACEHOLDER_DOMAINS = re.compile(r"(?:^|[@./])example\.(?:com|org|net)\b|\.invalid\b|\.example\b", re.I)
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str  # "error" or "warning"
+    email: str  # the email's file stem, or "course" for course-wide findings
+    element: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.email}: {self.element}: {self.message}"
+
+
+class TagCollector(HTMLParser):
+    """Start tags of <a> and <img> outside comments, so MSO conditional markup is not linted twice."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None], str]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("a", "img"):
+            self.tags.append((tag, dict(attrs), self.get_starttag_text() or f"<{tag}>"))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def short(markup: str, limit: int = 80) -> str:
+    markup = re.sub(r'\s+style=(?:"[^"]*"|\'[^\']*\')', "", markup)
+    return markup if len(markup) <= limit else markup[: limit - 1] + "…"
+
+
+def check_email(email: BuiltEmail, course: CourseInfo) -> list[Finding]:
+    lesson = email.rendered.lesson
+    name = lesson.file_stem
+    findings: list[Finding] = []
+
+    def add(severity: str, element: str, message: str) -> None:
+        findings.append(Finding(severity, name, element, message))
+
+    size = len(email.html.encode("utf-8"))
+    if size > GMAIL_CLIP_BYTES:
+        add("error", "html", f"{size:,} bytes; Gmail clips HTML over {GMAIL_CLIP_BYTES:,} bytes")
+    elif size > SIZE_WARNING_BYTES:
+        add("warning", "html", f"{size:,} bytes; close to Gmail's clipping limit of {GMAIL_CLIP_BYTES:,} bytes")
+    subject = lesson.email.subject
+    if len(subject) > SUBJECT_MAX:
+        add("warning", "subject", f"{len(subject)} characters; inboxes cut subjects after about {SUBJECT_MAX}")
+    low, high = PREHEADER_RANGE
+    preheader = lesson.email.preheader
+    if not preheader:
+        add("warning", "preheader", "missing; the inbox will show the first words of the body instead")
+    elif not low <= len(preheader) <= high:
+        add("warning", "preheader", f"{len(preheader)} characters; aim for {low} to {high}")
+
+    parser = TagCollector()
+    parser.feed(email.html)
+    unsubscribe_found = False
+    for tag, attrs, markup in parser.tags:
+        element = short(markup)
+        if tag == "img":
+            src = attrs.get("src") or ""
+            if not (attrs.get("alt") or "").strip():
+                add("error", element, "image has no alt text")
+            if not urlsplit(src).scheme:
+                add("error", element, "relative image URL; mail clients need an absolute https URL")
+            elif urlsplit(src).scheme != "https":
+                add("error", element, "image is not served over https")
+            if not attrs.get("width"):
+                add("warning", element, "image has no width attribute; Outlook may show it at full size")
+            continue
+        href = attrs.get("href") or ""
+        if href == course.unsubscribe_url:
+            unsubscribe_found = True
+        scheme = urlsplit(href).scheme
+        if not href or not scheme:
+            add("error", element, "relative link; it has no site to resolve against in an inbox")
+        elif scheme == "http":
+            add("warning", element, "plain-http link; use https")
+    if not unsubscribe_found:
+        add("error", "footer", "no unsubscribe link")
+    if course.postal_address not in "".join(parser.text) or course.postal_address not in email.text:
+        add("error", "footer", "postal address missing from the HTML or the text part")
+    return findings
+
+
+def check_course_settings(syllabus: Syllabus) -> list[Finding]:
+    course = syllabus.course
+    values = {
+        "course.sender.email": course.sender.email,
+        "course.reply_to": course.reply_to or "",
+        "course.unsubscribe_url": course.unsubscribe_url,
+        "course.website": course.website,
+    }
+    findings = [
+        Finding("warning", "course", field, f"placeholder value {value!r}; replace it before sending")
+        for field, value in values.items()
+        if PLACEHOLDER_DOMAINS.search(urlsplit(value).netloc or value)
+    ]
+    if re.search(r"\bexample\b", course.postal_address, re.I):
+        findings.append(
+            Finding(
+                "warning",
+                "course",
+                "course.postal_address",
+                f"placeholder value {course.postal_address!r}; replace it before sending",
+            )
+        )
+    return findings
+
+
+def reference_findings(problems: list[Problem], syllabus: Syllabus) -> list[Finding]:
+    """Broken section references, as findings on the emails that hold them."""
+    findings = []
+    for problem in problems:
+        match = re.match(r"emails\[(\d+)\]\.(sections\[\d+\])", problem.field or "")
+        email = syllabus.emails[int(match.group(1))] if match else None
+        name = f"{email.position:02d}-{email.slug}" if email else "course"
+        findings.append(Finding("error", name, match.group(2) if match else "sections", problem.message))
+    return findings
+
+
+def check_course(course: Course, emails: list[BuiltEmail]) -> list[Finding]:
+    findings = check_course_settings(course.syllabus)
+    for email in emails:
+        findings += check_email(email, course.syllabus.course)
+    return findings
+
+
+def lint(course_dir: Path, preview_date: date) -> list[Finding]:
+    """Build the course in memory and lint every email. Broken section references become findings."""
+    syllabus = load_syllabus(course_dir)
+    sources = load_sources(syllabus)
+    problems = resolve_refs(syllabus, sources)
+    if problems:
+        return check_course_settings(syllabus) + reference_findings(problems, syllabus)
+    course = Course(syllabus, sources, assemble(syllabus, sources))
+    return check_course(course, render_course(course, preview_date))

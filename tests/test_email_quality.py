@@ -1,0 +1,180 @@
+"""Third-party judges of the built emails: SpamAssassin, the Nu HTML validator, caniemail data and axe-core.
+
+The tools are installed by .ci/run (Debian packages, and `npm ci` in tests/quality). On a laptop without them these
+tests skip; in CI (CI=true) a missing tool fails them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, need_tool
+from dripcourse.build import build
+
+QUALITY = Path(__file__).parent / "quality"
+NODE_MODULES = QUALITY / "node_modules"
+VNU_JAR = NODE_MODULES / "vnu-jar" / "build" / "dist" / "vnu.jar"
+AXE_JS = NODE_MODULES / "axe-core" / "axe.min.js"
+CHROMIUM = Path("/usr/bin/chromium")
+CLIENTS = ["gmail.*", "outlook.*", "apple-mail.*", "yahoo.*"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("quality") / "out"
+    build(REPO / "course", target, date(2026, 3, 2))
+    return target
+
+
+def html_files(out: Path) -> list[Path]:
+    files = sorted((out / "emails").glob("*.html"))
+    assert len(files) == 8
+    return files
+
+
+def test_html_parts_stay_under_gmail_clipping(out: Path) -> None:
+    sizes = {p.name: p.stat().st_size for p in html_files(out)}
+    largest = max(sizes, key=lambda name: sizes[name])
+    print(f"largest HTML part: {largest}, {sizes[largest]:,} bytes")
+    assert sizes[largest] < 102_400
+
+
+def spam_report(eml: Path) -> tuple[float, list[str]]:
+    result = subprocess.run(
+        ["spamassassin", "-t", "-L", "-x", "--cf=use_bayes 0"],
+        stdin=eml.open("rb"),
+        capture_output=True,
+        check=True,
+    )
+    headers = result.stdout.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0].decode("utf-8", "replace")
+    status = re.search(r"^X-Spam-Status: .*?(?=^\S)", headers + "\nEnd", re.M | re.S)
+    assert status, headers
+    text = " ".join(status.group(0).split())
+    score = float(re.search(r"score=(-?[\d.]+)", text).group(1))  # type: ignore[union-attr]
+    tests = re.search(r"tests=(\S*)", text).group(1).split(",")  # type: ignore[union-attr]
+    return score, tests
+
+
+def test_spamassassin_scores_every_eml_at_most_half_a_point(out: Path) -> None:
+    need_tool(shutil.which("spamassassin") is not None, "spamassassin")
+    scores = {}
+    for eml in sorted((out / "emails").glob("*.eml")):
+        score, tests = spam_report(eml)
+        print(f"{eml.name}: score {score} tests {','.join(tests)}")
+        scores[eml.name] = score
+    assert len(scores) == 8
+    assert max(scores.values()) <= 0.5, scores
+
+
+def test_spamassassin_would_catch_a_bad_email(tmp_path: Path) -> None:
+    """The gate can fail: an HTML-only message with invisible text scores far above the limit."""
+    need_tool(shutil.which("spamassassin") is not None, "spamassassin")
+    bad = tmp_path / "bad.eml"
+    bad.write_bytes(
+        b"From: a@b.example\r\nTo: c@d.example\r\nSubject: FREE MONEY!!!\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: text/html\r\n\r\n<html><body><font color="#ffffff">hidden words here</font>'
+        b'<img src="http://x.example/a.gif"></body></html>\r\n'
+    )
+    score, tests = spam_report(bad)
+    assert score > 0.5, tests
+
+
+def test_nu_validator_finds_no_errors(out: Path) -> None:
+    need_tool(shutil.which("java") is not None and VNU_JAR.is_file(), "java and vnu-jar (npm ci in tests/quality)")
+    files = [str(p) for p in html_files(out)]
+    result = subprocess.run(
+        ["java", "-jar", str(VNU_JAR), "--errors-only", "--format", "json", *files], capture_output=True, text=True
+    )
+    messages = json.loads(result.stderr or '{"messages": []}')["messages"]
+    assert [m for m in messages if m.get("type") == "error"] == []
+
+
+def caniemail(path: Path) -> dict[str, list[dict[str, object]]]:
+    result = subprocess.run(
+        ["node", "caniemail-check.mjs", str(path), *CLIENTS], cwd=QUALITY, capture_output=True, text=True, check=True
+    )
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+def test_caniemail_errors_are_all_allow_listed(out: Path) -> None:
+    need_tool(shutil.which("node") is not None and (NODE_MODULES / "caniemail").is_dir(), "node and caniemail")
+    allowed = json.loads((QUALITY / "caniemail-allow.json").read_text())
+    assert all(len(reason) > 40 for reason in allowed.values()), "every allow-list entry says why"
+    unexplained = set()
+    for path in html_files(out):
+        for issue in caniemail(path)["errors"]:
+            if issue["title"] not in allowed:
+                unexplained.add(f"{path.name}: {issue['title']} in {issue['client']}")
+    assert sorted(unexplained) == []
+
+
+def test_caniemail_check_can_fail(tmp_path: Path) -> None:
+    need_tool(shutil.which("node") is not None and (NODE_MODULES / "caniemail").is_dir(), "node and caniemail")
+    page = tmp_path / "grid.html"
+    page.write_text(
+        '<!DOCTYPE html><html><head><title>x</title></head><body><div style="display:grid">x</div></body></html>'
+    )
+    titles = {issue["title"] for issue in caniemail(page)["errors"]}
+    assert "display:grid" in titles
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        need_tool(False, "playwright (pip)")
+    need_tool(CHROMIUM.exists(), "Debian chromium")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+def axe_violations(browser, path: Path, scheme: str) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+    page = browser.new_page(color_scheme=scheme, viewport={"width": 700, "height": 900})
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort())
+    page.goto(path.as_uri())
+    page.add_script_tag(path=str(AXE_JS))
+    result = page.evaluate(
+        """async () => {
+            const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
+            return r.violations.map(v => ({id: v.id, nodes: v.nodes.map(n => n.target.join(' '))}));
+        }"""
+    )
+    page.close()
+    return result  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_wcag_violations(browser, out: Path, scheme: str) -> None:  # type: ignore[no-untyped-def]
+    need_tool(AXE_JS.is_file(), "axe-core (npm ci in tests/quality)")
+    found = {path.name: axe_violations(browser, path, scheme) for path in html_files(out)}
+    assert {name: v for name, v in found.items() if v} == {}
+
+
+def test_axe_catches_low_contrast(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    need_tool(AXE_JS.is_file(), "axe-core (npm ci in tests/quality)")
+    page = tmp_path / "grey.html"
+    page.write_text(
+        '<!DOCTYPE html><html lang="en"><head><title>x</title></head>'
+        '<body><p style="color:#bbbbbb;background:#ffffff">faint words</p></body></html>'
+    )
+    assert [v["id"] for v in axe_violations(browser, page, "light")] == ["color-contrast"]
