@@ -22,6 +22,7 @@ def test_out_layout_and_manifest(mini_course: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     build(mini_course, out, PREVIEW)
     assert sorted(snapshot(out)) == [
+        "course.mbox",
         "emails/01-welcome.eml",
         "emails/01-welcome.html",
         "emails/01-welcome.txt",
@@ -29,6 +30,8 @@ def test_out_layout_and_manifest(mini_course: Path, tmp_path: Path) -> None:
         "emails/02-water-matters.html",
         "emails/02-water-matters.txt",
         "manifest.json",
+        "schedule.csv",
+        "schedule.json",
     ]
     manifest = json.loads((out / "manifest.json").read_text())
     first = manifest["emails"][0]

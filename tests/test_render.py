@@ -70,7 +70,7 @@ def test_greeting_is_a_merge_tag_filled_by_its_fallback_in_preview(mini_course: 
         '<p class="greeting" style="margin:0 0 18px 0; font-size:18px; line-height:1.6; color:#2b2523">Hi there,</p>'
         in email.html
     )
-    assert [t.name for t in email.rendered.tags] == ["first_name", "unsubscribe_url"]
+    assert [t.name for t in email.rendered.tags] == ["first_name", "unsubscribe_url", "postal_address"]
     assert "dcmt-" in email.rendered.html and "dcmt-" not in email.html
 
 

@@ -15,9 +15,17 @@ from typing import Any
 from dripcourse import __version__
 from dripcourse.assemble import Lesson, assemble
 from dripcourse.errors import DripcourseError, OutputError, Problem
-from dripcourse.message import build_message, message_bytes
+from dripcourse.message import build_message, mbox, message_bytes
 from dripcourse.render import RenderedEmail, Renderer, fill_preview_html, fill_preview_text
-from dripcourse.schedule import SendSlot, course_plan, day_names
+from dripcourse.schedule import (
+    SendSlot,
+    cohort_calendar,
+    course_plan,
+    day_names,
+    schedule_csv,
+    schedule_json,
+    schedule_rows,
+)
 from dripcourse.sources import Source, load_sources, resolve_refs
 from dripcourse.syllabus import Syllabus, load_syllabus
 
@@ -71,6 +79,7 @@ def output_files(course: Course, emails: list[BuiltEmail]) -> dict[str, bytes]:
     """Every file of out/, by relative path."""
     files: dict[str, bytes] = {}
     entries = []
+    paths: dict[str, dict[str, str]] = {}
     for item in emails:
         lesson = item.rendered.lesson
         stem = f"emails/{lesson.file_stem}"
@@ -81,8 +90,18 @@ def output_files(course: Course, emails: list[BuiltEmail]) -> dict[str, bytes]:
         }
         for ext, data in own.items():
             files[f"{stem}.{ext}"] = data
+        paths[lesson.email.slug] = {"html": f"{stem}.html", "text": f"{stem}.txt", "eml": f"{stem}.eml"}
         entries.append(manifest_entry(lesson, item.slot, {ext: (f"{stem}.{ext}", len(d)) for ext, d in own.items()}))
     schedule = course.syllabus.schedule
+    slots = [item.slot for item in emails]
+    rows = schedule_rows(schedule, slots, paths)
+    files["schedule.csv"] = schedule_csv(rows)
+    files["schedule.json"] = schedule_json(schedule, rows)
+    files["course.mbox"] = mbox([(item.eml, item.slot.local) for item in emails])
+    if schedule.mode == "cohort":
+        info = course.syllabus.course
+        domain = info.sender.email.rpartition("@")[2]
+        files["course.ics"] = cohort_calendar(info.title, domain, slots, slots[0].local)
     manifest: dict[str, Any] = {
         "generator": f"dripcourse {__version__}",
         "course": course.syllabus.course.title,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from collections.abc import Callable
@@ -121,6 +122,135 @@ def check(
     typer.echo(f"{errors} errors, {len(findings) - errors} warnings")
     if errors or (strict and findings):
         raise typer.Exit(1)
+
+
+@app.command()
+def export(
+    target: Annotated[
+        str,
+        typer.Argument(
+            help="ses, postmark, mailchimp, kit, mailerlite, brevo, sendgrid, mailgun, listmonk, buttondown or eml."
+        ),
+    ],
+    course_dir: CourseDir = Path("course"),
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder to write (default: exports/TARGET).")] = None,
+) -> None:
+    """Export the course for a mailing service, in that service's merge-tag syntax, with a README of the steps."""
+    from dripcourse.exports import export as export_course
+
+    folder = out or Path("exports") / target
+    files = run(lambda: export_course(target, course_dir, folder, preview_date()))
+    typer.echo(f"Wrote {len(files)} files for {target} into {folder}/ (see README.txt)")
+
+
+@app.command("send-test")
+def send_test(
+    to: Annotated[str, typer.Option("--to", help="The address that receives the test copies.")],
+    course_dir: CourseDir = Path("course"),
+    email: Annotated[
+        str | None, typer.Option("--email", help="Slug of the email to send (default: the first).")
+    ] = None,
+    send_all: Annotated[bool, typer.Option("--all", help="Send every email of the course.")] = False,
+    host: Annotated[str | None, typer.Option(help="SMTP host (or DRIPCOURSE_SMTP_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="SMTP port (or DRIPCOURSE_SMTP_PORT).")] = None,
+    user: Annotated[str | None, typer.Option(help="SMTP user (or DRIPCOURSE_SMTP_USER).")] = None,
+    security: Annotated[
+        str | None, typer.Option(help="starttls (default), ssl or none (or DRIPCOURSE_SMTP_SECURITY).")
+    ] = None,
+) -> None:
+    """Send test copies over SMTP, subject marked [TEST], merge tags filled with sample values.
+
+    The password is read from DRIPCOURSE_SMTP_PASSWORD, or asked for at a prompt; there is no flag for it."""
+    from dripcourse.build import load_course, render_course
+    from dripcourse.errors import Problem, did_you_mean
+    from dripcourse.sending import send_tests, smtp_settings
+    from dripcourse.syllabus import EMAIL
+
+    if not EMAIL.match(to):
+        raise fail(DripcourseError(Problem(None, f"--to is not an email address: {to!r}")))
+    env = dict(os.environ)
+    settings = run(lambda: smtp_settings(env, host, port, user, security))
+    if settings.user and not settings.password and sys.stdin.isatty():
+        env["DRIPCOURSE_SMTP_PASSWORD"] = typer.prompt(f"SMTP password for {settings.user}", hide_input=True)
+        settings = run(lambda: smtp_settings(env, host, port, user, security))
+    course = run(lambda: load_course(course_dir))
+    slugs = [e.slug for e in course.syllabus.emails]
+    if email is not None and email not in slugs:
+        raise fail(DripcourseError(Problem(None, f"no email with slug '{email}'{did_you_mean(email, slugs)}")))
+    built = render_course(course, preview_date())
+    chosen = built if send_all else [b for b in built if b.rendered.lesson.email.slug == (email or slugs[0])]
+    count = run(lambda: send_tests(chosen, course.syllabus.course, to, settings, datetime.now(UTC)))
+    typer.echo(f"Sent {count} test email{'s' if count != 1 else ''} to {to} through {settings.host}:{settings.port}")
+
+
+MAX_ROW_WARNINGS = 50
+
+
+@app.command()
+def schedule(
+    course_dir: CourseDir = Path("course"),
+    subscribers: Annotated[
+        Path, typer.Option("--subscribers", "-s", help="CSV with email,first_name,signed_up_at,timezone.")
+    ] = Path("subscribers.csv"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the plan CSV.")] = Path("plan.csv"),
+    strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad row instead of skipping it.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing plan file.")] = False,
+) -> None:
+    """Plan who gets which email when (UTC and local) for a list of subscribers."""
+    from dripcourse.build import load_course
+    from dripcourse.errors import OutputError, Problem
+    from dripcourse.subscribers import plan_subscribers
+
+    course = run(lambda: load_course(course_dir))
+    if not subscribers.is_file():
+        raise fail(DripcourseError(Problem(subscribers, "file not found")))
+    if out.exists() and not force:
+        raise fail(OutputError(Problem(out, "already exists; pass --force to replace it")))
+    warned = 0
+
+    def warn(problem: Problem) -> None:
+        nonlocal warned
+        warned += 1
+        if warned <= MAX_ROW_WARNINGS:
+            typer.echo(f"Skipped: {problem}", err=True)
+
+    staging = out.with_name(f".{out.name}.partial")
+    raw = subscribers.open("rb")
+    try:
+        with (
+            raw,
+            io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as source,
+            staging.open("w", encoding="utf-8", newline="") as sink,
+            typer.progressbar(
+                length=subscribers.stat().st_size, label="Planning", file=sys.stderr, hidden=not sys.stderr.isatty()
+            ) as bar,
+        ):
+
+            def progress(_line: int) -> None:
+                bar.update(raw.tell() - bar.pos)
+
+            stats = run(
+                lambda: plan_subscribers(
+                    course.syllabus,
+                    source,
+                    sink,
+                    str(subscribers),
+                    strict=strict,
+                    on_problem=warn,
+                    on_progress=progress,
+                )
+            )
+        staging.replace(out)
+    except UnicodeDecodeError as exc:
+        raise fail(DripcourseError(Problem(subscribers, f"is not UTF-8 text ({exc.reason})"))) from None
+    finally:
+        staging.unlink(missing_ok=True)
+    if warned > MAX_ROW_WARNINGS:
+        typer.echo(f"Skipped {warned - MAX_ROW_WARNINGS} more bad rows.", err=True)
+    typer.echo(
+        f"Planned {stats.sends:,} sends for {stats.subscribers - stats.skipped:,} subscribers into {out}"
+        + (f"; skipped {stats.skipped:,} bad rows" if stats.skipped else "")
+    )
 
 
 def main() -> None:

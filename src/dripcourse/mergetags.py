@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-KNOWN = ("first_name", "email", "unsubscribe_url")
+KNOWN = ("first_name", "email", "unsubscribe_url", "postal_address")
 
 NEUTRAL = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\|\s*([^{}|]*?)\s*)?\}\}")
 TOKEN = re.compile(r"dcmt-(\d+)-dcmt")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -57,3 +58,14 @@ def build_message(
 
 def message_bytes(msg: EmailMessage) -> bytes:
     return msg.as_bytes(policy=EML_POLICY)
+
+
+def mbox(messages: list[tuple[bytes, datetime]]) -> bytes:
+    """An mboxrd file: LF line ends, a From_ line per message, body lines starting with 'From ' quoted with '>'."""
+    parts = []
+    for data, when in messages:
+        body = re.sub(rb"^(>*From )", rb">\1", data.replace(b"\r\n", b"\n"), flags=re.M).rstrip(b"\n")
+        stamp = when.astimezone(UTC)
+        from_line = f"From dripcourse@localhost {stamp:%a %b} {stamp.day:2d} {stamp:%H:%M:%S %Y}\n"
+        parts.append(from_line.encode("ascii") + body + b"\n\n")
+    return b"".join(parts)

@@ -242,6 +242,7 @@ class Renderer:
             "lesson": lesson,
             "total": total,
             "unsubscribe_url": registry.token("unsubscribe_url"),
+            "postal_address": registry.token("postal_address"),
             "merge_tag": registry.token,
             "track": track,
         }
@@ -318,7 +319,9 @@ def fill_preview_text(rendered: RenderedEmail, course: CourseInfo) -> str:
 
 
 def preview_value(tag: mergetags.MergeTag, course: CourseInfo) -> str:
-    """What a merge tag shows in the preview files: the fallback, or the course's own URL."""
+    """What a merge tag shows in the preview files: the fallback, or the course's own URL and address."""
     if tag.name == "unsubscribe_url":
         return course.unsubscribe_url
+    if tag.name == "postal_address":
+        return course.postal_address
     return tag.fallback

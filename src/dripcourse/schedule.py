@@ -6,8 +6,12 @@ Send times are computed as "local date + local time in the zone", never as a fix
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from dripcourse.syllabus import WEEKDAYS, EmailSpec, Schedule
@@ -72,3 +76,93 @@ def course_plan(schedule: Schedule, emails: tuple[EmailSpec, ...], preview_date:
 
 def day_names(send_days: tuple[int, ...]) -> list[str]:
     return [WEEKDAYS[d] for d in send_days]
+
+
+SCHEDULE_COLUMNS = (
+    "position",
+    "slug",
+    "subject",
+    "preheader",
+    "day_offset",
+    "delay_after_previous_days",
+    "at_signup",
+    "send_time",
+    "time_zone",
+    "send_days",
+    "local_datetime",
+    "utc_datetime",
+    "html",
+    "text",
+    "eml",
+)
+
+
+def schedule_rows(schedule: Schedule, slots: list[SendSlot], files: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
+    """One row per email. Absolute date-times only for a cohort: an evergreen course has one per subscriber."""
+    rows = []
+    for slot in slots:
+        email = slot.email
+        cohort = schedule.mode == "cohort"
+        rows.append(
+            {
+                "position": email.position,
+                "slug": email.slug,
+                "subject": email.subject,
+                "preheader": email.preheader,
+                "day_offset": email.day,
+                "delay_after_previous_days": slot.delay_days,
+                "at_signup": schedule.mode == "evergreen" and email.day == 0,
+                "send_time": schedule.send_time.strftime("%H:%M"),
+                "time_zone": schedule.time_zone,
+                "send_days": " ".join(day_names(schedule.send_days)),
+                "local_datetime": slot.local.isoformat() if cohort else None,
+                "utc_datetime": slot.utc.strftime("%Y-%m-%dT%H:%M:%SZ") if cohort else None,
+                **files[email.slug],
+            }
+        )
+    return rows
+
+
+def schedule_csv(rows: list[dict[str, Any]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=SCHEDULE_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {k: ("" if v is None else str(v).lower() if isinstance(v, bool) else v) for k, v in row.items()}
+        )
+    return buffer.getvalue().encode("utf-8")
+
+
+def schedule_json(schedule: Schedule, rows: list[dict[str, Any]]) -> bytes:
+    document = {
+        "mode": schedule.mode,
+        "time_zone": schedule.time_zone,
+        "send_time": schedule.send_time.strftime("%H:%M"),
+        "send_days": day_names(schedule.send_days),
+        "start_date": schedule.start_date.isoformat() if schedule.start_date else None,
+        "emails": rows,
+    }
+    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def cohort_calendar(title: str, domain: str, slots: list[SendSlot], stamp: datetime) -> bytes:
+    """An iCalendar file with one event per send, in the course's zone with its VTIMEZONE."""
+    from icalendar import Calendar, Event  # imported here: only cohort builds write a calendar
+
+    calendar = Calendar()
+    calendar.add("prodid", "-//dripcourse//course schedule//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", title)
+    for slot in slots:
+        email = slot.email
+        event = Event()
+        event.add("uid", f"{email.slug}.{email.position}@{domain}")
+        event.add("dtstamp", stamp.astimezone(UTC))
+        event.add("dtstart", slot.local)
+        event.add("duration", timedelta(minutes=15))
+        event.add("summary", f"Send: {email.subject}")
+        event.add("description", f"Day {email.day}, email {email.position}: {email.preheader}")
+        calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return bytes(calendar.to_ical())

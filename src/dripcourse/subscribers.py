@@ -1,0 +1,173 @@
+"""Per-subscriber send plans: who gets which email when, streamed from a CSV of any length."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from typing import TextIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dripcourse.errors import DripcourseError, Problem
+from dripcourse.schedule import roll_forward
+from dripcourse.syllabus import EMAIL, Syllabus, valid_zone
+
+REQUIRED_COLUMNS = ("email", "signed_up_at")
+PLAN_COLUMNS = ("email", "first_name", "position", "slug", "subject", "time_zone", "send_at_utc", "send_at_local")
+
+
+@dataclass
+class PlanStats:
+    subscribers: int = 0
+    skipped: int = 0
+    sends: int = 0
+
+
+@lru_cache(maxsize=1024)
+def zone_named(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+NEEDS_QUOTES = re.compile(r'[,"\r\n]')
+PROGRESS_EVERY = 10_000
+
+
+def csv_field(value: str) -> str:
+    """One CSV field, quoted only when it must be (the rule csv.writer follows with QUOTE_MINIMAL)."""
+    if NEEDS_QUOTES.search(value):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+class Planner:
+    """Plan rows for one course. The rows of a (zone, signup date) pair are formatted once and reused, which is
+    what keeps a million-subscriber list fast: most subscribers share a zone and a signup day with others."""
+
+    def __init__(self, syllabus: Syllabus):
+        self.schedule = syllabus.schedule
+        self.emails = syllabus.emails
+        self.fixed = [f"{e.position},{csv_field(e.slug)},{csv_field(e.subject)}," for e in self.emails]
+        self.cache: dict[tuple[str, date], list[tuple[datetime, str]]] = {}
+        self.texts: dict[tuple[str, date], list[str]] = {}
+        self.zone_fields: dict[str, str] = {}
+        self.at_signup = [i for i, e in enumerate(self.emails) if e.day == 0 and self.schedule.mode == "evergreen"]
+
+    def scheduled(self, zone_name: str, local_date: date) -> list[tuple[datetime, str]]:
+        """Per email: its UTC instant and the row text after the address and name, with `local_date` as day 0."""
+        key = (zone_name, local_date)
+        found = self.cache.get(key)
+        if found is None:
+            zone = zone_named(zone_name)
+            zone_field = csv_field(zone_name)
+            found = []
+            for email, fixed in zip(self.emails, self.fixed, strict=True):
+                day = roll_forward(local_date + timedelta(days=email.day), self.schedule.send_days)
+                utc = datetime.combine(day, self.schedule.send_time, tzinfo=zone).astimezone(UTC)
+                text = f"{fixed}{zone_field},{utc:%Y-%m-%dT%H:%M:%SZ},{utc.astimezone(zone).isoformat()}\n"
+                found.append((utc, text))
+            if len(self.cache) > 100_000:
+                self.cache.clear()
+                self.texts.clear()
+            self.cache[key] = found
+            self.texts[key] = [text for _, text in found]
+        return found
+
+    def rows(self, prefix: str, signed_up: datetime, zone_name: str) -> tuple[str, int]:
+        """The plan rows of one subscriber as CSV text, and how many there are."""
+        if self.schedule.mode == "cohort" and self.schedule.start_date:
+            # A late joiner gets only the emails still to come.
+            texts = [text for utc, text in self.scheduled(zone_name, self.schedule.start_date) if utc >= signed_up]
+        else:
+            local_signup = signed_up.astimezone(zone_named(zone_name))
+            key = (zone_name, local_signup.date())
+            if key not in self.texts:
+                self.scheduled(*key)
+            texts = self.texts[key]
+            if self.at_signup:
+                zone_field = self.zone_fields.get(zone_name) or self.zone_fields.setdefault(
+                    zone_name, csv_field(zone_name)
+                )
+                utc_text = signed_up.astimezone(UTC).isoformat(timespec="seconds")[:-6] + "Z"
+                texts = texts.copy()
+                for i in self.at_signup:
+                    texts[i] = f"{self.fixed[i]}{zone_field},{utc_text},{local_signup.isoformat(timespec='seconds')}\n"
+        # Every row ends with a newline, so joining on the prefix puts it at the start of each following row.
+        return (prefix + prefix.join(texts), len(texts)) if texts else ("", 0)
+
+
+def parse_signup(raw: str, zone_name: str) -> datetime:
+    value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=zone_named(zone_name))
+
+
+def plan_subscribers(
+    syllabus: Syllabus,
+    source: TextIO,
+    sink: TextIO,
+    file_name: str,
+    *,
+    strict: bool = False,
+    on_problem: Callable[[Problem], None] = lambda problem: None,
+    on_progress: Callable[[int], None] | None = None,
+) -> PlanStats:
+    """Read `email,first_name,signed_up_at,timezone` rows from `source`, write one plan row per send to `sink`.
+
+    Bad rows are reported through `on_problem` with their line number and skipped; with `strict` the first one
+    raises DripcourseError. Memory stays flat: rows are read, planned and written one at a time.
+    """
+    reader = csv.reader(source)
+    header = next(reader, None)
+    if header is None:
+        raise DripcourseError(Problem(file_name, "is empty; expected a header row", 1))
+    columns = [name.strip().lower() for name in header]
+    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    if missing:
+        raise DripcourseError(
+            Problem(file_name, f"missing column(s) {', '.join(missing)}; found {', '.join(columns)}", 1)
+        )
+    at = {name: columns.index(name) for name in ("email", "first_name", "signed_up_at", "timezone") if name in columns}
+    planner = Planner(syllabus)
+    course_zone = syllabus.schedule.time_zone
+    sink.write(",".join(PLAN_COLUMNS) + "\n")
+    stats = PlanStats()
+    known_zones: dict[str, bool] = {course_zone: True}
+    for row in reader:
+        if on_progress is not None and reader.line_num % PROGRESS_EVERY == 0:
+            on_progress(reader.line_num)
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        line = reader.line_num
+        stats.subscribers += 1
+        problem = None
+        address = row[at["email"]].strip() if len(row) > at["email"] else ""
+        zone_name = (
+            row[at["timezone"]].strip() if "timezone" in at and len(row) > at["timezone"] else ""
+        ) or course_zone
+        if zone_name not in known_zones:
+            known_zones[zone_name] = valid_zone(zone_name)
+        if not EMAIL.match(address):
+            problem = Problem(file_name, f"not an email address: {address!r}", line, None, "email")
+        elif not known_zones[zone_name]:
+            problem = Problem(file_name, f"unknown IANA time zone {zone_name!r}", line, None, "timezone")
+        else:
+            raw = row[at["signed_up_at"]] if len(row) > at["signed_up_at"] else ""
+            try:
+                signed_up = parse_signup(raw, zone_name)
+            except (ValueError, ZoneInfoNotFoundError):
+                problem = Problem(
+                    file_name, f"not a date-time like 2026-03-02T09:30:00Z: {raw!r}", line, None, "signed_up_at"
+                )
+        if problem is not None:
+            stats.skipped += 1
+            if strict:
+                raise DripcourseError(problem)
+            on_problem(problem)
+            continue
+        first_name = row[at["first_name"]].strip() if "first_name" in at and len(row) > at["first_name"] else ""
+        text, count = planner.rows(f"{csv_field(address)},{csv_field(first_name)},", signed_up, zone_name)
+        sink.write(text)
+        stats.sends += count
+    return stats
