@@ -93,3 +93,30 @@ def need_tool(available: bool, what: str) -> None:
     if in_ci():
         pytest.fail(f"{what} is required in CI (.ci/run installs it)")
     pytest.skip(f"{what} is not installed")
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    """Debian's chromium driven by Playwright; nothing is downloaded."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        need_tool(False, "playwright (pip)")
+    need_tool(CHROMIUM.exists(), "Debian chromium")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()

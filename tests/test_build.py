@@ -29,6 +29,7 @@ def test_out_layout_and_manifest(mini_course: Path, tmp_path: Path) -> None:
         "emails/02-water-matters.eml",
         "emails/02-water-matters.html",
         "emails/02-water-matters.txt",
+        "index.html",
         "manifest.json",
         "schedule.csv",
         "schedule.json",

@@ -22,18 +22,7 @@ QUALITY = Path(__file__).parent / "quality"
 NODE_MODULES = QUALITY / "node_modules"
 VNU_JAR = NODE_MODULES / "vnu-jar" / "build" / "dist" / "vnu.jar"
 AXE_JS = NODE_MODULES / "axe-core" / "axe.min.js"
-CHROMIUM = Path("/usr/bin/chromium")
 CLIENTS = ["gmail.*", "outlook.*", "apple-mail.*", "yahoo.*"]
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 @pytest.fixture(scope="module")
@@ -133,19 +122,6 @@ def test_caniemail_check_can_fail(tmp_path: Path) -> None:
     )
     titles = {issue["title"] for issue in caniemail(page)["errors"]}
     assert "display:grid" in titles
-
-
-@pytest.fixture(scope="module")
-def browser():  # type: ignore[no-untyped-def]
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        need_tool(False, "playwright (pip)")
-    need_tool(CHROMIUM.exists(), "Debian chromium")
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 def axe_violations(browser, path: Path, scheme: str) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]

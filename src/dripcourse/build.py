@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import json
 import os
 import shutil
@@ -14,8 +15,10 @@ from typing import Any
 
 from dripcourse import __version__
 from dripcourse.assemble import Lesson, assemble
+from dripcourse.check import check_course
 from dripcourse.errors import DripcourseError, OutputError, Problem
 from dripcourse.message import build_message, mbox, message_bytes
+from dripcourse.preview import index_html
 from dripcourse.render import RenderedEmail, Renderer, fill_preview_html, fill_preview_text
 from dripcourse.schedule import (
     SendSlot,
@@ -60,18 +63,33 @@ def load_course(course_dir: Path) -> Course:
     return Course(syllabus, sources, assemble(syllabus, sources))
 
 
-def render_course(course: Course, preview_date: date, renderer: Renderer | None = None) -> list[BuiltEmail]:
-    """Render every lesson in its preview form (merge tags filled by their fallbacks) with its .eml."""
+def render_course(
+    course: Course, preview_date: date, renderer: Renderer | None = None, cache: dict[str, BuiltEmail] | None = None
+) -> list[BuiltEmail]:
+    """Render every lesson in its preview form (merge tags filled by their fallbacks) with its .eml.
+
+    With a `cache` (the preview server keeps one), an email whose inputs are unchanged is not rendered again:
+    editing one source re-renders only the emails built from it.
+    """
     renderer = renderer or Renderer(course.syllabus)
     info = course.syllabus.course
     slots = course_plan(course.syllabus.schedule, course.syllabus.emails, preview_date)
     built = []
+    theme = renderer.theme_stamp() if cache is not None else ""
     for lesson, slot in zip(course.lessons, slots, strict=True):
+        key = ""
+        if cache is not None:
+            key = hashlib.sha256(repr((info, lesson, len(course.lessons), slot, theme)).encode()).hexdigest()
+            if key in cache:
+                built.append(cache[key])
+                continue
         rendered = renderer.render(lesson, len(course.lessons))
         html = fill_preview_html(rendered, info)
         text = fill_preview_text(rendered, info)
         msg = build_message(info, lesson.email.slug, lesson.email.subject, text, html, slot.local, info.unsubscribe_url)
         built.append(BuiltEmail(rendered, slot, html, text, message_bytes(msg)))
+        if cache is not None:
+            cache[key] = built[-1]
     return built
 
 
@@ -102,6 +120,7 @@ def output_files(course: Course, emails: list[BuiltEmail]) -> dict[str, bytes]:
         info = course.syllabus.course
         domain = info.sender.email.rpartition("@")[2]
         files["course.ics"] = cohort_calendar(info.title, domain, slots, slots[0].local)
+    files["index.html"] = index_html(course, emails, check_course(course, emails)).encode("utf-8")
     manifest: dict[str, Any] = {
         "generator": f"dripcourse {__version__}",
         "course": course.syllabus.course.title,

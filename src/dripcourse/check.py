@@ -7,13 +7,16 @@ from dataclasses import dataclass
 from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from dripcourse.assemble import assemble
-from dripcourse.build import BuiltEmail, Course, render_course
 from dripcourse.errors import Problem
 from dripcourse.sources import load_sources, resolve_refs
 from dripcourse.syllabus import CourseInfo, Syllabus, load_syllabus
+
+if TYPE_CHECKING:
+    from dripcourse.build import BuiltEmail, Course
 
 GMAIL_CLIP_BYTES = 102_400  # Gmail clips a message whose HTML is larger and hides the rest behind a link
 SIZE_WARNING_BYTES = 80 * 1024
@@ -153,6 +156,8 @@ def check_course(course: Course, emails: list[BuiltEmail]) -> list[Finding]:
 
 def lint(course_dir: Path, preview_date: date) -> list[Finding]:
     """Build the course in memory and lint every email. Broken section references become findings."""
+    from dripcourse.build import Course, render_course
+
     syllabus = load_syllabus(course_dir)
     sources = load_sources(syllabus)
     problems = resolve_refs(syllabus, sources)

@@ -13,7 +13,7 @@ from typing import Annotated, TypeVar
 import typer
 
 from dripcourse import __version__
-from dripcourse.errors import DripcourseError
+from dripcourse.errors import DripcourseError, Problem
 
 T = TypeVar("T")
 
@@ -162,7 +162,7 @@ def send_test(
 
     The password is read from DRIPCOURSE_SMTP_PASSWORD, or asked for at a prompt; there is no flag for it."""
     from dripcourse.build import load_course, render_course
-    from dripcourse.errors import Problem, did_you_mean
+    from dripcourse.errors import did_you_mean
     from dripcourse.sending import send_tests, smtp_settings
     from dripcourse.syllabus import EMAIL
 
@@ -183,6 +183,31 @@ def send_test(
     typer.echo(f"Sent {count} test email{'s' if count != 1 else ''} to {to} through {settings.host}:{settings.port}")
 
 
+@app.command()
+def serve(
+    course_dir: CourseDir = Path("course"),
+    port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 8000,
+    host: Annotated[str, typer.Option(help="Address to bind; only 127.0.0.1 unless you ask.")] = "127.0.0.1",
+    open_browser: Annotated[bool, typer.Option("--open", help="Open the preview in a browser.")] = False,
+) -> None:
+    """Preview the course in a browser, rebuilding and reloading the page whenever a file changes."""
+    import webbrowser
+
+    from dripcourse.preview.server import serve as serve_course
+
+    def ready(url: str) -> None:
+        typer.echo(f"Serving {course_dir} at {url} (Ctrl-C to stop)")
+        if open_browser:
+            webbrowser.open(url)
+
+    try:
+        run(lambda: serve_course(course_dir, host, port, preview_date(), ready, typer.echo))
+    except OSError as exc:
+        raise fail(DripcourseError(Problem(None, f"cannot serve on {host}:{port}: {exc.strerror}"))) from None
+    except KeyboardInterrupt:
+        typer.echo("Stopped.")
+
+
 MAX_ROW_WARNINGS = 50
 
 
@@ -198,7 +223,7 @@ def schedule(
 ) -> None:
     """Plan who gets which email when (UTC and local) for a list of subscribers."""
     from dripcourse.build import load_course
-    from dripcourse.errors import OutputError, Problem
+    from dripcourse.errors import OutputError
     from dripcourse.subscribers import plan_subscribers
 
     course = run(lambda: load_course(course_dir))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import textwrap
 from dataclasses import dataclass
@@ -209,8 +210,7 @@ class Renderer:
     """Renders the lessons of one course with one theme."""
 
     def __init__(self, syllabus: Syllabus, template_dirs: list[Path] | None = None):
-        self.syllabus = syllabus
-        self.course = syllabus.course
+        self.use(syllabus)
         self.template_dirs = template_dirs or theme_dirs(syllabus.root)
         loader = jinja2.FileSystemLoader([str(d) for d in self.template_dirs])
         self.html_env = jinja2.Environment(
@@ -220,6 +220,12 @@ class Renderer:
             loader=loader, autoescape=False, undefined=jinja2.StrictUndefined, keep_trailing_newline=True
         )
         self.text_env.filters["wrap"] = wrap_filter
+
+    def use(self, syllabus: Syllabus) -> None:
+        """Render for this syllabus. The preview server keeps one Renderer, so templates compile once; Jinja
+        reloads any template file that changes on disk."""
+        self.syllabus = syllabus
+        self.course = syllabus.course
 
     def render(self, lesson: Lesson, total: int) -> RenderedEmail:
         html, text, tags = self.compose(lesson, total)
@@ -264,6 +270,15 @@ class Renderer:
             **{name: markdown_text(tokens) for name, tokens in blocks.items()},
         )
         return html, tidy_text(text), tuple(registry.tags)
+
+    def theme_stamp(self) -> str:
+        """A fingerprint of every template file, so a changed theme invalidates cached renders."""
+        digest = hashlib.sha256()
+        for folder in self.template_dirs:
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    digest.update(str(path).encode() + b"\0" + path.read_bytes())
+        return digest.hexdigest()
 
     def template(self, name: str, env: jinja2.Environment) -> jinja2.Template:
         try:
