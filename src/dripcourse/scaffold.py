@@ -1,0 +1,91 @@
+"""`dripcourse new`: a course folder that builds at once, with a comment on every syllabus field."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from dripcourse.errors import DripcourseError, OutputError, Problem
+from dripcourse.render import default_theme_dir
+
+SYLLABUS = """\
+# The syllabus: what the course is, when it sends, and what each email holds.
+course:
+  title: My First Course                 # shown in the header, footer and preview
+  language: en                           # the emails' <html lang>; add "direction: rtl" for right-to-left
+  sender:
+    name: Your Name                      # the From name subscribers see
+    email: you@example.com               # the From address (placeholder: replace it)
+  reply_to: you@example.com              # optional: where replies go
+  postal_address: 123 Example Street, Anytown, NY 10001, USA   # required by anti-spam laws; shown in the footer
+  unsubscribe_url: https://example.com/unsubscribe              # your list's unsubscribe page
+  website: https://example.com           # links to this site get UTM parameters
+  brand_color: "#2f5d7c"                 # buttons, links and accents
+  greeting: "Hi {{ first_name | there }},"   # merge tag with a fallback for subscribers without a first name
+
+schedule:
+  mode: evergreen                        # evergreen: day N after signup; cohort: needs start_date: YYYY-MM-DD
+  time_zone: America/New_York            # IANA zone the send time is in
+  send_time: "08:00"                     # local time of day
+  send_days: [mon, tue, wed, thu, fri]   # a send on another day moves to the next allowed day
+
+sources:                                 # id: Markdown file; "## " headings split it into sections
+  basics: sources/basics.md
+
+emails:
+  - day: 0                               # Day 0 is sent at signup
+    slug: welcome                        # names the output files
+    subject: Welcome, and your first step # keep it under 50 characters
+    preheader: What this short course covers, and one small thing to do today.   # inbox preview text
+    intro: |                             # Markdown before the sections
+      Thank you for signing up. Each email in this course is short and ends
+      with one thing to try.
+    sections: [basics#intro, basics#start-small]   # source-id#section-id, in order
+    action: Write down one goal for this week.      # shown as "Try this today"
+    outro: Tomorrow we look at keeping going when motivation fades.
+  - day: 1
+    slug: keep-going
+    subject: Keeping going
+    preheader: Motivation comes and goes; a routine is what carries you through.
+    sections: [basics#keep-going]
+    journal: When did a habit of yours last survive a bad week, and why?   # shown as "Journal prompt"
+    button:                              # optional call to action
+      text: Read more on the blog
+      url: https://example.com/blog
+"""
+
+SOURCE = """\
+---
+title: The Basics
+author: Your Name
+---
+
+Every course starts with a few plain ideas. Replace this text with your own
+article, or import one with `dripcourse import`.
+
+## Start small {#start-small}
+
+A goal you can finish this week teaches you more than a plan you never
+begin. Pick something that takes ten minutes and do it today.
+
+## Keep going {#keep-going}
+
+Some days will go badly. What matters is coming back the next day, so make
+the routine small enough that a bad day can still include it.
+"""
+
+
+def new_course(folder: Path, with_templates: bool = False) -> list[Path]:
+    """Create a course folder; refuses one that already holds files."""
+    if folder.exists() and not folder.is_dir():
+        raise DripcourseError(Problem(folder, "exists and is not a folder"))
+    if folder.exists() and any(folder.iterdir()):
+        raise OutputError(Problem(folder, "is not empty; choose a new folder for the course"))
+    (folder / "sources").mkdir(parents=True, exist_ok=True)
+    written = [folder / "syllabus.yaml", folder / "sources" / "basics.md"]
+    written[0].write_text(SYLLABUS, encoding="utf-8")
+    written[1].write_text(SOURCE, encoding="utf-8")
+    if with_templates:
+        shutil.copytree(default_theme_dir(), folder / "templates")
+        written += sorted((folder / "templates").iterdir())
+    return written
