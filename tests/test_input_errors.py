@@ -118,7 +118,7 @@ SYLLABUS_CASES = [
         "  - day: one\n",
         ["22:10: emails[1].day: must be a whole number of days after signup, got 'one'"],
     ),
-    ("negative day", "  - day: 1\n", "  - day: -1\n", ["22:10: emails[1].day: must be 0 or more, got -1"]),
+    ("negative day", "  - day: 1\n", "  - day: -1\n", ["22:10: emails[1].day: must be from 0 to 3650, got -1"]),
     (
         "unknown merge tag",
         "    sections: [habits#evening]\n",

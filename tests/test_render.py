@@ -101,12 +101,20 @@ def test_syllabus_strings_are_escaped(mini_course: Path) -> None:
     assert "<b>toast</b>" not in html
 
 
-def test_raw_html_in_sources_is_shown_as_text_not_markup(mini_course: Path) -> None:
+def test_raw_html_in_sources_keeps_harmless_markup_and_loses_scripts(mini_course: Path) -> None:
     source = mini_course / "sources" / "water.md"
-    source.write_text(source.read_text() + "\n<script>alert(1)</script>\n")
+    source.write_text(
+        source.read_text()
+        + '\n<p onclick="steal()">A <strong>bold</strong> claim, <a href="javascript:alert(1)">a trap</a>.</p>\n'
+        + '\n<script>alert(1)</script>\n\n<iframe src="https://evil.example/"></iframe>\n\n'
+        + '<img src="https://cdn.tea-at-home.example/jug.png" alt="A jug" width="200" onerror="x()">\n'
+        + "\n[click](javascript:alert(2))\n"
+    )
     html = built(mini_course)[1].html
-    assert "<script" not in html
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<strong>bold</strong>" in html and 'alt="A jug"' in html and 'width="200"' in html
+    for bad in ("<script", "<iframe", "onclick", "onerror", 'href="javascript:', "alert(1)"):
+        assert bad not in html, bad
+    assert "[click](javascript:alert(2))" in html  # not a link: markdown-it refuses the URL and shows the text
 
 
 def test_course_templates_override_the_default_theme(mini_course: Path) -> None:

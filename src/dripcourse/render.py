@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import textwrap
+import traceback
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -52,10 +53,23 @@ def theme_dirs(course_dir: Path) -> list[Path]:
     return [own, default_theme_dir()] if own.is_dir() else [default_theme_dir()]
 
 
+SAFE_URL_SCHEMES = {"http", "https", "mailto", "tel"}
+
+
 @cache
 def markdown_parser() -> MarkdownIt:
-    # Raw HTML in sources is shown as text, never passed through into emails.
-    return MarkdownIt("commonmark", {"html": False})
+    # Raw HTML in sources is allowed here and cleaned by `sanitize` after rendering.
+    return MarkdownIt("commonmark", {"html": True})
+
+
+def sanitize(html: str) -> str:
+    """Keep harmless markup from sources; drop <script>, <iframe>, on* handlers, style and javascript: URLs.
+
+    nh3 (the Rust ammonia sanitizer) does this with an allow-list, which a regex cannot do safely.
+    """
+    import nh3
+
+    return nh3.clean(html, link_rel=None, url_schemes=SAFE_URL_SCHEMES)
 
 
 class UrlTracker:
@@ -94,7 +108,7 @@ def parse_markdown(markdown: str, registry: mergetags.TagRegistry, track: UrlTra
 
 def markdown_html(tokens: list[Token]) -> Markup:
     parser = markdown_parser()
-    return Markup(parser.renderer.render(tokens, parser.options, {}))
+    return Markup(sanitize(parser.renderer.render(tokens, parser.options, {})))
 
 
 def markdown_text(tokens: list[Token], width: int = TEXT_WIDTH) -> str:
@@ -252,7 +266,26 @@ class Renderer:
             "merge_tag": registry.token,
             "track": track,
         }
-        html = self.template("email.html", self.html_env).render(
+        html_template = self.template("email.html", self.html_env)
+        text_template = self.template("email.txt", self.text_env)
+        try:
+            return self.run_templates(html_template, text_template, common, greeting, sections, blocks, registry)
+        except jinja2.TemplateError as exc:
+            raise DripcourseError(self.template_problem(exc, f"template error: {exc}")) from None
+        except Exception as exc:  # a template can raise anything (a division by zero, a bad filter argument)
+            raise DripcourseError(self.template_problem(exc, f"template failed: {type(exc).__name__}: {exc}")) from None
+
+    def run_templates(
+        self,
+        html_template: jinja2.Template,
+        text_template: jinja2.Template,
+        common: dict[str, Any],
+        greeting: str,
+        sections: list[tuple[Any, list[Token]]],
+        blocks: dict[str, list[Token]],
+        registry: mergetags.TagRegistry,
+    ) -> tuple[str, str, tuple[mergetags.MergeTag, ...]]:
+        html = html_template.render(
             **common,
             greeting=greeting,
             preheader_padding=PREHEADER_PADDING,
@@ -261,7 +294,7 @@ class Renderer:
             ],
             **{name: markdown_html(tokens) for name, tokens in blocks.items()},
         )
-        text = self.template("email.txt", self.text_env).render(
+        text = text_template.render(
             **common,
             greeting=greeting,
             sections=[
@@ -279,6 +312,18 @@ class Renderer:
                 if path.is_file():
                     digest.update(str(path).encode() + b"\0" + path.read_bytes())
         return digest.hexdigest()
+
+    def template_problem(self, exc: BaseException, message: str) -> Problem:
+        """Name the template file and line where a render failed (Jinja maps its frames to template lines)."""
+        folders = [str(d.resolve()) for d in self.template_dirs]
+        where: tuple[str, int] | None = None
+        for frame, line in traceback.walk_tb(exc.__traceback__):
+            filename = frame.f_code.co_filename
+            if any(filename.startswith(folder) for folder in folders):
+                where = (filename, line)
+        if where is None:
+            return Problem(str(self.template_dirs[0] / "email.html"), message)
+        return Problem(where[0], message, where[1])
 
     def template(self, name: str, env: jinja2.Environment) -> jinja2.Template:
         try:

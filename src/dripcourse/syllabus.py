@@ -22,6 +22,7 @@ SOURCE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$")
 COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 MAX_SUBJECT = 150
+MAX_DAY = 3650  # ten years of daily emails; larger offsets overflow date arithmetic
 DEFAULT_GREETING = "Hi {{ first_name | there }},"
 
 
@@ -417,8 +418,8 @@ class SyllabusReader(NodeReader):
         if not keys:
             return None
         day = self.parsed(keys.get("day"), f"{field}.day", parse_int, "a whole number of days after signup")
-        if day is not None and day < 0:
-            self.report(keys["day"], f"{field}.day", f"must be 0 or more, got {day}")
+        if day is not None and not 0 <= day <= MAX_DAY:
+            self.report(keys["day"], f"{field}.day", f"must be from 0 to {MAX_DAY}, got {day}")
             day = None
         slug = self.text(keys.get("slug"), f"{field}.slug", required=True)
         if slug is not None and not SLUG.match(slug):
