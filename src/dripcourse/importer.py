@@ -377,7 +377,7 @@ def markdown_article(text: str) -> tuple[str | None, list[str], set[str]]:
     body = re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.S)
     for raw in body.split("\n"):
         heading = re.match(r"^(#{1,6})\s+(.*?)\s*#*\s*$", raw)
-        if heading:
+        if heading and heading.group(2).strip():
             level = len(heading.group(1))
             if level == 1 and title is None:
                 title = heading.group(2)
