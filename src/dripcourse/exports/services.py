@@ -6,8 +6,10 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import Callable
 from typing import Any
 
+from dripcourse.build import BuiltEmail
 from dripcourse.errors import DripcourseError, Problem
 from dripcourse.exports import ExportContext, Target
 from dripcourse.exports import dialects as d
@@ -230,20 +232,26 @@ def mailerlite(ctx: ExportContext) -> dict[str, bytes]:
     return files
 
 
+def json_per_email(
+    ctx: ExportContext, folder: str, payload: Callable[[BuiltEmail], dict[str, Any]]
+) -> dict[str, bytes]:
+    """One JSON payload file per email, named after the email's output files."""
+    return {f"{folder}/{e.rendered.lesson.file_stem}.json": as_json(payload(e)) for e in ctx.emails}
+
+
 def brevo(ctx: ExportContext) -> dict[str, bytes]:
-    files: dict[str, bytes] = {}
-    for email in ctx.emails:
-        spec = email.rendered.lesson.email
-        files[f"templates/{email.rendered.lesson.file_stem}.json"] = as_json(
-            {
-                "templateName": f"{ctx.info.title}: {spec.subject}",
-                "subject": spec.subject,
-                "sender": {"name": ctx.info.sender.name, "email": ctx.info.sender.email},
-                "replyTo": ctx.info.reply_to or ctx.info.sender.email,
-                "htmlContent": ctx.html(email, d.BREVO),
-                "isActive": True,
-            }
-        )
+    def payload(email: BuiltEmail) -> dict[str, Any]:
+        subject = email.rendered.lesson.email.subject
+        return {
+            "templateName": f"{ctx.info.title}: {subject}",
+            "subject": subject,
+            "sender": {"name": ctx.info.sender.name, "email": ctx.info.sender.email},
+            "replyTo": ctx.info.reply_to or ctx.info.sender.email,
+            "htmlContent": ctx.html(email, d.BREVO),
+            "isActive": True,
+        }
+
+    files = json_per_email(ctx, "templates", payload)
     files["README.txt"] = readme(
         ctx,
         "Brevo",
@@ -257,21 +265,20 @@ def brevo(ctx: ExportContext) -> dict[str, bytes]:
 
 
 def sendgrid(ctx: ExportContext) -> dict[str, bytes]:
-    files: dict[str, bytes] = {}
-    for email in ctx.emails:
+    def payload(email: BuiltEmail) -> dict[str, Any]:
         spec = email.rendered.lesson.email
-        files[f"templates/{email.rendered.lesson.file_stem}.json"] = as_json(
-            {
-                "template": {"name": f"{ctx.campaign}-{email.rendered.lesson.file_stem}", "generation": "dynamic"},
-                "version": {
-                    "name": spec.slug,
-                    "subject": spec.subject,
-                    "html_content": ctx.html(email, d.SENDGRID),
-                    "plain_content": ctx.text(email, d.SENDGRID),
-                    "active": 1,
-                },
-            }
-        )
+        return {
+            "template": {"name": f"{ctx.campaign}-{email.rendered.lesson.file_stem}", "generation": "dynamic"},
+            "version": {
+                "name": spec.slug,
+                "subject": spec.subject,
+                "html_content": ctx.html(email, d.SENDGRID),
+                "plain_content": ctx.text(email, d.SENDGRID),
+                "active": 1,
+            },
+        }
+
+    files = json_per_email(ctx, "templates", payload)
     files["README.txt"] = readme(
         ctx,
         "SendGrid",
@@ -286,18 +293,16 @@ def sendgrid(ctx: ExportContext) -> dict[str, bytes]:
 
 
 def mailgun(ctx: ExportContext) -> dict[str, bytes]:
-    files: dict[str, bytes] = {}
-    for email in ctx.emails:
-        stem = email.rendered.lesson.file_stem
-        files[f"templates/{stem}.json"] = as_json(
-            {
-                "name": f"{ctx.campaign}-{stem}".lower(),
-                "description": email.rendered.lesson.email.subject,
-                "template": ctx.html(email, d.MAILGUN),
-                "engine": "handlebars",
-                "tag": "initial",
-            }
-        )
+    def payload(email: BuiltEmail) -> dict[str, Any]:
+        return {
+            "name": f"{ctx.campaign}-{email.rendered.lesson.file_stem}".lower(),
+            "description": email.rendered.lesson.email.subject,
+            "template": ctx.html(email, d.MAILGUN),
+            "engine": "handlebars",
+            "tag": "initial",
+        }
+
+    files = json_per_email(ctx, "templates", payload)
     files["README.txt"] = readme(
         ctx,
         "Mailgun",
