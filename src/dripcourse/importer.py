@@ -17,8 +17,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import ClassVar
 
-from dripcourse.errors import DripcourseError, Problem
-from dripcourse.sources import count_words, slugify
+from dripcourse.sources import count_words, read_text_bytes, slugify
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 BULLET = re.compile(r"^\s*(?:[•◦▪‣∙·*\-–]|\d+[.)](?=\s+\S.*[.!?]$))\s+(?P<text>\S.*)$")
@@ -394,14 +393,7 @@ def markdown_article(text: str) -> tuple[str | None, list[str], set[str]]:
 
 def import_article(path: Path, shown: str | None = None) -> ImportedArticle:
     """Read one article file and find its sections."""
-    name = shown or str(path)
-    if not path.is_file():
-        raise DripcourseError(Problem(name, "file not found"))
-    data = path.read_bytes()
-    if len(data) > MAX_IMPORT_BYTES:
-        raise DripcourseError(Problem(name, f"is {len(data):,} bytes; an article may be at most {MAX_IMPORT_BYTES:,}"))
-    if b"\x00" in data:
-        raise DripcourseError(Problem(name, "looks like a binary file, not text"))
+    data = read_text_bytes(path, shown or str(path), MAX_IMPORT_BYTES, "an article")
     text, encoding = decode(data)
     return split_article(text, path.suffix.lower(), path.name, encoding)
 

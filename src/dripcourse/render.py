@@ -305,12 +305,14 @@ class Renderer:
         return html, tidy_text(text), tuple(registry.tags)
 
     def theme_stamp(self) -> str:
-        """A fingerprint of every template file, so a changed theme invalidates cached renders."""
+        """A fingerprint of the template files (path, size, modification time), so a changed theme invalidates
+        cached renders; it stats the files rather than reading them, since the preview server asks on every edit."""
         digest = hashlib.sha256()
         for folder in self.template_dirs:
             for path in sorted(folder.rglob("*")):
                 if path.is_file():
-                    digest.update(str(path).encode() + b"\0" + path.read_bytes())
+                    stat = path.stat()
+                    digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
         return digest.hexdigest()
 
     def template_problem(self, exc: BaseException, message: str) -> Problem:

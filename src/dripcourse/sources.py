@@ -60,18 +60,24 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "section"
 
 
-def read_text_file(path: Path, shown: Path | str, limit: int = MAX_SOURCE_BYTES) -> str:
-    """Read a UTF-8 text file the user wrote, or raise one clear problem about it."""
+def read_text_bytes(path: Path, shown: Path | str, limit: int, kind: str) -> bytes:
+    """The bytes of a text file the user gave, or one clear problem: missing, a folder, too large, binary."""
     if not path.exists():
         raise DripcourseError(Problem(shown, "file not found"))
     if not path.is_file():
         raise DripcourseError(Problem(shown, "is not a file"))
     size = path.stat().st_size
     if size > limit:
-        raise DripcourseError(Problem(shown, f"is {size:,} bytes; a source may be at most {limit:,} bytes"))
+        raise DripcourseError(Problem(shown, f"is {size:,} bytes; {kind} may be at most {limit:,} bytes"))
     data = path.read_bytes()
     if b"\x00" in data:
         raise DripcourseError(Problem(shown, "looks like a binary file, not text"))
+    return data
+
+
+def read_text_file(path: Path, shown: Path | str, limit: int = MAX_SOURCE_BYTES) -> str:
+    """Read a UTF-8 text file the user wrote, or raise one clear problem about it."""
+    data = read_text_bytes(path, shown, limit, "a source")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

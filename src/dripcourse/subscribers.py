@@ -6,13 +6,13 @@ import csv
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dripcourse.errors import DripcourseError, Problem
-from dripcourse.schedule import roll_forward
+from dripcourse.schedule import plan
 from dripcourse.syllabus import EMAIL, Syllabus, valid_zone
 
 REQUIRED_COLUMNS = ("email", "signed_up_at")
@@ -60,14 +60,12 @@ class Planner:
         key = (zone_name, local_date)
         found = self.cache.get(key)
         if found is None:
-            zone = zone_named(zone_name)
             zone_field = csv_field(zone_name)
+            start = datetime.combine(local_date, self.schedule.send_time, tzinfo=zone_named(zone_name))
             found = []
-            for email, fixed in zip(self.emails, self.fixed, strict=True):
-                day = roll_forward(local_date + timedelta(days=email.day), self.schedule.send_days)
-                utc = datetime.combine(day, self.schedule.send_time, tzinfo=zone).astimezone(UTC)
-                text = f"{fixed}{zone_field},{utc:%Y-%m-%dT%H:%M:%SZ},{utc.astimezone(zone).isoformat()}\n"
-                found.append((utc, text))
+            for slot, fixed in zip(plan(self.schedule, self.emails, start), self.fixed, strict=True):
+                utc = slot.utc
+                found.append((utc, f"{fixed}{zone_field},{utc:%Y-%m-%dT%H:%M:%SZ},{slot.local.isoformat()}\n"))
             if len(self.cache) > 100_000:
                 self.cache.clear()
                 self.texts.clear()

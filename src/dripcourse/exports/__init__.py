@@ -11,6 +11,7 @@ from dripcourse.build import BuiltEmail, Course, load_course, render_course, wri
 from dripcourse.errors import DripcourseError, Problem, did_you_mean
 from dripcourse.exports.dialects import Dialect
 from dripcourse.sources import slugify
+from dripcourse.syllabus import CourseInfo, Schedule
 
 
 @dataclass(frozen=True)
@@ -19,11 +20,11 @@ class ExportContext:
     emails: list[BuiltEmail]
 
     @property
-    def info(self):  # type: ignore[no-untyped-def]
+    def info(self) -> CourseInfo:
         return self.course.syllabus.course
 
     @property
-    def schedule(self):  # type: ignore[no-untyped-def]
+    def schedule(self) -> Schedule:
         return self.course.syllabus.schedule
 
     @property

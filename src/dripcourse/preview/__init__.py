@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from markupsafe import Markup
 
+from dripcourse.check import GMAIL_CLIP_BYTES
+
 if TYPE_CHECKING:
     from dripcourse.build import BuiltEmail, Course
     from dripcourse.check import Finding
-
-GMAIL_CLIP_BYTES = 102_400
 
 
 def send_label(email: BuiltEmail, mode: str) -> str:
