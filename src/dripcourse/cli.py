@@ -343,6 +343,132 @@ def schedule(
     )
 
 
+@app.command()
+def send(
+    course_dir: CourseDir = Path("course"),
+    via: Annotated[
+        str | None, typer.Option("--via", help="smtp, ses, postmark, sendgrid, mailgun or listmonk.")
+    ] = None,
+    subscribers: Annotated[
+        Path | None, typer.Option("--subscribers", "-s", help="CSV with email,first_name,signed_up_at,timezone.")
+    ] = None,
+    unsubscribes: Annotated[
+        Path | None, typer.Option("--unsubscribes", help="CSV with an email column; read again before each send.")
+    ] = None,
+    ledger: Annotated[
+        str | None,
+        typer.Option("--ledger", help="SQLite file or postgresql:// URL (default: COURSE_DIR/ledger.sqlite)."),
+    ] = None,
+    catch_up: Annotated[float, typer.Option("--catch-up", help="Hours a late lesson may still go out.")] = 24.0,
+    limit: Annotated[int | None, typer.Option("--limit", help="Send at most this many messages, then stop.")] = None,
+    rate: Annotated[float | None, typer.Option("--rate", help="Messages per second (default: the provider's).")] = None,
+    retries: Annotated[int, typer.Option("--retries", help="Tries again after a transient error.")] = 3,
+    backoff: Annotated[float, typer.Option("--backoff", help="Seconds before the first retry; doubles.")] = 2.0,
+    settle: Annotated[
+        float, typer.Option("--settle", help="Seconds before an interrupted send is looked up at the provider.")
+    ] = 300.0,
+    watch: Annotated[bool, typer.Option("--watch", help="Keep running; wake when the next lesson is due.")] = False,
+    show_unresolved: Annotated[
+        bool, typer.Option("--unresolved", help="List sends whose outcome is unknown, and stop.")
+    ] = False,
+    mark_sent: Annotated[
+        list[str] | None, typer.Option("--mark-sent", help="SLUG:EMAIL of an unresolved send that did arrive.")
+    ] = None,
+    resend: Annotated[
+        list[str] | None, typer.Option("--resend", help="SLUG:EMAIL of an unresolved send to send again.")
+    ] = None,
+) -> None:
+    """Send every lesson that is due now to every active subscriber, record it in the ledger, and exit.
+
+    Credentials come only from the environment (see the README). A lesson is never sent twice to one person."""
+    from datetime import timedelta
+
+    from dripcourse.drip import session
+    from dripcourse.drip.runner import SendOptions
+
+    if show_unresolved or mark_sent or resend:
+        choices = [(spec, True) for spec in mark_sent or []] + [(spec, False) for spec in resend or []]
+        if choices:
+            run(lambda: session.decide(course_dir, ledger, choices, datetime.now(UTC).timestamp()))
+            typer.echo(f"Settled {len(choices)} unresolved send{'s' if len(choices) != 1 else ''}")
+            return
+        items = run(lambda: session.unresolved(course_dir, ledger))
+        for item in items:
+            typer.echo(f"{item.lesson}:{item.email}  {item.state}  {item.provider}  {item.send_key}")
+        typer.echo(f"{len(items)} unresolved; settle each with --mark-sent SLUG:EMAIL or --resend SLUG:EMAIL")
+        return
+    if via is None:
+        raise fail(
+            DripcourseError(Problem(None, "--via is required: smtp, ses, postmark, sendgrid, mailgun or listmonk"))
+        )
+    options = SendOptions(
+        catch_up=timedelta(hours=catch_up), limit=limit, retries=retries, backoff=backoff, rate=rate, settle=settle
+    )
+    with typer.progressbar(length=1, label="Sending", file=sys.stderr, hidden=not sys.stderr.isatty()) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        report = run(
+            lambda: session.send(
+                course_dir,
+                via,
+                dict(os.environ),
+                ledger=ledger,
+                subscribers=subscribers,
+                unsubscribes=unsubscribes,
+                options=options,
+                watch=watch,
+                on_progress=progress,
+            )
+        )
+    if report.busy:
+        typer.echo("Another dripcourse send is using this ledger; nothing to do.", err=True)
+        return
+    lists = report.list_report
+    if lists is not None:
+        for problem in lists.problems[:MAX_ROW_WARNINGS]:
+            typer.echo(f"Skipped: {problem}", err=True)
+        if len(lists.problems) > MAX_ROW_WARNINGS:
+            typer.echo(f"Skipped {len(lists.problems) - MAX_ROW_WARNINGS} more bad rows.", err=True)
+    skipped = ", ".join(f"{n} {kind}" for kind, n in sorted(report.skipped.items()))
+    parts = [f"Sent {report.sent}", f"failed {report.failed}", f"skipped {sum(report.skipped.values())}"]
+    parts[-1] += f" ({skipped})" if skipped else ""
+    if report.deferred:
+        parts.append(f"deferred {report.deferred}")
+    if report.resolved:
+        parts.append(f"resolved {report.resolved} interrupted sends")
+    if report.unresolved:
+        parts.append(f"unresolved {report.unresolved} (see dripcourse send --unresolved)")
+    typer.echo(", ".join(parts))
+    if report.stopped:
+        typer.echo(f"Error: stopped: {report.stopped}", err=True)
+        raise typer.Exit(1)
+
+
+@app.command()
+def status(
+    course_dir: CourseDir = Path("course"),
+    ledger: Annotated[str | None, typer.Option("--ledger", help="SQLite file or postgresql:// URL.")] = None,
+    subscriber: Annotated[str | None, typer.Option("--subscriber", help="Show where one subscriber is.")] = None,
+) -> None:
+    """Per lesson: how many are sent, due, waiting, failed, skipped; with --subscriber, where that person is."""
+    from dripcourse.drip import session
+
+    report = run(lambda: session.status(course_dir, ledger, datetime.now(UTC).timestamp(), subscriber))
+    columns = ("sent", "due", "waiting", "sending", "failed", "skipped", "unresolved")
+    typer.echo(f"{'lesson':<28} " + " ".join(f"{name:>8}" for name in columns))
+    for item in report.lessons:
+        typer.echo(
+            f"{item.position:>2} {item.slug:<25} {item.sent:>8} {item.due:>8} {item.waiting:>8} {item.in_flight:>8}"
+            f" {item.failed:>8} {item.skipped:>8} {item.unresolved:>10}"
+        )
+    typer.echo(f"{report.subscribers} subscribers, {report.listed} on the current list, {report.suppressed} suppressed")
+    for slug, state, detail in report.person or []:
+        typer.echo(f"  {slug:<25} {state:<32} {detail}")
+
+
 def main() -> None:
     try:
         app()
