@@ -80,10 +80,16 @@ class SmtpServer:
 
     def __enter__(self) -> SmtpServer:
         self.controller.start()
+        self.running = True
         return self
 
+    def stop(self) -> None:
+        if self.running:
+            self.controller.stop()
+            self.running = False
+
     def __exit__(self, *exc: object) -> None:
-        self.controller.stop()
+        self.stop()
 
     @property
     def messages(self) -> list[Received]:

@@ -71,8 +71,12 @@ def send_key(course: CourseInfo, email: str, slug: str) -> str:
 
 
 def qp(text: str) -> bytes:
-    """Quoted-printable with CRLF line ends (binascii is the C encoder the email package's own is a slow copy of)."""
-    return binascii.b2a_qp(text.encode("utf-8"), quotetabs=False, istext=True, header=False).replace(b"\n", b"\r\n")
+    """Quoted-printable with CRLF line ends (binascii is the C encoder the email package's own is a slow copy of).
+
+    The skeleton already ends each part with a line end, as the email package adds one to content without it.
+    """
+    data = text.removesuffix("\n").encode("utf-8")
+    return binascii.b2a_qp(data, quotetabs=False, istext=True, header=False).replace(b"\n", b"\r\n")
 
 
 def header_value(value: str, field: str) -> str:

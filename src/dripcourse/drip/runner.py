@@ -21,6 +21,8 @@ from dripcourse.drip.providers.base import Provider, Rejected, Transient, Unknow
 from dripcourse.errors import DripcourseError, Problem
 
 Clock = Callable[[], float]
+# Deferred sends in a row after which the provider is taken to be down and the run stops.
+GIVE_UP_AFTER = 5
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,7 @@ class Drip:
         self.slugs = [lesson.slug for lesson in self.lessons]
         self.cohort = course.syllabus.schedule.mode == "cohort"
         self.report = RunReport()
+        self.failing = 0  # transient failures in a row, across subscribers
         self.limit = RateLimit(options.rate or provider.rate, clock, sleep)
 
     def now(self) -> int:
@@ -128,7 +131,11 @@ class Drip:
         if not ledger.start_sender():
             self.report.busy = True
             return self.report
-        self.provider.open()
+        try:
+            self.provider.open()
+        except Transient as exc:
+            self.report.stopped = exc.reason
+            return self.report
         try:
             while True:
                 self.recover()
@@ -302,7 +309,9 @@ class Drip:
                 retry_at = now + int(max(60.0, self.options.backoff * 2**attempt))
                 ledger.settle(due, "deferred", now, reason=f"{exc.reason} (after {attempt} tries)", retry_at=retry_at)
                 self.report.deferred += 1
-                self.report.stopped = f"{self.provider.name} keeps failing: {exc.reason}"
+                self.failing += 1
+                if self.failing >= GIVE_UP_AFTER:
+                    self.report.stopped = f"{self.provider.name} keeps failing: {exc.reason}"
                 return
             except Rejected as exc:
                 now = self.now()
@@ -317,4 +326,5 @@ class Drip:
                 return
             ledger.settle(due, "sent", self.now(), provider_id=provider_id)
             self.report.sent += 1
+            self.failing = 0
             return

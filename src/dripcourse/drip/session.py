@@ -57,6 +57,8 @@ def send(
         raise DripcourseError(
             Problem(None, "--subscribers is required (a CSV with email,first_name,signed_up_at,timezone)")
         )
+    if subscribers is not None and not subscribers.is_file():
+        raise DripcourseError(Problem(subscribers, "file not found" if not subscribers.exists() else "is not a file"))
     store = open_ledger(ledger_location(course_dir, ledger))
     try:
         drip = Drip(
