@@ -6,18 +6,16 @@ import fcntl
 import socket
 import threading
 from collections.abc import Iterator
-from functools import cache
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from functools import cache
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
-from services.smtp import SmtpServer
-from services.world import FIXTURES, SECRET, World
 from typer.testing import CliRunner
 
 from dripcourse.build import BuiltEmail, load_course, render_course
@@ -27,6 +25,8 @@ from dripcourse.drip.compose import LessonMessage, Recipient, send_key, verify_u
 from dripcourse.drip.ledger import open_ledger
 from dripcourse.message import build_message, message_bytes
 from dripcourse.syllabus import CourseInfo
+from services.smtp import SmtpServer
+from services.world import FIXTURES, SECRET, World
 
 MONDAY_NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
