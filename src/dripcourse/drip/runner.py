@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from dripcourse.build import Course, render_course
+from dripcourse.build import BuiltEmail, Course, render_course
 from dripcourse.drip.audience import ListReport, Unsubscribes, fingerprint, read_subscribers
 from dripcourse.drip.compose import LessonMessage, Personal, Recipient, UnsafeValue
 from dripcourse.drip.ledger import Due, Ledger, OpenSend
@@ -102,6 +102,7 @@ class Drip:
         clock: Clock = time.time,
         sleep: Callable[[float], None] = time.sleep,
         on_progress: Callable[[int, int], None] | None = None,
+        built: list[BuiltEmail] | None = None,
     ):
         self.course = course
         self.ledger = ledger
@@ -112,7 +113,7 @@ class Drip:
         self.sleep = sleep
         self.on_progress = on_progress
         info = course.syllabus.course
-        built = render_course(course, datetime.now(UTC).date())
+        built = built or render_course(course, datetime.now(UTC).date())
         self.lessons = [LessonMessage(b, info, secret) for b in built]
         self.slugs = [lesson.slug for lesson in self.lessons]
         self.cohort = course.syllabus.schedule.mode == "cohort"
@@ -268,7 +269,9 @@ class Drip:
             hours = self.options.catch_up.total_seconds() / 3600
             return f"too late: due {iso(planned)}, outside the {hours:g}-hour catch-up window"
         following = due.due_at(due.position + 1)
-        if following is not None and following <= now and due.position + 1 < len(self.lessons):
+        # Two lessons of one subscriber are never sent back to back to catch up: a late lesson whose successor
+        # is due as well gives way to it. (Lessons the plan itself puts in one slot both go.)
+        if following is not None and planned < following <= now and due.position + 1 < len(self.lessons):
             return f"too late: due {iso(planned)}, and the next lesson ({self.slugs[due.position + 1]}) is due too"
         return None
 
