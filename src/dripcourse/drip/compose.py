@@ -87,15 +87,21 @@ def header_value(value: str, field: str) -> str:
 
 @dataclass
 class Personal:
-    """One subscriber's copy of a lesson."""
+    """One subscriber's copy of a lesson: the MIME message, and its parts for the HTTP APIs."""
 
     key: str
+    sender: str
+    reply_to: str | None
     to: str
     subject: str
     html: str
     text: str
     unsubscribe: str
     mime: bytes
+
+    def list_headers(self) -> list[tuple[str, str]]:
+        """The one-click unsubscribe headers (RFC 8058) that every message carries."""
+        return [("List-Unsubscribe", f"<{self.unsubscribe}>"), ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")]
 
 
 class LessonMessage:
@@ -110,6 +116,7 @@ class LessonMessage:
         self.html = rendered.html
         self.text = rendered.text
         self.tags = rendered.tags
+        self.sender = formataddr((course.sender.name, course.sender.email), charset="utf-8")
         skeleton = build_message(
             course,
             self.slug,
@@ -151,7 +158,7 @@ class LessonMessage:
         ).encode("ascii")
         before_text, between, after_html = self.pieces
         mime = b"".join((self.head, personal, b"\r\n", before_text, qp(text), between, qp(html), after_html))
-        return Personal(key, to, self.subject, html, text, unsubscribe, mime)
+        return Personal(key, self.sender, self.course.reply_to, to, self.subject, html, text, unsubscribe, mime)
 
 
 def unfold(head: bytes) -> list[bytes]:

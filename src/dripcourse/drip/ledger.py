@@ -498,8 +498,10 @@ class SqliteLedger(Ledger):
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA foreign_keys = ON")
-        except (sqlite3.Error, OSError) as exc:
+        except (sqlite3.OperationalError, OSError) as exc:
             raise OutputError(Problem(path, f"cannot open the ledger: {exc}")) from None
+        except sqlite3.DatabaseError as exc:
+            raise OutputError(Problem(path, f"is not a dripcourse ledger: {exc}")) from None
         self.lock_file: Any = None
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:

@@ -8,17 +8,18 @@ Order of a send: claim (nobody else takes it) -> `sending`, written durably -> t
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from dripcourse.build import BuiltEmail, Course, render_course
-from dripcourse.drip.audience import ListReport, Unsubscribes, fingerprint, read_subscribers
+from dripcourse.drip.audience import ListReport, Row, Unsubscribes, fingerprint, read_subscribers
 from dripcourse.drip.compose import LessonMessage, Personal, Recipient, UnsafeValue
 from dripcourse.drip.ledger import Due, Ledger, OpenSend
 from dripcourse.drip.providers.base import Provider, Rejected, Transient, Unknown
 from dripcourse.errors import DripcourseError, Problem
+from dripcourse.syllabus import Syllabus
 
 Clock = Callable[[], float]
 # Deferred sends in a row after which the provider is taken to be down and the run stops.
@@ -34,6 +35,8 @@ class SendOptions:
     backoff: float = 2.0
     rate: float | None = None
     settle: float = 300.0
+    #: with --watch, how often to look for new signups when no lesson is due sooner
+    poll: float = 60.0
 
 
 @dataclass
@@ -61,7 +64,7 @@ class Audience:
     subscribers: Path | None
     unsubscribes: Unsubscribes
     #: a provider that holds the list itself (listmonk) gives its rows here instead of a CSV
-    provider_rows: Callable[[Course], object] | None = None
+    provider_rows: Callable[[Syllabus], Iterable[Row]] | None = None
 
 
 def iso(epoch: int) -> str:
@@ -118,15 +121,16 @@ class Drip:
         self.slugs = [lesson.slug for lesson in self.lessons]
         self.cohort = course.syllabus.schedule.mode == "cohort"
         self.report = RunReport()
+        self.gone: set[str] = set()  # unsubscribed at the provider, asked per batch
         self.failing = 0  # transient failures in a row, across subscribers
         self.limit = RateLimit(options.rate or provider.rate, clock, sleep)
 
     def now(self) -> int:
         return int(self.clock())
 
-    def run(self, watch: bool = False, poll: float = 60.0) -> RunReport:
+    def run(self, watch: bool = False) -> RunReport:
         """Settle, sync, send what is due; with `watch`, keep doing so, waking when the next send is due (or
-        every `poll` seconds, to see new signups). Returns what happened."""
+        every `options.poll` seconds, to see new signups). Returns what happened."""
         ledger = self.ledger
         ledger.bind_course(self.course.syllabus.course.title, self.slugs)
         if not ledger.start_sender():
@@ -141,10 +145,11 @@ class Drip:
             while True:
                 self.recover()
                 self.sync()
+                ledger.suppress_many(self.provider.suppressions(), self.now())
                 self.send_due()
                 if not watch or self.report.stopped:
                     break
-                self.sleep(self.until_next(poll))
+                self.sleep(self.until_next(self.options.poll))
         finally:
             self.provider.close()
         return self.report
@@ -210,8 +215,7 @@ class Drip:
         report = ListReport()
         self.report.list_report = report
         if self.audience.provider_rows is not None:
-            rows = self.audience.provider_rows(self.course)
-            ledger.sync(rows)  # type: ignore[arg-type]
+            ledger.sync(self.audience.provider_rows(syllabus))
             return
         if path is None:
             return
@@ -239,6 +243,7 @@ class Drip:
             claimed = ledger.claim(self.now(), want)
             if not claimed:
                 break
+            self.gone = self.provider.unsubscribed([due.email for due in claimed])
             for i, due in enumerate(claimed):
                 if self.report.stopped:
                     for rest in claimed[i:]:
@@ -256,7 +261,7 @@ class Drip:
         return int(rows[0][0])
 
     def skip_reason(self, due: Due, now: int) -> str | None:
-        if due.email in self.audience.unsubscribes:
+        if due.email in self.gone or due.email in self.audience.unsubscribes:
             return "unsubscribed"
         if due.suppressed:
             return f"suppressed: {due.suppressed}"

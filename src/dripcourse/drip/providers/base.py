@@ -69,6 +69,10 @@ class Provider:
         """Whether a message with this key was accepted; None when the service cannot say."""
         return None
 
+    def unsubscribed(self, emails: list[str]) -> set[str]:
+        """Of these addresses, those the service says have left since the list was read (asked per batch)."""
+        return set()
+
     def suppressions(self) -> list[tuple[str, str]]:
         """Addresses the service itself refuses to mail (bounces, complaints, unsubscribes), with the reason."""
         return []
