@@ -19,7 +19,7 @@ from markdown_it.token import Token
 from markupsafe import Markup, escape
 
 from dripcourse import mergetags
-from dripcourse.assemble import Lesson
+from dripcourse.assemble import Lesson, LessonSection
 from dripcourse.errors import DripcourseError, Problem
 from dripcourse.sources import slugify
 from dripcourse.syllabus import CourseInfo, Syllabus
@@ -281,7 +281,7 @@ class Renderer:
         text_template: jinja2.Template,
         common: dict[str, Any],
         greeting: str,
-        sections: list[tuple[Any, list[Token]]],
+        sections: list[tuple[LessonSection, list[Token]]],
         blocks: dict[str, list[Token]],
         registry: mergetags.TagRegistry,
     ) -> tuple[str, str, tuple[mergetags.MergeTag, ...]]:
@@ -289,17 +289,13 @@ class Renderer:
             **common,
             greeting=greeting,
             preheader_padding=PREHEADER_PADDING,
-            sections=[
-                {"title": s.title, "id": s.id, "source": s.source, "body": markdown_html(t)} for s, t in sections
-            ],
+            sections=[section_fields(s, markdown_html(t)) for s, t in sections],
             **{name: markdown_html(tokens) for name, tokens in blocks.items()},
         )
         text = text_template.render(
             **common,
             greeting=greeting,
-            sections=[
-                {"title": s.title, "id": s.id, "source": s.source, "body": markdown_text(t)} for s, t in sections
-            ],
+            sections=[section_fields(s, markdown_text(t)) for s, t in sections],
             **{name: markdown_text(tokens) for name, tokens in blocks.items()},
         )
         return html, tidy_text(text), tuple(registry.tags)
@@ -335,6 +331,12 @@ class Renderer:
         except jinja2.TemplateNotFound:
             folders = ", ".join(str(d) for d in self.template_dirs)
             raise DripcourseError(Problem(name, f"template not found in {folders}")) from None
+
+
+def section_fields(part: LessonSection, body: str) -> dict[str, str]:
+    """What a template sees of a section: `title` is the heading this email shows, "" when it shows none."""
+    section = part.section
+    return {"title": part.heading, "id": section.id, "source": section.source, "body": body}
 
 
 def tidy_text(text: str) -> str:
