@@ -349,29 +349,55 @@ def tidy_text(text: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def inline_css(html: str) -> str:
-    """Inline the theme's CSS with premailer, keeping DOCTYPE, MSO comments and `<style data-premailer="ignore">`."""
+@cache
+def css_inliner() -> Any:
+    """premailer, set up once per process, with the theme's parsed style rules kept between emails.
+
+    premailer caches cssutils' parse of a stylesheet, but re-serialises every rule of it for each email it inlines;
+    on a 600-line theme that is most of the time an email takes. The rules depend only on the stylesheet's text, so
+    one parse serves every email of a build (and every rebuild under `serve`, while the theme is unchanged).
+    """
     from premailer import Premailer  # imported here: it costs ~150 ms and only a build needs it
 
     quiet = logging.getLogger("dripcourse.premailer")
     quiet.addHandler(logging.NullHandler())
     quiet.propagate = False
     logging.getLogger("CSSUTILS").setLevel(logging.CRITICAL)
-    inliner = Premailer(
-        html,
-        remove_classes=False,
-        keep_style_tags=False,
-        strip_important=False,
-        disable_validation=True,
-        disable_leftover_css=True,
-        allow_network=False,
-        cssutils_logging_level=logging.CRITICAL,
-        cssutils_logging_handler=logging.NullHandler(),
-        # premailer copies CSS into width/height/align/valign/bgcolor attributes on any element, which is invalid
-        # HTML on most of them; the template sets those attributes itself where old Outlook needs them.
-        disable_basic_attributes=["width", "height", "align", "valign", "bgcolor"],
-    )
-    return inliner.transform(pretty_print=False)
+    parsed_rules: dict[tuple[str, int], tuple[list[Any], list[Any]]] = {}
+
+    class ThemeInliner(Premailer):
+        def _parse_style_rules(self, css_body: str, ruleset_index: int) -> tuple[list[Any], list[Any]]:
+            key = (css_body, ruleset_index)
+            if key not in parsed_rules:
+                if len(parsed_rules) > 64:  # a theme being edited under `serve` leaves old versions behind
+                    parsed_rules.clear()
+                parsed_rules[key] = super()._parse_style_rules(css_body, ruleset_index)
+            rules, leftover = parsed_rules[key]
+            return list(rules), list(leftover)
+
+    def inline(html: str) -> str:
+        inliner = ThemeInliner(
+            html,
+            remove_classes=False,
+            keep_style_tags=False,
+            strip_important=False,
+            disable_validation=True,
+            disable_leftover_css=True,
+            allow_network=False,
+            cssutils_logging_level=logging.CRITICAL,
+            cssutils_logging_handler=logging.NullHandler(),
+            # premailer copies CSS into width/height/align/valign/bgcolor attributes on any element, which is
+            # invalid HTML on most of them; the template sets those attributes itself where old Outlook needs them.
+            disable_basic_attributes=["width", "height", "align", "valign", "bgcolor"],
+        )
+        return str(inliner.transform(pretty_print=False))
+
+    return inline
+
+
+def inline_css(html: str) -> str:
+    """Inline the theme's CSS with premailer, keeping DOCTYPE, MSO comments and `<style data-premailer="ignore">`."""
+    return str(css_inliner()(html))
 
 
 def fill_preview_html(rendered: RenderedEmail, course: CourseInfo) -> str:
