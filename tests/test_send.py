@@ -18,6 +18,7 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from dripcourse import mergetags
 from dripcourse.build import BuiltEmail, load_course, render_course
 from dripcourse.cli import app
 from dripcourse.drip import session
@@ -113,6 +114,12 @@ def test_a_filled_message_is_the_message_build_message_makes(name: str) -> None:
     if any(ch in name for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"):
         return
     fast = lesson.fill(Recipient("ann@readers.example", name), MONDAY_NOON)
+    # the per-lesson markers give what the one merge-tag filler gives for this subscriber
+    write = mergetags.value_writer(
+        lambda tag: lesson.values(tag, Recipient("ann@readers.example", name), fast.unsubscribe)
+    )
+    assert fast.html == mergetags.fill(built.rendered.html, built.rendered.tags, write, html=True)
+    assert fast.text == mergetags.fill(built.rendered.text, built.rendered.tags, write, html=False)
     slow = build_message(
         info,
         "welcome",

@@ -1,5 +1,5 @@
 """A simulated month of the shipped course: a signup every hour across six time zones, three daylight-saving
-changes (United States, Europe, Australia and New Zealand), and unsubscribes along the way.
+changes (United States, Europe, Australia and New Zealand), and unsubscribes along the way, for a course sent Monday to Friday.
 
 `send --watch` runs against a clock the test controls, through a real SMTP server. What arrives must be exactly
 the per-subscriber plan that `dripcourse schedule` writes: every lesson, at its planned second, to everyone
@@ -14,6 +14,7 @@ import io
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from dripcourse.build import load_course
 from dripcourse.subscribers import plan_subscribers
@@ -45,7 +46,7 @@ def test_a_month_of_hourly_signups_matches_the_plan_exactly(tmp_path: Path) -> N
     # Every seventh person unsubscribes two and a half days (and 17 minutes) after signing up.
     leaving = {email: signed + timedelta(days=2, hours=12, minutes=17) for email, _, signed, _ in people[::7]}
     with SmtpServer() as server:
-        world = World(tmp_path, server.env(), course_name="shipped")
+        world = World(tmp_path, server.env())
         world.at(START - timedelta(minutes=1))
         events = sorted({p[2] for p in people} | set(leaving.values()))
 
@@ -96,8 +97,17 @@ def test_a_month_of_hourly_signups_matches_the_plan_exactly(tmp_path: Path) -> N
         assert set(arrived) == expected
         assert {slug for _, slug, _ in arrived} == set(slugs)
         # The plan really does cross the changes: New York's 08:00 is 13:00 UTC before 8 March, 12:00 after.
-        # p006 signs up at 01:30 in New York on 1 March; Day 7 falls on 8 March, the day clocks go forward.
-        p006 = {slug: at for email, slug, at in arrived if email == "p006@readers.example"}
-        assert p006["give-space"] == datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
-        assert p006["your-next-step"] == datetime(2026, 3, 8, 12, 0, tzinfo=UTC)
-        assert len(expected) > 4000
+        times = {(email, slug): at for email, slug, at in arrived}
+        # Lessons go at 07:30 in each subscriber's own zone, Monday to Friday. In London that is 07:30 UTC
+        # before 29 March and 06:30 UTC after it; a lesson due on a weekend is pushed to Monday.
+        zones = {email: zone for email, _, _, zone in people}
+        london = [
+            at for (email, slug), at in times.items() if slug == "water-matters" and zones[email] == "Europe/London"
+        ]
+        assert {(at.hour, at.minute) for at in london if at.month == 3 and at.day < 29} == {(7, 30)}
+        assert {(at.hour, at.minute) for at in london if at.month == 4} == {(6, 30)}
+        assert all(
+            at.astimezone(ZoneInfo(zones[e])).weekday() < 5 for (e, slug), at in times.items() if slug != "welcome"
+        )
+        times = {(email, slug): at for email, slug, at in arrived}
+        assert len(expected) > 1300

@@ -17,8 +17,6 @@ from datetime import datetime
 from email.utils import format_datetime, formataddr
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from markupsafe import escape
-
 from dripcourse import mergetags
 from dripcourse.build import BuiltEmail
 from dripcourse.message import build_message, message_bytes
@@ -26,6 +24,7 @@ from dripcourse.syllabus import EMAIL, CourseInfo
 
 TEXT_MARK = "dripcourse-text-part"
 HTML_MARK = "dripcourse-html-part"
+MARKER = re.compile("\x00([0-9]+)[.]([0-9]+)\x00")
 PERSONAL_HEADERS = ("To", "Date", "Message-ID", "List-Unsubscribe")
 # Characters that must never reach a header: controls (CR and LF above all), bidi overrides, and the start of
 # an RFC 2047 encoded word, which the email package would decode into raw header text.
@@ -113,9 +112,17 @@ class LessonMessage:
         rendered = built.rendered
         self.slug = rendered.lesson.email.slug
         self.subject = rendered.lesson.email.subject
-        self.html = rendered.html
-        self.text = rendered.text
         self.tags = rendered.tags
+        # Where each merge tag sits (HTML text, an attribute, a URL) is the same for every subscriber: let the
+        # filler find it once, leaving a marker per (tag, context), so each subscriber costs one plain substitution.
+        contexts = list(mergetags.Context)
+
+        def marker(tag: mergetags.MergeTag, context: mergetags.Context) -> str:
+            return f"\x00{self.tags.items.index(tag)}.{contexts.index(context)}\x00"
+
+        self.html = mergetags.fill(rendered.html, self.tags, marker, html=True)
+        self.text = mergetags.fill(rendered.text, self.tags, marker, html=False)
+        self.contexts = contexts
         self.sender = formataddr((course.sender.name, course.sender.email), charset="utf-8")
         skeleton = build_message(
             course,
@@ -149,8 +156,13 @@ class LessonMessage:
             raise UnsafeValue(f"not an email address: {recipient.email!r}")
         name = header_value(recipient.first_name, "first_name")
         unsubscribe = unsubscribe_link(self.course, recipient.email, self.secret)
-        html = mergetags.fill(self.html, self.tags, lambda t: str(escape(self.values(t, recipient, unsubscribe))))
-        text = mergetags.fill(self.text, self.tags, lambda t: self.values(t, recipient, unsubscribe))
+        write = mergetags.value_writer(lambda tag: self.values(tag, recipient, unsubscribe))
+
+        def put(match: re.Match[str]) -> str:
+            return write(self.tags[int(match.group(1))], self.contexts[int(match.group(2))])
+
+        html = MARKER.sub(put, self.html)
+        text = MARKER.sub(put, self.text)
         key = send_key(self.course, recipient.email, self.slug)
         to = formataddr((name, recipient.email), charset="utf-8") if name else recipient.email
         personal = (
