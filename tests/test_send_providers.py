@@ -9,6 +9,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
+from dripcourse.cli import app
+from dripcourse.drip.ledger import open_ledger
 from services.httpbase import ApiServer, Reply
 from services.listmonk import ListmonkServer
 from services.mailgun import MailgunServer
@@ -16,10 +20,6 @@ from services.postmark import PostmarkServer
 from services.sendgrid import SendgridServer
 from services.ses import MAX_SEND_RATE, SesServer
 from services.world import World
-from typer.testing import CliRunner
-
-from dripcourse.cli import app
-from dripcourse.drip.ledger import open_ledger
 
 MONDAY_NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 PEOPLE = [
@@ -73,7 +73,9 @@ def service(request: pytest.FixtureRequest) -> Iterator[tuple[str, ApiServer]]:
         yield request.param, server
 
 
-def test_each_provider_delivers_every_subscriber_once_with_their_values(tmp_path: Path, service: tuple[str, ApiServer]) -> None:
+def test_each_provider_delivers_every_subscriber_once_with_their_values(
+    tmp_path: Path, service: tuple[str, ApiServer]
+) -> None:
     via, server = service
     world = world_for(tmp_path, server, via)
     report = world.send()
@@ -94,18 +96,34 @@ def test_each_provider_delivers_every_subscriber_once_with_their_values(tmp_path
 def test_rate_limits_are_waited_out_as_the_server_says(tmp_path: Path, service: tuple[str, ApiServer]) -> None:
     via, server = service
     if via == "ses":
-        server.faults.append(("status", Reply(200, {"SendQuota": {"MaxSendRate": MAX_SEND_RATE}, "SendingEnabled": True})))
+        server.faults.append(
+            ("status", Reply(200, {"SendQuota": {"MaxSendRate": MAX_SEND_RATE}, "SendingEnabled": True}))
+        )
         server.faults.append(("status", Reply(200, {"SuppressedDestinationSummaries": []})))
-        server.faults.append(("status", Reply(429, {"message": "Maximum sending rate exceeded."},
-                                                {"x-amzn-ErrorType": "TooManyRequestsException"})))
+        server.faults.append(
+            (
+                "status",
+                Reply(
+                    429, {"message": "Maximum sending rate exceeded."}, {"x-amzn-ErrorType": "TooManyRequestsException"}
+                ),
+            )
+        )
     else:
         server.faults.append(("status", Reply(200, [] if via == "sendgrid" else {"Suppressions": [], "items": []})))
         if via == "sendgrid":
             server.faults.extend([("status", Reply(200, []))] * 3)
         if via == "mailgun":
             server.faults.extend([("status", Reply(200, {"items": [], "paging": {}}))] * 2)
-        server.faults.append(("status", Reply(429, {"ErrorCode": 429, "Message": "Rate limit exceeded", "message": "slow down"},
-                                                {"Retry-After": "7"})))
+        server.faults.append(
+            (
+                "status",
+                Reply(
+                    429,
+                    {"ErrorCode": 429, "Message": "Rate limit exceeded", "message": "slow down"},
+                    {"Retry-After": "7"},
+                ),
+            )
+        )
     world = world_for(tmp_path, server, via)
     report = world.send()
     assert report.sent == 3
@@ -143,8 +161,12 @@ def test_postmark_inactive_recipients_and_suppressions(tmp_path: Path) -> None:
         report = world.send()
         assert (report.sent, report.failed, report.skipped) == (1, 1, {"suppressed": 1})
         assert rows(world) == [
-            ("ann@readers.example", "welcome", "failed",
-             "Postmark 422 (ErrorCode 406): You tried to send to recipient(s) that have been marked as inactive."),
+            (
+                "ann@readers.example",
+                "welcome",
+                "failed",
+                "Postmark 422 (ErrorCode 406): You tried to send to recipient(s) that have been marked as inactive.",
+            ),
             ("nameless@readers.example", "welcome", "sent", None),
             ("zoe@readers.example", "welcome", "skipped", "suppressed: Postmark suppression: HardBounce"),
         ]
@@ -159,8 +181,12 @@ def test_postmark_inactive_recipients_and_suppressions(tmp_path: Path) -> None:
 def test_bad_credentials_stop_with_one_message(tmp_path: Path, service: tuple[str, ApiServer]) -> None:
     via, server = service
     world = world_for(tmp_path, server, via)
-    wrong = {"postmark": ("POSTMARK_SERVER_TOKEN", "nope"), "sendgrid": ("SENDGRID_API_KEY", "nope"),
-             "mailgun": ("MAILGUN_API_KEY", "nope"), "ses": ("AWS_ACCESS_KEY_ID", "AKIDWRONG")}[via]
+    wrong = {
+        "postmark": ("POSTMARK_SERVER_TOKEN", "nope"),
+        "sendgrid": ("SENDGRID_API_KEY", "nope"),
+        "mailgun": ("MAILGUN_API_KEY", "nope"),
+        "ses": ("AWS_ACCESS_KEY_ID", "AKIDWRONG"),
+    }[via]
     world.env[wrong[0]] = wrong[1]
     args = ["send", str(world.course), "--via", via, "--subscribers", str(world.subscribers)]
     result = CliRunner().invoke(app, args, env=world.env)
@@ -170,7 +196,7 @@ def test_bad_credentials_stop_with_one_message(tmp_path: Path, service: tuple[st
         "sendgrid": "Error: SendGrid refused the API key (it needs the Suppressions read scope)\n",
         "mailgun": "Error: Mailgun refused the API key for tea-at-home.example\n",
         "ses": "Error: AWS does not recognise these credentials (SES UnrecognizedClientException: The security token"
-               " included in the request is invalid.)\n",
+        " included in the request is invalid.)\n",
     }
     assert result.output == expected[via]
 
@@ -178,9 +204,13 @@ def test_bad_credentials_stop_with_one_message(tmp_path: Path, service: tuple[st
 def test_missing_credentials_are_named(tmp_path: Path) -> None:
     world = World(tmp_path, {}, via="postmark")
     world.sign_up(PEOPLE)
-    result = CliRunner().invoke(app, ["send", str(world.course), "--via", "postmark", "-s", str(world.subscribers)],
-                                env=world.env)
-    assert (result.exit_code, result.output) == (1, "Error: --via postmark needs POSTMARK_SERVER_TOKEN in the environment\n")
+    result = CliRunner().invoke(
+        app, ["send", str(world.course), "--via", "postmark", "-s", str(world.subscribers)], env=world.env
+    )
+    assert (result.exit_code, result.output) == (
+        1,
+        "Error: --via postmark needs POSTMARK_SERVER_TOKEN in the environment\n",
+    )
 
 
 def test_provider_suppression_lists_are_read_before_sending(tmp_path: Path) -> None:
@@ -190,7 +220,9 @@ def test_provider_suppression_lists_are_read_before_sending(tmp_path: Path) -> N
         world = world_for(tmp_path, sendgrid, "sendgrid")
         assert world.send().skipped == {"suppressed": 2}
         assert [r[3] for r in rows(world)] == [
-            "suppressed: SendGrid bounce: 550 no such user", None, "suppressed: SendGrid spam report"
+            "suppressed: SendGrid bounce: 550 no such user",
+            None,
+            "suppressed: SendGrid spam report",
         ]
     with MailgunServer() as mailgun:
         for i in range(3):  # three bounces over two pages
@@ -215,7 +247,9 @@ def test_mailgun_gets_our_own_mime_message(tmp_path: Path) -> None:
 def test_ses_rejections_and_its_suppression_list(tmp_path: Path) -> None:
     with SesServer() as server:
         server.rejected.add("ann@readers.example")
-        server.suppressed.append({"EmailAddress": "zoe@readers.example", "Reason": "COMPLAINT", "LastUpdateTime": 1_772_000_000})
+        server.suppressed.append(
+            {"EmailAddress": "zoe@readers.example", "Reason": "COMPLAINT", "LastUpdateTime": 1_772_000_000}
+        )
         world = world_for(tmp_path, server, "ses")
         report = world.send()
         assert (report.sent, report.failed, report.skipped) == (1, 1, {"suppressed": 1})
@@ -225,7 +259,7 @@ def test_ses_rejections_and_its_suppression_list(tmp_path: Path) -> None:
             ("skipped", "suppressed: SES suppression list: COMPLAINT"),
         ]
         server.paused = True
-        world.sign_up([*PEOPLE, ("new@readers.example", "", MONDAY_NOON, "")])
+        world.sign_up([*PEOPLE, ("new@readers.example", "", datetime.now(UTC), "")])  # the command's own clock
         result = CliRunner().invoke(
             app, ["send", str(world.course), "--via", "ses", "-s", str(world.subscribers)], env=world.env
         )
@@ -257,8 +291,14 @@ def test_listmonk_list_blocklist_and_unsubscribes_right_before_sending(tmp_path:
         from dripcourse.drip import session
         from dripcourse.drip.runner import SendOptions
 
-        report = session.send(world.course, "listmonk", world.env, options=SendOptions(batch=1),
-                              clock=lambda: world.now, sleep=world.sleep)
+        report = session.send(
+            world.course,
+            "listmonk",
+            world.env,
+            options=SendOptions(batch=1),
+            clock=lambda: world.now,
+            sleep=world.sleep,
+        )
         assert (report.sent, report.skipped) == (2, {"unsubscribed": 1})
         assert server.violations == []
         sent = {m["subscriber_email"]: m for m in server.sent}

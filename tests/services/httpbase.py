@@ -49,7 +49,7 @@ def check_fields(value: Any, spec: dict[str, Any], where: str = "") -> list[str]
     problems: list[str] = []
     kind = spec.get("type")
     types = {"object": dict, "array": list, "string": str, "integer": int, "boolean": bool, "number": (int, float)}
-    if kind and not isinstance(value, types[kind]) or (kind == "integer" and isinstance(value, bool)):
+    if (kind and not isinstance(value, types[kind])) or (kind == "integer" and isinstance(value, bool)):
         return [f"{where or 'body'}: expected {kind}, got {type(value).__name__}"]
     if "enum" in spec and value not in spec["enum"]:
         problems.append(f"{where}: {value!r} is not one of {spec['enum']}")
@@ -96,7 +96,9 @@ class ApiServer:
                 body = self.rfile.read(length) if length else b""
                 parts = urlsplit(self.path)
                 query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-                request = Request(self.command, parts.path, query, {k.lower(): v for k, v in self.headers.items()}, body)
+                request = Request(
+                    self.command, parts.path, query, {k.lower(): v for k, v in self.headers.items()}, body
+                )
                 with server.lock:
                     server.requests.append(request)
                     fault = server.faults.popleft() if server.faults else None
@@ -113,7 +115,13 @@ class ApiServer:
                     self.close_connection = True
                     self.connection.close()
                     return
-                data = b"" if reply.body is None else reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
+                data = (
+                    b""
+                    if reply.body is None
+                    else reply.body
+                    if isinstance(reply.body, bytes)
+                    else json.dumps(reply.body).encode()
+                )
                 self.send_response(reply.status)
                 for name, value in {"Content-Type": "application/json", **reply.headers}.items():
                     self.send_header(name, value)
@@ -121,7 +129,7 @@ class ApiServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = do_PUT = do_DELETE = do_any  # noqa: N815
+            do_GET = do_POST = do_PUT = do_DELETE = do_any
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True

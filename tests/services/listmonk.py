@@ -22,16 +22,39 @@ class ListmonkServer(ApiServer):
         self.page_size_seen: list[int] = []
 
     def env(self) -> dict[str, str]:
-        return {"LISTMONK_URL": self.url, "LISTMONK_API_USER": USER, "LISTMONK_API_TOKEN": TOKEN,
-                "LISTMONK_LIST_ID": str(LIST_ID), "LISTMONK_TX_TEMPLATE_ID": str(TEMPLATE_ID)}
+        return {
+            "LISTMONK_URL": self.url,
+            "LISTMONK_API_USER": USER,
+            "LISTMONK_API_TOKEN": TOKEN,
+            "LISTMONK_LIST_ID": str(LIST_ID),
+            "LISTMONK_TX_TEMPLATE_ID": str(TEMPLATE_ID),
+        }
 
-    def add(self, email: str, name: str, created_at: str, *, status: str = "enabled", subscription: str = "confirmed",
-            attribs: dict[str, Any] | None = None) -> None:
-        self.subscribers.append({
-            "id": len(self.subscribers) + 1, "uuid": f"u-{len(self.subscribers)}", "email": email, "name": name,
-            "attribs": attribs or {}, "status": status, "created_at": created_at, "updated_at": created_at,
-            "lists": [{"id": LIST_ID, "name": "Course", "subscription_status": subscription, "created_at": created_at}],
-        })
+    def add(
+        self,
+        email: str,
+        name: str,
+        created_at: str,
+        *,
+        status: str = "enabled",
+        subscription: str = "confirmed",
+        attribs: dict[str, Any] | None = None,
+    ) -> None:
+        self.subscribers.append(
+            {
+                "id": len(self.subscribers) + 1,
+                "uuid": f"u-{len(self.subscribers)}",
+                "email": email,
+                "name": name,
+                "attribs": attribs or {},
+                "status": status,
+                "created_at": created_at,
+                "updated_at": created_at,
+                "lists": [
+                    {"id": LIST_ID, "name": "Course", "subscription_status": subscription, "created_at": created_at}
+                ],
+            }
+        )
 
     def handle(self, request: Request) -> Reply:
         if request.headers.get("authorization") != f"token {USER}:{TOKEN}":

@@ -23,7 +23,14 @@ class SendgridServer(ApiServer):
 
     def handle(self, request: Request) -> Reply:
         if request.headers.get("authorization") != f"Bearer {KEY}":
-            return Reply(401, {"errors": [{"field": None, "message": "The provided authorization grant is invalid, expired, or revoked"}]})
+            return Reply(
+                401,
+                {
+                    "errors": [
+                        {"field": None, "message": "The provided authorization grant is invalid, expired, or revoked"}
+                    ]
+                },
+            )
         if request.method == "POST" and request.path == "/v3/mail/send":
             return self.send(request.json())
         kind = request.path.removeprefix("/v3/suppression/")
@@ -34,11 +41,19 @@ class SendgridServer(ApiServer):
 
     def send(self, body: Any) -> Reply:
         problems = self.check(body, self.spec["mail_send"], "POST /v3/mail/send")
-        reserved = [h for h in (body.get("headers") or {}) if h.lower() in self.spec["reserved_headers"]] if isinstance(body, dict) else []
+        reserved = (
+            [h for h in (body.get("headers") or {}) if h.lower() in self.spec["reserved_headers"]]
+            if isinstance(body, dict)
+            else []
+        )
         if reserved:
             problems.append(f"headers: reserved {reserved}")
             self.violations.append(problems[-1])
-        if isinstance(body, dict) and len(json.dumps(body.get("personalizations", [{}])[0].get("custom_args", {}))) > self.spec["custom_args_max_bytes"]:
+        if (
+            isinstance(body, dict)
+            and len(json.dumps(body.get("personalizations", [{}])[0].get("custom_args", {})))
+            > self.spec["custom_args_max_bytes"]
+        ):
             problems.append("custom_args over 10,000 bytes")
             self.violations.append(problems[-1])
         if problems:

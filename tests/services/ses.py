@@ -28,9 +28,14 @@ class SesServer(ApiServer):
         self.paused = False
 
     def env(self) -> dict[str, str]:
-        return {"DRIPCOURSE_SES_ENDPOINT_URL": self.url, "AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKIDTEST",
-                "AWS_SECRET_ACCESS_KEY": "test-secret", "AWS_CONFIG_FILE": "/dev/null",
-                "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
+        return {
+            "DRIPCOURSE_SES_ENDPOINT_URL": self.url,
+            "AWS_REGION": "eu-west-1",
+            "AWS_ACCESS_KEY_ID": "AKIDTEST",
+            "AWS_SECRET_ACCESS_KEY": "test-secret",
+            "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        }
 
     def handle(self, request: Request) -> Reply:
         auth = request.headers.get("authorization", "")
@@ -38,8 +43,15 @@ class SesServer(ApiServer):
             self.violations.append(f"unsigned or wrongly signed request: {auth[:60]}")
             return error(403, "UnrecognizedClientException", "The security token included in the request is invalid.")
         if request.method == "GET" and request.path == "/v2/email/account":
-            return Reply(200, {"SendQuota": {"Max24HourSend": 50000.0, "MaxSendRate": MAX_SEND_RATE, "SentLast24Hours": 0.0},
-                               "SendingEnabled": True, "ProductionAccessEnabled": True, "EnforcementStatus": "HEALTHY"})
+            return Reply(
+                200,
+                {
+                    "SendQuota": {"Max24HourSend": 50000.0, "MaxSendRate": MAX_SEND_RATE, "SentLast24Hours": 0.0},
+                    "SendingEnabled": True,
+                    "ProductionAccessEnabled": True,
+                    "EnforcementStatus": "HEALTHY",
+                },
+            )
         if request.method == "GET" and request.path == "/v2/email/suppression/addresses":
             return Reply(200, {"SuppressedDestinationSummaries": self.suppressed})
         if request.method == "POST" and request.path == "/v2/email/outbound-emails":
