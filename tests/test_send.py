@@ -480,3 +480,19 @@ def test_the_ledger_refuses_another_course_and_reordered_lessons(world: World, s
     assert result.output == (  # type: ignore[attr-defined]
         f"Error: {world.course / 'ledger.sqlite'}: this ledger belongs to the course 'Tea at Home', not 'Coffee at Home'\n"
     )
+
+
+def test_rows_appended_to_the_list_are_read_alone_with_their_own_line_numbers(world: World, server: SmtpServer) -> None:
+    world.at(MONDAY_NOON)
+    world.sign_up([("ann@readers.example", "", MONDAY_NOON, "")])
+    assert world.send().sent == 1
+    with world.subscribers.open("a", encoding="utf-8") as out:
+        out.write(f"bob@readers.example,Bob,{MONDAY_NOON.isoformat()},\nnot-an-address,,{MONDAY_NOON.isoformat()},\n")
+    report = world.send()
+    assert report.sent == 1
+    assert report.list_report is not None
+    assert report.list_report.rows == 1  # only the new rows were read
+    assert [str(p) for p in report.list_report.problems] == [
+        f"{world.subscribers}:4: email: not an email address: 'not-an-address'"
+    ]
+    assert [m.recipients[0] for m in server.messages] == ["ann@readers.example", "bob@readers.example"]

@@ -25,9 +25,10 @@ from dripcourse.drip.runner import Audience, Drip, SendOptions
 from services.smtp import SmtpServer
 from services.world import World
 
-SUBSCRIBERS = 800
-KILLS = 200
-TIME_BOUND = 120.0
+# CI: 200 kills within two minutes; `python bench/send_bench.py chaos` sets these higher.
+KILLS = int(os.environ.get("CHAOS_KILLS", "200"))
+TIME_BOUND = float(os.environ.get("CHAOS_SECONDS", "120"))
+SUBSCRIBERS = 4 * KILLS
 
 
 def child_run(world: World, built: list) -> None:  # type: ignore[type-arg]

@@ -130,7 +130,7 @@ def test_rate_limits_are_waited_out_as_the_server_says(tmp_path: Path, service: 
     if via == "ses":
         gap = 1 / MAX_SEND_RATE
         assert world.sleeps[0] == 2.0  # SES sends no Retry-After: the backoff
-        assert all(abs(s - gap) < 1e-6 for s in world.sleeps[1:])  # the account's own per-second quota
+        assert world.sleeps[1:] == pytest.approx([gap, gap])  # the account's own per-second quota
     else:
         assert world.sleeps == [7.0]
     assert server.violations == []

@@ -29,12 +29,58 @@ class ListReport:
     problems: list[Problem] = field(default_factory=list)
 
 
-def fingerprint(path: Path) -> str:
-    digest = hashlib.sha256()
+@dataclass(frozen=True)
+class ListState:
+    """What the ledger remembers of the list it last read: its size and hash, and the schedule it was planned by."""
+
+    size: int
+    sha256: str
+    schedule: str
+
+
+@dataclass(frozen=True)
+class ListChange:
+    kind: str  # "same", "appended" (only rows added at the end) or "changed"
+    state: ListState
+    offset: int = 0  # for "appended": where the new rows start, in bytes and in lines
+    lines: int = 0
+
+
+def list_change(path: Path, before: ListState | None, schedule: str) -> ListChange:
+    """How the list changed since `before`, reading it once. Appending rows is what a signup form does, and
+    then only the new rows need reading."""
+    cut = before.size if before is not None and before.schedule == schedule else None
+    whole = hashlib.sha256()
+    prefix_digest: str | None = None
+    prefix_lines = 0
+    last_byte = b""
+    read = 0
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        while True:
+            want = 1 << 20
+            if cut is not None and prefix_digest is None:
+                want = min(want, cut - read)  # read up to the old end exactly, to hash what was there before
+                if want == 0:
+                    prefix_digest = whole.hexdigest()
+                    want = 1 << 20
+            block = handle.read(want)
+            if not block:
+                break
+            whole.update(block)
+            if prefix_digest is None:
+                prefix_lines += block.count(b"\n")
+                last_byte = block[-1:]
+            read += len(block)
+    if cut is not None and prefix_digest is None and read == cut:
+        prefix_digest = whole.hexdigest()
+    state = ListState(read, whole.hexdigest(), schedule)
+    if before is None or before.schedule != schedule:
+        return ListChange("changed", state)
+    if read == before.size and state.sha256 == before.sha256:
+        return ListChange("same", state)
+    if read > before.size and prefix_digest == before.sha256 and last_byte == b"\n":
+        return ListChange("appended", state, before.size, prefix_lines)
+    return ListChange("changed", state)
 
 
 class PlanCache:
@@ -44,6 +90,23 @@ class PlanCache:
         self.planner = Planner(syllabus)
         self.cohort = syllabus.schedule.mode == "cohort" and syllabus.schedule.start_date is not None
         self.times: dict[tuple[str, date], list[int]] = {}
+        self.texts: dict[tuple[str, date], list[str]] = {}
+
+    def text(self, signed_up: datetime, signed_up_epoch: int, zone_name: str) -> str:
+        """`plan_text` of `due_times`, with the slots shared by a zone and signup date formatted once."""
+        if self.cohort or not self.planner.at_signup:
+            return plan_text(self.due_times(signed_up, signed_up_epoch, zone_name))
+        key = (zone_name, signed_up.astimezone(zone_named(zone_name)).date())
+        parts = self.texts.get(key)
+        if parts is None:
+            parts = [f"{due:010d}," for due in self.due_times(signed_up, signed_up_epoch, zone_name)]
+            if len(self.texts) > 100_000:
+                self.texts.clear()
+            self.texts[key] = parts
+        own = f"{signed_up_epoch:010d},"
+        if self.planner.at_signup == [0]:
+            return own + "".join(parts[1:])
+        return "".join(own if i in self.planner.at_signup else part for i, part in enumerate(parts))
 
     def due_times(self, signed_up: datetime, signed_up_epoch: int, zone_name: str) -> list[int]:
         if self.cohort and self.planner.schedule.start_date is not None:
@@ -64,10 +127,26 @@ class PlanCache:
         return times
 
 
-def read_subscribers(syllabus: Syllabus, source: TextIO, file_name: str, report: ListReport) -> Iterator[Row]:
-    """Rows for `Ledger.sync` from `email,first_name,signed_up_at,timezone`; bad rows go to `report.problems`."""
+def read_header(path: Path) -> list[str] | None:
+    with path.open(encoding="utf-8-sig", newline="") as source:
+        return next(csv.reader(source), None)
+
+
+def read_subscribers(
+    syllabus: Syllabus,
+    source: TextIO,
+    file_name: str,
+    report: ListReport,
+    header: list[str] | None = None,
+    first_line: int = 0,
+) -> Iterator[Row]:
+    """Rows for `Ledger.sync` from `email,first_name,signed_up_at,timezone`; bad rows go to `report.problems`.
+
+    With `header`, `source` starts part-way through the file (after `first_line` lines): only the rows added
+    since the last run are read."""
     reader = csv.reader(source)
-    header = next(reader, None)
+    if header is None:
+        header = next(reader, None)
     if header is None:
         raise DripcourseError(Problem(file_name, "is empty; expected a header row", 1))
     columns = [name.strip().lower() for name in header]
@@ -86,7 +165,7 @@ def read_subscribers(syllabus: Syllabus, source: TextIO, file_name: str, report:
     for row in reader:
         if not row or not any(cell.strip() for cell in row):
             continue
-        line = reader.line_num
+        line = reader.line_num + first_line
         width = len(row)
         address = row[at_email].strip() if width > at_email else ""
         zone_name = (row[at_zone].strip() if at_zone is not None and width > at_zone else "") or course_zone

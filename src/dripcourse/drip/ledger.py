@@ -253,11 +253,12 @@ class Ledger:
         raise NotImplementedError
 
     # -- the list --
-    def sync(self, rows: Iterable[tuple[str, str, str, int, str, str]]) -> tuple[int, int]:
+    def sync(self, rows: Iterable[tuple[str, str, str, int, str, str]], whole: bool = True) -> tuple[int, int]:
         """Make the ledger's list match `rows` (email key, address, first name, signup, zone, plan text).
 
         New subscribers start at lesson one; changed ones get their next due time again (unless a send is in
-        flight); subscribers absent from the list are kept but not sent to. Returns (rows read, duplicates).
+        flight); with `whole` (the rows are the whole list, not rows added to it), subscribers absent from it are
+        kept but not sent to. Returns (rows read, duplicates).
         """
         with self.tx():
             self.execute(
@@ -281,10 +282,11 @@ class Ledger:
                 " WHERE subscribers.listed = 0 OR subscribers.plan <> excluded.plan"
                 " OR subscribers.first_name <> excluded.first_name OR subscribers.address <> excluded.address"
             )
-            self.execute(
-                "UPDATE subscribers SET listed = 0 WHERE listed = 1"
-                " AND NOT EXISTS (SELECT 1 FROM incoming i WHERE i.email = subscribers.email)"
-            )
+            if whole:
+                self.execute(
+                    "UPDATE subscribers SET listed = 0 WHERE listed = 1"
+                    " AND NOT EXISTS (SELECT 1 FROM incoming i WHERE i.email = subscribers.email)"
+                )
             self.execute("DROP TABLE incoming")
         return read, read - int(unique)
 
@@ -325,9 +327,14 @@ class Ledger:
     def skip_locked(self) -> str:
         return ""
 
-    def start(self, due: Due, lesson: str, key: str, provider: str, now: int) -> bool:
-        """Record, durably, that this send is about to be handed to the provider."""
+    def start(
+        self, due: Due, lesson: str, key: str, provider: str, now: int, sent: tuple[Due, str] | None = None
+    ) -> bool:
+        """Record, durably, that this send is about to be handed to the provider; with `sent`, first record
+        that send as sent (provider id), in the same commit: one flush to disk per message."""
         with self.tx(durable=True):
+            if sent is not None:
+                self.record(sent[0], "sent", now, "", "", sent[1], None, None)
             return self.mark_sending(due, lesson, key, provider, now)
 
     def mark_sending(self, due: Due, lesson: str, key: str, provider: str, now: int) -> bool:
@@ -349,13 +356,10 @@ class Ledger:
         provider_id: str | None = None,
         reason: str | None = None,
         retry_at: int | None = None,
-        then: tuple[Due, str, str, str] | None = None,
-    ) -> bool:
-        """Record the outcome of `due` and move the subscriber's cursor; with `then`, also start the next send in
-        the same durable commit (one disk flush per message instead of two)."""
-        with self.tx(durable=then is not None):
+    ) -> None:
+        """Record the outcome of `due` and move the subscriber's cursor."""
+        with self.tx():
             self.record(due, state, now, lesson, key, provider_id, reason, retry_at)
-            return self.mark_sending(*then, now) if then else True
 
     def record(
         self,
@@ -602,11 +606,11 @@ class PostgresLedger(Ledger):
     def lock_schema(self) -> None:
         self.execute("SELECT pg_advisory_xact_lock(?, 0)", (ADVISORY_CLASS,))
 
-    def sync(self, rows: Iterable[tuple[str, str, str, int, str, str]]) -> tuple[int, int]:
+    def sync(self, rows: Iterable[tuple[str, str, str, int, str, str]], whole: bool = True) -> tuple[int, int]:
         with self.tx():
             # One sender syncs at a time; the others wait for it rather than fight over the same rows.
             self.execute("SELECT pg_advisory_xact_lock(?, ?)", (ADVISORY_CLASS, -SYNC_LOCK))
-            return super().sync(rows)
+            return super().sync(rows, whole)
 
     def skip_locked(self) -> str:
         return " FOR UPDATE OF s SKIP LOCKED"

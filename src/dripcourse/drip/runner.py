@@ -7,14 +7,24 @@ Order of a send: claim (nobody else takes it) -> `sending`, written durably -> t
 
 from __future__ import annotations
 
+import io
+import json
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from dripcourse.build import BuiltEmail, Course, render_course
-from dripcourse.drip.audience import ListReport, Row, Unsubscribes, fingerprint, read_subscribers
+from dripcourse.drip.audience import (
+    ListReport,
+    ListState,
+    Row,
+    Unsubscribes,
+    list_change,
+    read_header,
+    read_subscribers,
+)
 from dripcourse.drip.compose import LessonMessage, Personal, Recipient, UnsafeValue
 from dripcourse.drip.ledger import Due, Ledger, OpenSend
 from dripcourse.drip.providers.base import Provider, Rejected, Transient, Unknown
@@ -74,18 +84,17 @@ def iso(epoch: int) -> str:
 class RateLimit:
     """At most `rate` sends a second, evenly spaced."""
 
-    def __init__(self, rate: float | None, clock: Clock, sleep: Callable[[float], None]):
+    def __init__(self, rate: float | None, clock: Clock):
         self.gap = 1.0 / rate if rate else 0.0
         self.clock = clock
-        self.sleep = sleep
         self.next_at = 0.0
 
-    def wait(self) -> None:
+    def wait(self, sleep: Callable[[float], None]) -> None:
         if not self.gap:
             return
         now = self.clock()
         if now < self.next_at:
-            self.sleep(self.next_at - now)
+            sleep(self.next_at - now)
             now = self.next_at
         self.next_at = max(now, self.next_at) + self.gap
 
@@ -121,9 +130,10 @@ class Drip:
         self.slugs = [lesson.slug for lesson in self.lessons]
         self.cohort = course.syllabus.schedule.mode == "cohort"
         self.report = RunReport()
+        self.accepted: tuple[Due, str] | None = None  # sent, not yet written down
         self.gone: set[str] = set()  # unsubscribed at the provider, asked per batch
         self.failing = 0  # transient failures in a row, across subscribers
-        self.limit = RateLimit(options.rate or provider.rate, clock, sleep)
+        self.limit = RateLimit(options.rate or provider.rate, clock)
 
     def now(self) -> int:
         return int(self.clock())
@@ -141,6 +151,7 @@ class Drip:
         except Transient as exc:
             self.report.stopped = exc.reason
             return self.report
+        self.limit = RateLimit(self.options.rate or self.provider.rate, self.clock)  # SES reads its quota in open()
         try:
             while True:
                 self.recover()
@@ -221,15 +232,26 @@ class Drip:
             return
         if not path.is_file():
             raise DripcourseError(Problem(path, "file not found" if not path.exists() else "is not a file"))
-        stamp = f"{fingerprint(path)} {' '.join(self.slugs)} {syllabus.schedule!r}"
-        if ledger.meta("list_fingerprint") == stamp:
+        schedule = f"{' '.join(self.slugs)} {syllabus.schedule!r}"
+        remembered = ledger.meta("list_state")
+        before = ListState(**json.loads(remembered)) if remembered else None
+        change = list_change(path, before, schedule)
+        if change.kind == "same":
             return
         try:
-            with path.open(encoding="utf-8-sig", newline="") as source:
-                ledger.sync(read_subscribers(syllabus, source, str(path), report))
+            if change.kind == "appended":
+                header = read_header(path)
+                with path.open("rb") as raw:
+                    raw.seek(change.offset)
+                    added = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+                    rows = read_subscribers(syllabus, added, str(path), report, header, change.lines)
+                    ledger.sync(rows, whole=False)
+            else:
+                with path.open(encoding="utf-8-sig", newline="") as source:
+                    ledger.sync(read_subscribers(syllabus, source, str(path), report))
         except UnicodeDecodeError as exc:
             raise DripcourseError(Problem(path, f"is not UTF-8 text ({exc.reason})")) from None
-        ledger.set_meta("list_fingerprint", stamp)
+        ledger.set_meta("list_state", json.dumps(asdict(change.state)))
 
     # -- sending --
     def send_due(self) -> None:
@@ -244,15 +266,29 @@ class Drip:
             if not claimed:
                 break
             self.gone = self.provider.unsubscribed([due.email for due in claimed])
-            for i, due in enumerate(claimed):
-                if self.report.stopped:
-                    for rest in claimed[i:]:
-                        ledger.release(rest)
-                    return
-                self.one(due)
-                done += 1
-                if self.on_progress:
-                    self.on_progress(done, max(total, done))
+            try:
+                for i, due in enumerate(claimed):
+                    if self.report.stopped:
+                        for rest in claimed[i:]:
+                            ledger.release(rest)
+                        return
+                    self.one(due)
+                    done += 1
+                    if self.on_progress:
+                        self.on_progress(done, max(total, done))
+            finally:
+                self.flush()
+
+    def flush(self) -> None:
+        """Write down the last accepted send, when no next send came to carry it in its own commit."""
+        if self.accepted is not None:
+            due, provider_id = self.accepted
+            self.accepted = None
+            self.ledger.settle(due, "sent", self.now(), provider_id=provider_id)
+
+    def pause(self, seconds: float) -> None:
+        self.flush()  # never leave an accepted send unrecorded while waiting
+        self.sleep(seconds)
 
     def count_due(self) -> int:
         rows = self.ledger.query(
@@ -295,7 +331,8 @@ class Drip:
             ledger.settle(due, "failed", now, lesson=lesson.slug, reason=f"bad subscriber value: {exc}")
             self.report.failed += 1
             return
-        if not ledger.start(due, lesson.slug, personal.key, self.provider.name, now):
+        accepted, self.accepted = self.accepted, None
+        if not ledger.start(due, lesson.slug, personal.key, self.provider.name, now, sent=accepted):
             return  # another sender took it over
         self.deliver(due, personal)
 
@@ -303,13 +340,13 @@ class Drip:
         ledger = self.ledger
         attempt = 0
         while True:
-            self.limit.wait()
+            self.limit.wait(self.pause)
             try:
                 provider_id = self.provider.send(personal, due.address)
             except Transient as exc:
                 attempt += 1
                 if attempt <= self.options.retries:
-                    self.sleep(
+                    self.pause(
                         exc.retry_after if exc.retry_after is not None else self.options.backoff * 2 ** (attempt - 1)
                     )
                     continue
@@ -332,7 +369,8 @@ class Drip:
                 ledger.settle(due, "unresolved", self.now(), reason=exc.reason)
                 self.report.unresolved += 1
                 return
-            ledger.settle(due, "sent", self.now(), provider_id=provider_id)
+            # Written in the commit that starts the next send (or by `flush`): one disk flush per message.
+            self.accepted = (due, provider_id)
             self.report.sent += 1
             self.failing = 0
             return
