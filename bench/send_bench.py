@@ -4,9 +4,10 @@
     python bench/send_bench.py smtp [--messages 20000]          messages a second to a local SMTP server (aiosmtpd)
     python bench/send_bench.py chaos [--kills 2000]             the chaos test, longer than CI runs it
 
-`decide` times three runs over a list of a million subscribers (signed up over the last ten days, so most are
-part-way through the eight lessons): the first (every subscriber new to the ledger), the next after one signup
-was added (the whole list read again), and one with the list unchanged. Each run reads the list into the ledger
+`decide` times four runs over a list of a million subscribers (signed up over the last ten days, so most are
+part-way through the eight lessons): the first (every subscriber new to the ledger), one after a signup was
+appended (only the new row is read), one with the list unchanged, and one after a row was edited in the middle
+(the whole list is read again). Each run reads the list into the ledger
 and claims the first batch of due sends, in its own process, whose peak memory is reported. `smtp` sends to an
 aiosmtpd server in another process over one reused connection, with the ledger written as in a real run.
 """
@@ -28,8 +29,17 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
-ZONES = ["", "America/New_York", "America/Los_Angeles", "Europe/London", "Europe/Berlin", "Asia/Tokyo",
-         "Australia/Sydney", "America/Sao_Paulo", "Asia/Kolkata"]
+ZONES = [
+    "",
+    "America/New_York",
+    "America/Los_Angeles",
+    "Europe/London",
+    "Europe/Berlin",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "America/Sao_Paulo",
+    "Asia/Kolkata",
+]
 SECRET = "bench-secret-long-enough"
 
 
@@ -61,8 +71,10 @@ def decide_once(course: Path, subscribers: Path, ledger_path: Path) -> None:
     claimed = ledger.claim(int(time.time()), 100)
     done = time.perf_counter()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{done - rendered:.2f} s deciding ({rendered - started:.2f} s loading and rendering the course before),"
-          f" {due:,} due, {len(claimed)} claimed, peak {peak:.0f} MB")
+    print(
+        f"{done - rendered:.2f} s deciding ({rendered - started:.2f} s loading and rendering the course before),"
+        f" {due:,} due, {len(claimed)} claimed, peak {peak:.0f} MB"
+    )
     ledger.close()
 
 
@@ -77,10 +89,21 @@ def decide(count: int) -> None:
         ledger = root / "ledger.sqlite"
         size = subscribers.stat().st_size / 1e6
         print(f"{count:,} subscribers x 8 lessons ({size:.0f} MB list), load average {os.getloadavg()[0]:.2f}")
-        for label in ("first run, every subscriber new", "after one signup, the whole list again", "list unchanged"):
-            if label.startswith("after"):
+        labels = (
+            "first run, every subscriber new",
+            "after one signup appended",
+            "list unchanged",
+            "after one row edited (the whole list read again)",
+        )
+        for label in labels:
+            if label.startswith("after one signup"):
                 with subscribers.open("a", encoding="utf-8") as out:
                     out.write(f"late@example.org,Late,{now:%Y-%m-%dT%H:%M:%SZ},\n")
+            if label.startswith("after one row"):
+                text = subscribers.read_text(encoding="utf-8")
+                subscribers.write_text(
+                    text.replace("reader5@example.org,Reader5,", "reader5@example.org,Five,", 1), encoding="utf-8"
+                )
             print(f"  {label}: ", end="", flush=True)
             child = multiprocessing.get_context("spawn").Process(target=decide_once, args=(course, subscribers, ledger))
             child.start()
@@ -91,7 +114,7 @@ def smtp_server(port: int, ready: object, counter: object) -> None:
     from aiosmtpd.controller import Controller
 
     class Count:
-        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
+        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
             counter.value += 1  # type: ignore[attr-defined]
             return "250 OK"
 
@@ -122,9 +145,15 @@ def smtp(messages: int) -> None:
             course = root / "course"
             shutil.copytree(REPO / "course", course)
             subscribers = root / "subscribers.csv"
-            write_subscribers(subscribers, messages, datetime.now(UTC), days=0.02)  # all signed up in the last half hour
-            env = {"DRIPCOURSE_SMTP_HOST": "127.0.0.1", "DRIPCOURSE_SMTP_PORT": str(port),
-                   "DRIPCOURSE_SMTP_SECURITY": "none", "DRIPCOURSE_UNSUBSCRIBE_SECRET": SECRET}
+            write_subscribers(
+                subscribers, messages, datetime.now(UTC), days=0.02
+            )  # all signed up in the last half hour
+            env = {
+                "DRIPCOURSE_SMTP_HOST": "127.0.0.1",
+                "DRIPCOURSE_SMTP_PORT": str(port),
+                "DRIPCOURSE_SMTP_SECURITY": "none",
+                "DRIPCOURSE_UNSUBSCRIBE_SECRET": SECRET,
+            }
             marks: dict[str, float] = {}
 
             def progress(done: int, total: int) -> None:
@@ -133,20 +162,24 @@ def smtp(messages: int) -> None:
                 marks["last"] = time.perf_counter()
 
             print(f"{messages:,} messages (Day 0 of the shipped course), load average {os.getloadavg()[0]:.2f}")
-            report = session.send(course, "smtp", env, subscribers=subscribers, options=SendOptions(batch=500),
-                                  on_progress=progress)
+            report = session.send(
+                course, "smtp", env, subscribers=subscribers, options=SendOptions(batch=500), on_progress=progress
+            )
             span = marks["last"] - marks["first"]
-            print(f"  sent {report.sent:,}, server counted {counter.value:,}:"  # type: ignore[attr-defined]
-                  f" {(report.sent - 1) / span:.0f} messages/s over one connection,"
-                  f" each written to the ledger (durably before it is handed over)")
+            print(
+                f"  sent {report.sent:,}, server counted {counter.value:,}:"  # type: ignore[attr-defined]
+                f" {(report.sent - 1) / span:.0f} messages/s over one connection,"
+                f" each written to the ledger (durably before it is handed over)"
+            )
     finally:
         server.kill()
 
 
 def chaos(kills: int) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "CHAOS_KILLS": str(kills), "CHAOS_SECONDS": str(kills * 2)}
-    subprocess.run([sys.executable, "-m", "pytest", "-q", "-s", "tests/test_send_chaos.py"], cwd=REPO, env=env,
-                   check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-s", "tests/test_send_chaos.py"], cwd=REPO, env=env, check=True
+    )
 
 
 def main() -> None:
