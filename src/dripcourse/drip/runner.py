@@ -166,7 +166,9 @@ class Drip:
         return self.report
 
     def until_next(self, poll: float) -> float:
-        rows = self.ledger.query("SELECT min(next_due_at) FROM subscribers WHERE listed = 1")
+        rows = self.ledger.query(
+            "SELECT min(next_due_at) FROM subscribers WHERE listed = 1 AND next_due_at IS NOT NULL"
+        )
         soonest = rows[0][0]
         wait = poll if soonest is None else min(poll, max(1.0, float(soonest) - self.clock()))
         return wait
