@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import secrets
 import socket
 import sqlite3
 import time
@@ -213,6 +214,7 @@ class Ledger:
     def bind_course(self, title: str, slugs: list[str]) -> None:
         """Tie the ledger to one course. Lessons may be appended later; never reordered or removed."""
         with self.tx():
+            self.lock_schema()  # two senders starting at once on a new PostgreSQL ledger: one binds it
             meta = dict(self.query("SELECT key, value FROM meta"))
             if "course" not in meta:
                 self.execute("INSERT INTO meta (key, value) VALUES ('course', ?)", (title,))
@@ -240,8 +242,10 @@ class Ledger:
 
     def set_meta(self, key: str, value: str) -> None:
         with self.tx():
-            self.execute("DELETE FROM meta WHERE key = ?", (key,))
-            self.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, value))
+            self.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
 
     # -- senders --
     def start_sender(self) -> bool:
@@ -445,8 +449,11 @@ class Ledger:
 
     def suppress(self, email: str, reason: str, now: int) -> None:
         with self.tx():
-            self.execute("DELETE FROM suppressions WHERE email = ?", (email,))
-            self.execute("INSERT INTO suppressions (email, reason, at) VALUES (?, ?, ?)", (email, reason, now))
+            self.execute(
+                "INSERT INTO suppressions (email, reason, at) VALUES (?, ?, ?)"
+                " ON CONFLICT (email) DO UPDATE SET reason = excluded.reason, at = excluded.at",
+                (email, reason, now),
+            )
 
     def suppress_many(self, entries: Iterable[tuple[str, str]], now: int) -> None:
         with self.tx():
@@ -617,12 +624,11 @@ class PostgresLedger(Ledger):
 
     def start_sender(self) -> bool:
         with self.tx():
-            self.lock_key = int(
-                self.query(
-                    "INSERT INTO senders (id, host, pid, started_at, lock_key)"
-                    " VALUES (?, ?, ?, ?, (SELECT coalesce(max(lock_key), 0) + 1 FROM senders)) RETURNING lock_key",
-                    (self.sender, socket.gethostname(), os.getpid(), int(time.time())),
-                )[0][0]
+            # A random key, not max + 1: two senders starting together must never share one.
+            self.lock_key = secrets.randbelow(2**31 - 1) + 1
+            self.execute(
+                "INSERT INTO senders (id, host, pid, started_at, lock_key) VALUES (?, ?, ?, ?, ?)",
+                (self.sender, socket.gethostname(), os.getpid(), int(time.time()), self.lock_key),
             )
         self.execute("SELECT pg_advisory_lock(?, ?)", (ADVISORY_CLASS, self.lock_key))
         return True
