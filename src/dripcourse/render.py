@@ -16,10 +16,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import jinja2
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from dripcourse import mergetags
-from dripcourse.assemble import Lesson
+from dripcourse.assemble import Lesson, LessonSection
 from dripcourse.errors import DripcourseError, Problem
 from dripcourse.palette import palette
 from dripcourse.sources import slugify
@@ -37,7 +37,7 @@ class RenderedEmail:
     lesson: Lesson
     html: str
     text: str
-    tags: tuple[mergetags.MergeTag, ...]
+    tags: mergetags.Tags
 
 
 def default_theme_dir() -> Path:
@@ -246,9 +246,9 @@ class Renderer:
         html, text, tags = self.compose(lesson, total)
         return RenderedEmail(lesson, inline_css(html), text, tags)
 
-    def compose(self, lesson: Lesson, total: int) -> tuple[str, str, tuple[mergetags.MergeTag, ...]]:
+    def compose(self, lesson: Lesson, total: int) -> tuple[str, str, mergetags.Tags]:
         """The templates' output before CSS inlining: HTML with its stylesheet, the text part, the merge tags."""
-        registry = mergetags.TagRegistry()
+        registry = mergetags.TagRegistry(mergetags.nonce_for([repr(lesson), repr(self.course), *self.theme_texts()]))
         track = UrlTracker(self.course, lesson.email.slug)
 
         def parsed(markdown: str) -> list[Token]:
@@ -283,28 +283,24 @@ class Renderer:
         text_template: jinja2.Template,
         common: dict[str, Any],
         greeting: str,
-        sections: list[tuple[Any, list[Token]]],
+        sections: list[tuple[LessonSection, list[Token]]],
         blocks: dict[str, list[Token]],
         registry: mergetags.TagRegistry,
-    ) -> tuple[str, str, tuple[mergetags.MergeTag, ...]]:
+    ) -> tuple[str, str, mergetags.Tags]:
         html = html_template.render(
             **common,
             greeting=greeting,
             preheader_padding=PREHEADER_PADDING,
-            sections=[
-                {"title": s.title, "id": s.id, "source": s.source, "body": markdown_html(t)} for s, t in sections
-            ],
+            sections=[section_fields(s, markdown_html(t)) for s, t in sections],
             **{name: markdown_html(tokens) for name, tokens in blocks.items()},
         )
         text = text_template.render(
             **common,
             greeting=greeting,
-            sections=[
-                {"title": s.title, "id": s.id, "source": s.source, "body": markdown_text(t)} for s, t in sections
-            ],
+            sections=[section_fields(s, markdown_text(t)) for s, t in sections],
             **{name: markdown_text(tokens) for name, tokens in blocks.items()},
         )
-        return html, tidy_text(text), tuple(registry.tags)
+        return html, tidy_text(text), registry.frozen()
 
     def theme_stamp(self) -> str:
         """A fingerprint of the template files (path, size, modification time), so a changed theme invalidates
@@ -316,6 +312,15 @@ class Renderer:
                     stat = path.stat()
                     digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
         return digest.hexdigest()
+
+    def theme_texts(self) -> list[str]:
+        """The text of every template file, so merge-tag tokens can be chosen to occur in none of them."""
+        texts = []
+        for folder in self.template_dirs:
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    texts.append(path.read_bytes().decode("utf-8", "replace"))
+        return texts
 
     def template_problem(self, exc: BaseException, message: str) -> Problem:
         """Name the template file and line where a render failed (Jinja maps its frames to template lines)."""
@@ -339,6 +344,12 @@ class Renderer:
             raise DripcourseError(Problem(name, f"template not found in {folders}")) from None
 
 
+def section_fields(part: LessonSection, body: str) -> dict[str, str]:
+    """What a template sees of a section: `title` is the heading this email shows, "" when it shows none."""
+    section = part.section
+    return {"title": part.heading, "id": section.id, "source": section.source, "body": body}
+
+
 def tidy_text(text: str) -> str:
     """Collapse runs of blank lines left by template blocks; end with one newline."""
     lines = [line.rstrip() for line in text.strip("\n").split("\n")]
@@ -349,37 +360,67 @@ def tidy_text(text: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def inline_css(html: str) -> str:
-    """Inline the theme's CSS with premailer, keeping DOCTYPE, MSO comments and `<style data-premailer="ignore">`."""
+@cache
+def css_inliner() -> Any:
+    """premailer, set up once per process, with the theme's parsed style rules kept between emails.
+
+    premailer caches cssutils' parse of a stylesheet, but re-serialises every rule of it for each email it inlines;
+    on a 600-line theme that is most of the time an email takes. The rules depend only on the stylesheet's text, so
+    one parse serves every email of a build (and every rebuild under `serve`, while the theme is unchanged).
+    """
     from premailer import Premailer  # imported here: it costs ~150 ms and only a build needs it
 
     quiet = logging.getLogger("dripcourse.premailer")
     quiet.addHandler(logging.NullHandler())
     quiet.propagate = False
     logging.getLogger("CSSUTILS").setLevel(logging.CRITICAL)
-    inliner = Premailer(
-        html,
-        remove_classes=False,
-        keep_style_tags=False,
-        strip_important=False,
-        disable_validation=True,
-        disable_leftover_css=True,
-        allow_network=False,
-        cssutils_logging_level=logging.CRITICAL,
-        cssutils_logging_handler=logging.NullHandler(),
-        # premailer copies CSS into width/height/align/valign/bgcolor attributes on any element, which is invalid
-        # HTML on most of them; the template sets those attributes itself where old Outlook needs them.
-        disable_basic_attributes=["width", "height", "align", "valign", "bgcolor"],
-    )
-    return inliner.transform(pretty_print=False)
+    parsed_rules: dict[tuple[str, int], tuple[list[Any], list[Any]]] = {}
+
+    class ThemeInliner(Premailer):
+        def _parse_style_rules(self, css_body: str, ruleset_index: int) -> tuple[list[Any], list[Any]]:
+            key = (css_body, ruleset_index)
+            if key not in parsed_rules:
+                if len(parsed_rules) > 64:  # a theme being edited under `serve` leaves old versions behind
+                    parsed_rules.clear()
+                parsed_rules[key] = super()._parse_style_rules(css_body, ruleset_index)
+            rules, leftover = parsed_rules[key]
+            return list(rules), list(leftover)
+
+    def inline(html: str) -> str:
+        inliner = ThemeInliner(
+            html,
+            remove_classes=False,
+            keep_style_tags=False,
+            strip_important=False,
+            disable_validation=True,
+            disable_leftover_css=True,
+            allow_network=False,
+            cssutils_logging_level=logging.CRITICAL,
+            cssutils_logging_handler=logging.NullHandler(),
+            # premailer copies CSS into width/height/align/valign/bgcolor attributes on any element, which is
+            # invalid HTML on most of them; the template sets those attributes itself where old Outlook needs them.
+            disable_basic_attributes=["width", "height", "align", "valign", "bgcolor"],
+        )
+        return str(inliner.transform(pretty_print=False))
+
+    return inline
+
+
+def inline_css(html: str) -> str:
+    """Inline the theme's CSS with premailer, keeping DOCTYPE, MSO comments and `<style data-premailer="ignore">`."""
+    return str(css_inliner()(html))
 
 
 def fill_preview_html(rendered: RenderedEmail, course: CourseInfo) -> str:
-    return mergetags.fill(rendered.html, rendered.tags, lambda tag: str(escape(preview_value(tag, course))))
+    return mergetags.fill(rendered.html, rendered.tags, preview_writer(course), html=True)
 
 
 def fill_preview_text(rendered: RenderedEmail, course: CourseInfo) -> str:
-    return mergetags.fill(rendered.text, rendered.tags, lambda tag: preview_value(tag, course))
+    return mergetags.fill(rendered.text, rendered.tags, preview_writer(course), html=False)
+
+
+def preview_writer(course: CourseInfo) -> mergetags.Writer:
+    return mergetags.value_writer(lambda tag: preview_value(tag, course))
 
 
 def preview_value(tag: mergetags.MergeTag, course: CourseInfo) -> str:
