@@ -189,7 +189,7 @@ def mini_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
-def test_header_shows_one_lesson_counter(browser, out: Path) -> None:  # type: ignore[no-untyped-def]
+def test_one_lesson_counter_and_the_action_box_before_the_sections(browser, out: Path) -> None:  # type: ignore[no-untyped-def]
     for n, path in enumerate(html_files(out), start=1):
         page = open_email(browser, path)
         header = page.locator("td.header").inner_text()
@@ -197,14 +197,9 @@ def test_header_shows_one_lesson_counter(browser, out: Path) -> None:  # type: i
         assert re.findall(r"Lesson \d+ of \d+", body) == [f"Lesson {n} of 8"], path.name
         assert not re.search(r"\bDay\b", header), header
         assert page.locator("td.header a.brand-link").inner_text() == "WHEN HE PULLS AWAY"  # text-transform only
-        page.close()
-
-
-def test_action_box_comes_before_the_sections_and_differs_from_the_journal(browser, out: Path) -> None:  # type: ignore[no-untyped-def]
-    for path in html_files(out):
-        page = open_email(browser, path)
         action = rect(page, "table.action")
-        assert action["top"] < rect(page, "td.content h2")["top"], path.name
+        if page.locator("td.content h2").count():
+            assert action["top"] < rect(page, "td.content h2")["top"], path.name
         assert action["top"] < 1000, f"{path.name}: the action box starts at {action['top']:.0f} px"
         if page.locator("table.journal").count():
             assert style(page, "td.journal-cell", "backgroundColor") == "rgba(0, 0, 0, 0)"
