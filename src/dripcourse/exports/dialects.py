@@ -78,7 +78,7 @@ class Dialect:
             return self.text(fallback)
         if context is Context.URL:
             return str(escape(quote(fallback, safe="")))
-        return TAG_BREAKERS.sub(lambda m: reference(m.group()), str(escape(fallback)))
+        return "".join(reference(c) if TAG_BREAKERS.fullmatch(c) else str(escape(c)) for c in fallback)
 
     def writer(self, course: CourseInfo) -> mergetags.Writer:
         def write(tag: MergeTag, context: Context) -> str:
