@@ -33,14 +33,25 @@ HERE = Path(__file__).parent
 POSTMARK_STAND_IN = "handlebars"
 
 
-def node_render(jobs: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """Render {"engine", "template", "data"} jobs with the npm engines in one node process."""
+@cache
+def node_engines() -> subprocess.Popen[str]:
+    """One node process for the whole test run: starting node and loading the engines is the slow part."""
     need_tool(shutil.which("node") is not None, "node")
     need_tool((HERE / "node_modules" / "handlebars").is_dir(), "tests/engines npm packages (npm ci)")
-    result = subprocess.run(
-        ["node", str(HERE / "render.mjs")], input=json.dumps(jobs), capture_output=True, text=True, check=True
+    return subprocess.Popen(
+        ["node", str(HERE / "render.mjs")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8"
     )
-    return list(json.loads(result.stdout))
+
+
+def node_render(jobs: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Render {"engine", "template", "data"} jobs with the npm engines."""
+    process = node_engines()
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(json.dumps(jobs) + "\n")
+    process.stdin.flush()
+    line = process.stdout.readline()
+    assert line, "the node engines stopped"
+    return list(json.loads(line))
 
 
 @cache
@@ -78,8 +89,15 @@ def listmonk_render(jobs: list[dict[str, Any]]) -> list[dict[str, str]]:
 def django_render(template: str, context: dict[str, Any]) -> str:
     """Render with Django's engine as Buttondown does: HTML autoescaping on, no settings file."""
     try:
-        from django.template import Context, Engine
+        from django.template import Context
     except ImportError:
         need_tool(False, "Django (pip)")
         raise
-    return str(Engine(autoescape=True).from_string(template).render(Context(context)))
+    return str(django_engine().from_string(template).render(Context(context)))
+
+
+@cache
+def django_engine() -> Any:
+    from django.template import Engine
+
+    return Engine(autoescape=True)

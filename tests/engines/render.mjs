@@ -1,6 +1,6 @@
-// Renders templates with the engines mailing services run. Reads a JSON list of jobs on stdin,
-// {"engine": "handlebars" | "mustache" | "liquid", "template": "...", "data": {...}}, and writes a JSON list
-// of {"output": "..."} or {"error": "..."} in the same order.
+// Renders templates with the engines mailing services run. Reads lines of JSON lists of jobs on stdin,
+// {"engine": "handlebars" | "mustache" | "liquid", "template": "...", "data": {...}}, and writes for each line
+// a JSON list of {"output": "..."} or {"error": "..."} in the same order.
 import Handlebars from "handlebars";
 import Mustache from "mustache";
 import { Liquid } from "liquidjs";
@@ -20,14 +20,18 @@ function render(job) {
   throw new Error(`unknown engine ${job.engine}`);
 }
 
-const chunks = [];
-for await (const chunk of process.stdin) chunks.push(chunk);
-const jobs = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-const results = jobs.map((job) => {
-  try {
-    return { output: render(job) };
-  } catch (error) {
-    return { error: String(error && error.message ? error.message : error) };
-  }
-});
-process.stdout.write(JSON.stringify(results));
+// One JSON list of jobs per line in, one JSON list of results per line out, until stdin closes.
+import readline from "node:readline";
+
+const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+for await (const line of lines) {
+  if (!line.trim()) continue;
+  const results = JSON.parse(line).map((job) => {
+    try {
+      return { output: render(job) };
+    } catch (error) {
+      return { error: String(error && error.message ? error.message : error) };
+    }
+  });
+  process.stdout.write(JSON.stringify(results) + "\n");
+}
