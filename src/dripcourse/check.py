@@ -137,13 +137,14 @@ def check_course_settings(syllabus: Syllabus) -> list[Finding]:
 
 
 def reference_findings(problems: list[Problem], syllabus: Syllabus) -> list[Finding]:
-    """Broken section references, as findings on the emails that hold them."""
+    """Broken section references, as findings on the emails that hold them (or on the course, for an idea's)."""
     findings = []
     for problem in problems:
         match = re.match(r"emails\[(\d+)\]\.(sections\[\d+\])", problem.field or "")
         email = syllabus.emails[int(match.group(1))] if match else None
         name = f"{email.position:02d}-{email.slug}" if email else "course"
-        findings.append(Finding("error", name, match.group(2) if match else "sections", problem.message))
+        element = match.group(2) if match else problem.field or "sections"
+        findings.append(Finding("error", name, element, problem.message))
     return findings
 
 

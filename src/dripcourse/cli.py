@@ -84,10 +84,12 @@ def build(course_dir: CourseDir = Path("course"), out: OutDir = Path("out")) -> 
 @app.command()
 def sources(
     course_dir: CourseDir = Path("course"),
-    strict: Annotated[bool, typer.Option("--strict", help="Exit with code 1 when a section is unused.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit with code 1 when a section is unused or an idea is uncovered.")
+    ] = False,
 ) -> None:
-    """List every source section with the emails that use it, and mark the unused ones."""
-    from dripcourse.assemble import section_usage
+    """List every source section with the emails that use it, then every idea with the emails that cover it."""
+    from dripcourse.assemble import idea_coverage, section_usage
     from dripcourse.build import load_course
 
     course = run(lambda: load_course(course_dir))
@@ -99,11 +101,32 @@ def sources(
             current = section.source
             source = course.sources[current]
             typer.echo(f"{current}  {source.path}  ({source.title})")
-        used_by = ", ".join(f"day {e.day} {e.slug}" for e in use.emails) or "UNUSED"
-        typer.echo(f"  {section.id:<32} {section.word_count:>4} words  {used_by}")
-    unused = [use for use in usage if not use.emails]
-    typer.echo(f"{len(usage)} sections, {len(usage) - len(unused)} used, {len(unused)} unused")
-    if strict and unused:
+        if use.emails:
+            status = ", ".join(f"day {e.day} {e.slug}" for e in use.emails)
+        elif use.covered_elsewhere:
+            status = "left out; its ideas are covered: " + ", ".join(i.idea.id for i in use.ideas)
+        else:
+            status = "UNUSED"
+        typer.echo(f"  {section.id:<32} {section.word_count:>4} words  {status}")
+    used = sum(bool(use.emails) for use in usage)
+    covered = sum(use.covered_elsewhere for use in usage)
+    unused = len(usage) - used - covered
+    left_out = f"{covered} left out with their ideas covered, " if course.syllabus.ideas else ""
+    uncovered = 0
+    if course.syllabus.ideas:
+        typer.echo(f"ideas  {course.syllabus.path}")
+        for idea in idea_coverage(course.syllabus):
+            emails = ", ".join(f"day {e.day} {e.slug}" for e in idea.emails)
+            where = ", ".join(map(str, idea.idea.sections))
+            typer.echo(f"  {idea.idea.id:<32} {emails or 'UNCOVERED (in ' + where + ')'}")
+            if idea.idea.summary:
+                typer.echo(f"      {idea.idea.summary}")
+            uncovered += not idea.emails
+    typer.echo(f"{len(usage)} sections, {used} used, {left_out}{unused} unused")
+    if course.syllabus.ideas:
+        ideas = len(course.syllabus.ideas)
+        typer.echo(f"{ideas} ideas, {ideas - uncovered} covered, {uncovered} uncovered")
+    if strict and (unused or uncovered):
         raise typer.Exit(1)
 
 

@@ -19,7 +19,7 @@ from markdown_it.token import Token
 from markupsafe import Markup, escape
 
 from dripcourse import mergetags
-from dripcourse.assemble import Lesson
+from dripcourse.assemble import Lesson, LessonSection
 from dripcourse.errors import DripcourseError, Problem
 from dripcourse.sources import slugify
 from dripcourse.syllabus import CourseInfo, Syllabus
@@ -281,7 +281,7 @@ class Renderer:
         text_template: jinja2.Template,
         common: dict[str, Any],
         greeting: str,
-        sections: list[tuple[Any, list[Token]]],
+        sections: list[tuple[LessonSection, list[Token]]],
         blocks: dict[str, list[Token]],
         registry: mergetags.TagRegistry,
     ) -> tuple[str, str, tuple[mergetags.MergeTag, ...]]:
@@ -289,17 +289,13 @@ class Renderer:
             **common,
             greeting=greeting,
             preheader_padding=PREHEADER_PADDING,
-            sections=[
-                {"title": s.title, "id": s.id, "source": s.source, "body": markdown_html(t)} for s, t in sections
-            ],
+            sections=[section_fields(s, markdown_html(t)) for s, t in sections],
             **{name: markdown_html(tokens) for name, tokens in blocks.items()},
         )
         text = text_template.render(
             **common,
             greeting=greeting,
-            sections=[
-                {"title": s.title, "id": s.id, "source": s.source, "body": markdown_text(t)} for s, t in sections
-            ],
+            sections=[section_fields(s, markdown_text(t)) for s, t in sections],
             **{name: markdown_text(tokens) for name, tokens in blocks.items()},
         )
         return html, tidy_text(text), tuple(registry.tags)
@@ -337,6 +333,12 @@ class Renderer:
             raise DripcourseError(Problem(name, f"template not found in {folders}")) from None
 
 
+def section_fields(part: LessonSection, body: str) -> dict[str, str]:
+    """What a template sees of a section: `title` is the heading this email shows, "" when it shows none."""
+    section = part.section
+    return {"title": part.heading, "id": section.id, "source": section.source, "body": body}
+
+
 def tidy_text(text: str) -> str:
     """Collapse runs of blank lines left by template blocks; end with one newline."""
     lines = [line.rstrip() for line in text.strip("\n").split("\n")]
@@ -347,29 +349,55 @@ def tidy_text(text: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def inline_css(html: str) -> str:
-    """Inline the theme's CSS with premailer, keeping DOCTYPE, MSO comments and `<style data-premailer="ignore">`."""
+@cache
+def css_inliner() -> Any:
+    """premailer, set up once per process, with the theme's parsed style rules kept between emails.
+
+    premailer caches cssutils' parse of a stylesheet, but re-serialises every rule of it for each email it inlines;
+    on a 600-line theme that is most of the time an email takes. The rules depend only on the stylesheet's text, so
+    one parse serves every email of a build (and every rebuild under `serve`, while the theme is unchanged).
+    """
     from premailer import Premailer  # imported here: it costs ~150 ms and only a build needs it
 
     quiet = logging.getLogger("dripcourse.premailer")
     quiet.addHandler(logging.NullHandler())
     quiet.propagate = False
     logging.getLogger("CSSUTILS").setLevel(logging.CRITICAL)
-    inliner = Premailer(
-        html,
-        remove_classes=False,
-        keep_style_tags=False,
-        strip_important=False,
-        disable_validation=True,
-        disable_leftover_css=True,
-        allow_network=False,
-        cssutils_logging_level=logging.CRITICAL,
-        cssutils_logging_handler=logging.NullHandler(),
-        # premailer copies CSS into width/height/align/valign/bgcolor attributes on any element, which is invalid
-        # HTML on most of them; the template sets those attributes itself where old Outlook needs them.
-        disable_basic_attributes=["width", "height", "align", "valign", "bgcolor"],
-    )
-    return inliner.transform(pretty_print=False)
+    parsed_rules: dict[tuple[str, int], tuple[list[Any], list[Any]]] = {}
+
+    class ThemeInliner(Premailer):
+        def _parse_style_rules(self, css_body: str, ruleset_index: int) -> tuple[list[Any], list[Any]]:
+            key = (css_body, ruleset_index)
+            if key not in parsed_rules:
+                if len(parsed_rules) > 64:  # a theme being edited under `serve` leaves old versions behind
+                    parsed_rules.clear()
+                parsed_rules[key] = super()._parse_style_rules(css_body, ruleset_index)
+            rules, leftover = parsed_rules[key]
+            return list(rules), list(leftover)
+
+    def inline(html: str) -> str:
+        inliner = ThemeInliner(
+            html,
+            remove_classes=False,
+            keep_style_tags=False,
+            strip_important=False,
+            disable_validation=True,
+            disable_leftover_css=True,
+            allow_network=False,
+            cssutils_logging_level=logging.CRITICAL,
+            cssutils_logging_handler=logging.NullHandler(),
+            # premailer copies CSS into width/height/align/valign/bgcolor attributes on any element, which is
+            # invalid HTML on most of them; the template sets those attributes itself where old Outlook needs them.
+            disable_basic_attributes=["width", "height", "align", "valign", "bgcolor"],
+        )
+        return str(inliner.transform(pretty_print=False))
+
+    return inline
+
+
+def inline_css(html: str) -> str:
+    """Inline the theme's CSS with premailer, keeping DOCTYPE, MSO comments and `<style data-premailer="ignore">`."""
+    return str(css_inliner()(html))
 
 
 def fill_preview_html(rendered: RenderedEmail, course: CourseInfo) -> str:

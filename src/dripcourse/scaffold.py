@@ -22,6 +22,7 @@ course:
   website: https://example.com           # links to this site get UTM parameters
   brand_color: "#2f5d7c"                 # buttons, links and accents
   greeting: "Hi {{ first_name | there }},"   # merge tag with a fallback for subscribers without a first name
+  heading_numbers: false                 # true keeps numbering like "1." or "Step 2:" that source headings start with
 
 schedule:
   mode: evergreen                        # evergreen: day N after signup; cohort: needs start_date: YYYY-MM-DD
@@ -32,6 +33,12 @@ schedule:
 sources:                                 # id: Markdown file; "## " headings split it into sections
   basics: sources/basics.md
 
+ideas:                                   # optional: what the sources teach, and the sections that carry each idea;
+  start-small:                           # `dripcourse sources` shows every idea covered by some email, or UNCOVERED
+    summary: A goal you can finish this week beats a plan you never begin.
+    sections: [basics#start-small]
+  keep-going: [basics#keep-going]        # the short form: just the sections
+
 emails:
   - day: 0                               # Day 0 is sent at signup
     slug: welcome                        # names the output files
@@ -40,7 +47,9 @@ emails:
     intro: |                             # Markdown before the sections
       Thank you for signing up. Each email in this course is short and ends
       with one thing to try.
-    sections: [basics#intro, basics#start-small]   # source-id#section-id, in order
+    sections:                            # source-id#section-id, in order
+      - basics#intro
+      - {ref: basics#start-small, heading: Begin with ten minutes}   # heading: your own text, or false to hide it
     action: Write down one goal for this week.      # shown as "Try this today"
     outro: Tomorrow we look at keeping going when motivation fades.
   - day: 1

@@ -203,15 +203,18 @@ def load_source(entry: SourceEntry, course_dir: Path, resolved_root: Path) -> So
 
 
 def resolve_refs(syllabus: Syllabus, sources: dict[str, Source]) -> list[Problem]:
-    """Problems with section references: each names the syllabus line and suggests the nearest section."""
+    """Problems with section references, of emails and of ideas: each names the syllabus line and suggests the
+    nearest section."""
+    places = [(f"emails[{e.position - 1}].sections", e.sections) for e in syllabus.emails]
+    places += [(idea.field, idea.sections) for idea in syllabus.ideas]
     problems = []
-    for email in syllabus.emails:
-        for i, ref in enumerate(email.sections):
+    for where, refs in places:
+        for i, ref in enumerate(refs):
             source = sources.get(ref.source)
             if source is not None and ref.section not in source.sections:
-                field = f"emails[{email.position - 1}].sections[{i}]"
                 hint = did_you_mean(ref.section, source.sections)
-                problems.append(ref.place.problem(field, f"source '{ref.source}' has no section '{ref.section}'{hint}"))
+                message = f"source '{ref.source}' has no section '{ref.section}'{hint}"
+                problems.append(ref.place.problem(f"{where}[{i}]", message))
     return problems
 
 

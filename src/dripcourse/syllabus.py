@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, time
 from pathlib import Path
 
@@ -12,7 +12,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from dripcourse import mergetags
 from dripcourse.errors import DripcourseError, Problem, did_you_mean
-from dripcourse.yamlread import CONTROL_CHARS, NodeReader, compose, parse_bool, parse_int
+from dripcourse.yamlread import CONTROL_CHARS, NodeReader, compose, describe, parse_bool, parse_int
 
 SYLLABUS_FILE = "syllabus.yaml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -76,6 +76,7 @@ class CourseInfo:
     tracking: Tracking = field(default_factory=Tracking)
     direction: str = "ltr"
     greeting: str = DEFAULT_GREETING
+    heading_numbers: bool = False  # show "1." or "Step 2:" that source headings start with
 
 
 @dataclass(frozen=True)
@@ -96,12 +97,27 @@ class SourceEntry:
 
 @dataclass(frozen=True)
 class SectionRef:
+    """`source#section`, and for an email, what to show as the section's heading."""
+
     source: str
     section: str
     place: Place
+    heading: str | None = None  # replaces the source's heading
+    hide_heading: bool = False
 
     def __str__(self) -> str:
         return f"{self.source}#{self.section}"
+
+
+@dataclass(frozen=True)
+class Idea:
+    """One idea of the source documents and the sections that carry it; an email using any of them covers it."""
+
+    id: str
+    summary: str
+    sections: tuple[SectionRef, ...]
+    place: Place
+    field: str  # where its section list is written, for messages: ideas.ID or ideas.ID.sections
 
 
 @dataclass(frozen=True)
@@ -133,6 +149,7 @@ class Syllabus:
     schedule: Schedule
     sources: dict[str, SourceEntry]
     emails: tuple[EmailSpec, ...]
+    ideas: tuple[Idea, ...] = ()
 
     @property
     def root(self) -> Path:
@@ -181,14 +198,17 @@ class SyllabusReader(NodeReader):
     def read(self, root: Node | None) -> Syllabus:
         if root is None:
             raise DripcourseError(Problem(self.path, "the syllabus is empty"))
-        top = self.mapping(root, "", ("course", "schedule", "sources", "emails"), ("course", "emails", "sources"))
+        top = self.mapping(
+            root, "", ("course", "schedule", "sources", "ideas", "emails"), ("course", "emails", "sources")
+        )
         course = self.course(top.get("course"))
         schedule = self.schedule(top.get("schedule"))
         sources = self.sources(top.get("sources"))
+        ideas = self.ideas(top.get("ideas"), sources)
         emails = self.emails(top.get("emails"), sources)
         if self.problems or course is None:
             raise DripcourseError(self.problems)
-        return Syllabus(self.path, course, schedule, sources, emails)
+        return Syllabus(self.path, course, schedule, sources, emails, ideas)
 
     def url(self, node: Node | None, field: str, *, required: bool = False) -> str | None:
         value = self.text(node, field, required=required)
@@ -221,6 +241,7 @@ class SyllabusReader(NodeReader):
                 "logo",
                 "tracking",
                 "greeting",
+                "heading_numbers",
             ),
             ("title", "sender", "postal_address", "unsubscribe_url", "website"),
         )
@@ -261,6 +282,7 @@ class SyllabusReader(NodeReader):
                     f"unknown merge tag '{name}'{did_you_mean(name, mergetags.KNOWN)}",
                 )
         tracking = self.tracking(keys.get("tracking"))
+        numbers = self.parsed(keys.get("heading_numbers"), "course.heading_numbers", parse_bool, "true or false")
         if None in (title, sender_name, sender_email, address, unsubscribe, website):
             return None
         assert title and sender_name and sender_email and address and unsubscribe and website
@@ -277,6 +299,7 @@ class SyllabusReader(NodeReader):
             tracking=tracking,
             direction=direction,
             greeting=greeting,
+            heading_numbers=bool(numbers),
         )
 
     def logo(self, node: Node | None) -> Logo | None:
@@ -370,9 +393,9 @@ class SyllabusReader(NodeReader):
             self.report(node, "sources", "must list at least one source file")
         return entries
 
-    def mapping_items(self, node: Node, field: str) -> list[tuple[Node, Node]]:
+    def mapping_items(self, node: Node, field: str, shape: str = "id: file") -> list[tuple[Node, Node]]:
         if not isinstance(node, MappingNode):
-            self.report(node, field, "must be a mapping of id: file")
+            self.report(node, field, f"must be a mapping of {shape}")
             return []
         items: list[tuple[Node, Node]] = []
         for key, value in node.value:
@@ -462,20 +485,94 @@ class SyllabusReader(NodeReader):
         return value.strip()
 
     def section_refs(self, node: Node | None, field: str, sources: dict[str, SourceEntry]) -> tuple[SectionRef, ...]:
+        """An email's sections: each 'source#section', or {ref: 'source#section', heading: text or false}."""
         refs: list[SectionRef] = []
         for i, item in enumerate(self.sequence(node, field)):
-            raw = self.text(item, f"{field}[{i}]", required=True)
-            if raw is None:
+            if isinstance(item, MappingNode):
+                keys = self.mapping(item, f"{field}[{i}]", ("ref", "heading"), ("ref",))
+                ref = self.section_ref(keys.get("ref"), f"{field}[{i}].ref", sources)
+                heading, hide = self.heading(keys.get("heading"), f"{field}[{i}].heading")
+                if ref is not None:
+                    refs.append(replace(ref, heading=heading, hide_heading=hide))
                 continue
-            source, sep, section = raw.partition("#")
-            if not sep or not source or not section:
-                self.report(item, f"{field}[{i}]", f"must be 'source-id#section-id', got {raw!r}")
-                continue
-            if sources and source not in sources:
-                self.report(item, f"{field}[{i}]", f"unknown source '{source}'{did_you_mean(source, sources)}")
-                continue
-            refs.append(SectionRef(source, section, self.place(item)))
+            ref = self.section_ref(item, f"{field}[{i}]", sources)
+            if ref is not None:
+                refs.append(ref)
         return tuple(refs)
+
+    def section_ref(self, node: Node | None, field: str, sources: dict[str, SourceEntry]) -> SectionRef | None:
+        raw = self.text(node, field, required=True)
+        if raw is None or node is None:
+            return None
+        source, sep, section = raw.partition("#")
+        if not sep or not source or not section:
+            self.report(node, field, f"must be 'source-id#section-id', got {raw!r}")
+            return None
+        if sources and source not in sources:
+            self.report(node, field, f"unknown source '{source}'{did_you_mean(source, sources)}")
+            return None
+        return SectionRef(source, section, self.place(node))
+
+    def heading(self, node: Node | None, field: str) -> tuple[str | None, bool]:
+        """A section's heading in one email: (replacement text or None, hidden). Only a plain `true` or `false`
+        is a switch; YAML 1.1's yes/no/on/off are refused, so `heading: no` is never silently read either way."""
+        if node is None:
+            return None, False
+        if not isinstance(node, ScalarNode):
+            self.report(node, field, f"must be the heading text, or false to hide it, got {describe(node)}")
+            return None, False
+        empty = not node.value.strip()
+        if node.style is None:
+            word = node.value.lower()
+            if word in ("true", "false"):
+                return None, word == "false"
+            if word in ("yes", "no", "on", "off"):
+                self.report(
+                    node, field, f"write false to hide the heading, or quote '{node.value}' to show it as the heading"
+                )
+                return None, False
+            empty = empty or node.tag == "tag:yaml.org,2002:null"
+        if empty:
+            self.report(node, field, "must not be empty; write 'heading: false' to hide the heading")
+            return None, False
+        return self.text(node, field), False
+
+    def ideas(self, node: Node | None, sources: dict[str, SourceEntry]) -> tuple[Idea, ...]:
+        """`ideas:` maps an idea id to the sections that carry it: a list, or {summary: ..., sections: [...]}."""
+        if node is None:
+            return ()
+        ideas: dict[str, Idea] = {}
+        for key_node, value_node in self.mapping_items(node, "ideas", "idea-id: sections"):
+            idea_id = key_node.value
+            field = f"ideas.{idea_id}"
+            if not SLUG.match(idea_id):
+                self.report(key_node, field, "an idea id must be lowercase letters, digits and single hyphens")
+                continue
+            if idea_id in ideas:
+                self.report(key_node, field, f"is given twice (first at line {ideas[idea_id].place.line})")
+                continue
+            summary = ""
+            sections_node = value_node
+            if isinstance(value_node, MappingNode):
+                keys = self.mapping(value_node, field, ("summary", "sections"), ("sections",))
+                summary = self.text(keys.get("summary"), f"{field}.summary") or ""
+                if "sections" not in keys:
+                    continue
+                sections_node = keys["sections"]
+                field = f"{field}.sections"
+            refs: list[SectionRef] = []
+            reported = len(self.problems)
+            items = self.sequence(sections_node, field)
+            for i, item in enumerate(items):
+                ref = self.section_ref(item, f"{field}[{i}]", sources)
+                if ref is not None and str(ref) in map(str, refs):
+                    self.report(item, f"{field}[{i}]", f"'{ref}' is listed twice")
+                elif ref is not None:
+                    refs.append(ref)
+            if not items and len(self.problems) == reported:
+                self.report(sections_node, field, "must list at least one 'source-id#section-id'")
+            ideas[idea_id] = Idea(idea_id, summary, tuple(refs), self.place(key_node), field)
+        return tuple(ideas.values())
 
     def button(self, node: Node | None, field: str) -> Button | None:
         if node is None:
