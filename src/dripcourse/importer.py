@@ -952,6 +952,35 @@ def closing_gap_lines(text: str) -> set[int]:
 
 # ------------------------------------------------------------------------------------------------------ the entry
 
+IMPORT_ORDER = re.compile(r"^import_order:\s*(\d{1,9})\s*$", re.M)
+
+
+def import_order_of(path: Path) -> int | None:
+    """The `import_order` a source's front matter records, if it has one."""
+    try:
+        head = path.read_text(encoding="utf-8", errors="replace")[:2000]
+    except OSError:
+        return None
+    if not head.startswith("---"):
+        return None
+    found = IMPORT_ORDER.search(head[3:].split("\n---", 1)[0])
+    return int(found.group(1)) if found else None
+
+
+def import_orders(folder: Path, targets: list[Path]) -> list[int]:
+    """The order to record for each new source: a replaced source keeps its own, a new one comes after every
+    source already in `folder`, so `plan` can list the sources in the order they were imported."""
+    known = [order for path in (folder.glob("*.md") if folder.is_dir() else []) if (order := import_order_of(path))]
+    following = max(known, default=0) + 1
+    orders = []
+    for target in targets:
+        own = import_order_of(target) if target.exists() else None
+        if own is None:
+            own, following = following, following + 1
+        orders.append(own)
+    return orders
+
+
 
 def import_article(path: Path, shown: str | None = None, keep_numbers: bool = False) -> ImportedArticle:
     """Read one article file and find its sections."""
