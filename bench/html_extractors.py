@@ -59,7 +59,9 @@ def with_trafilatura(html: str) -> str:
     import trafilatura
 
     return (
-        trafilatura.extract(html, output_format="markdown", include_formatting=True, include_links=True, include_comments=False)
+        trafilatura.extract(
+            html, output_format="markdown", include_formatting=True, include_links=True, include_comments=False
+        )
         or ""
     )
 
@@ -99,7 +101,10 @@ def main() -> int:
     repeat = int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv else 3
     pages = sorted((CORPUS / part).glob("*.html"))
     print(f"{len(pages)} saved pages in tests/corpus/{part}/\n")
-    print(f"{'extractor':<18}{'precision':>10}{'recall':>8}{'clutter leaked':>16}{'kept (md)':>11}{'kept (text)':>13}{'ms/page':>9}")
+    print(
+        f"{'extractor':<18}{'precision':>10}{'recall':>8}{'clutter leaked':>16}{'kept (md)':>11}"
+        f"{'kept (text)':>13}{'ms/page':>9}"
+    )
     for name, extract in EXTRACTORS.items():
         try:
             extract("<p>warm-up</p>")
@@ -128,7 +133,9 @@ def main() -> int:
             clutter += len(truth["dropped"])
             plain = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", markdown).replace("*", "")
             kept_md += sum(1 for text in truth["kept"] if text in markdown)
-            kept_text += sum(1 for text in truth["kept"] if re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text).replace("*", "") in plain)
+            kept_text += sum(
+                1 for text in truth["kept"] if re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text).replace("*", "") in plain
+            )
             kept_total += len(truth["kept"])
         precision = hits / found_total if found_total else 0.0
         recall = hits / expected_total if expected_total else 0.0

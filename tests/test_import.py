@@ -97,7 +97,9 @@ def test_takeaways_closing_faq_and_editorial_note() -> None:
         == "Every family finds its own rhythm. Be patient with yourself while you find yours."
     )
     assert sections["should-i-bring-my-toddler-into-my-bed"].markdown.startswith("Some families do")
-    assert article.dropped == ["editorial note: Note: The remaining sections still need FAQ answers from the brief."]
+    assert article.dropped == [
+        "editorial note (line 31): Note: The remaining sections still need FAQ answers from the brief."
+    ]
     assert [s.number for s in article.sections] == [None] * 7
     assert "remaining sections" not in article.markdown()
 
@@ -151,7 +153,7 @@ def test_cli_import_summary_and_no_overwrite(tmp_path: Path) -> None:
         "  title: Understanding Night Waking in Toddlers",
         "  7 sections:",
     ]
-    assert "Warning: takeaways-faq.txt: dropped editorial note" in result.stderr
+    assert "Warning: takeaways-faq.txt: dropped editorial note (line 31)" in result.stderr
     before = (into / "night.md").read_text()
     again = CliRunner().invoke(app, ["import", str(ARTICLES / "numbered.txt"), "--into", str(into), "--id", "night"])
     assert again.exit_code == 2

@@ -119,7 +119,9 @@ def scores() -> dict[str, Score]:
     return {part: score_part(part) for part in PARTS}
 
 
-def test_heading_precision_and_recall_over_the_corpus(scores: dict[str, Score], capsys: pytest.CaptureFixture[str]) -> None:
+def test_heading_precision_and_recall_over_the_corpus(
+    scores: dict[str, Score], capsys: pytest.CaptureFixture[str]
+) -> None:
     whole = Score()
     for part in PARTS:
         whole.add(scores[part])

@@ -63,7 +63,9 @@ emails:   # replaced by plan
 
 
 def write_source(folder: Path, name: str, first: str, second: str, order: int | None = None) -> None:
-    text = SOURCE.format(title=name.title(), intro=f"Why {name} matters, in a few plain words.", first=first, second=second)
+    text = SOURCE.format(
+        title=name.title(), intro=f"Why {name} matters, in a few plain words.", first=first, second=second
+    )
     if order is not None:
         text = text.replace("---\n\n", f"import_order: {order}\n---\n\n", 1)
     (folder / "sources").mkdir(parents=True, exist_ok=True)
@@ -159,7 +161,9 @@ def test_without_a_syllabus_sources_are_planned_in_import_order_not_by_name(tmp_
     text = (course / "syllabus.yaml").read_text(encoding="utf-8")
     assert text.index("zinc#intro") < text.index("iron#intro")
     # Replacing a source keeps its place in the order.
-    again = CliRunner().invoke(app, ["import", str(articles / "zinc.txt"), "--into", str(course / "sources"), "--force"])
+    again = CliRunner().invoke(
+        app, ["import", str(articles / "zinc.txt"), "--into", str(course / "sources"), "--force"]
+    )
     assert again.exit_code == 0
     assert "import_order: 1\n" in (course / "sources" / "zinc.md").read_text(encoding="utf-8")
 
@@ -215,4 +219,7 @@ def test_preheader_lists_the_other_sections_without_their_numbering(tmp_path: Pa
     write_source(tmp_path, "starter", "1. What a starter actually is", "2. Feeding it")
     assert plan(tmp_path, "--days", "1")[0] == 0
     email = load_course(tmp_path).syllabus.emails[0]
-    assert (email.subject, email.preheader) == ("What a starter actually is", "Also: Feeding it. About 1 minute of reading.")
+    assert (email.subject, email.preheader) == (
+        "What a starter actually is",
+        "Also: Feeding it. About 1 minute of reading.",
+    )

@@ -14,6 +14,8 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cache
+from itertools import pairwise
 from pathlib import Path
 
 from dripcourse.sources import count_words, read_text_bytes, slugify
@@ -40,14 +42,45 @@ LABEL_ITEM = re.compile(r"^(?P<label>[A-Z“\"][^:.!?]{0,50}?)\s*:\s+(?P<text>\S
 QUESTION = re.compile(r"^Q\s*[:.)]\s*(?P<text>\S.*)$", re.I)
 ANSWER = re.compile(r"^A\s*[:.)]\s*(?P<text>\S.*)$", re.I)
 TOC_TITLES = {
-    "table of contents", "contents", "in this article", "in this post", "in this guide", "what s inside",
-    "what you ll learn", "jump to", "on this page", "quick links", "article contents", "toc", "skip to",
+    "table of contents",
+    "contents",
+    "in this article",
+    "in this post",
+    "in this guide",
+    "what s inside",
+    "what you ll learn",
+    "jump to",
+    "on this page",
+    "quick links",
+    "article contents",
+    "toc",
+    "skip to",
 }
 # Names of the sections articles have whatever their topic; with a colon before a list they are still headings.
 SECTION_NAMES = {
-    "key takeaways", "takeaways", "key points", "tl dr", "tldr", "summary", "in summary", "conclusion",
-    "final thoughts", "faq", "faqs", "frequently asked questions", "ingredients", "instructions", "directions",
-    "method", "notes", "equipment", "the bottom line", "bottom line", "introduction", "overview", "the takeaway",
+    "key takeaways",
+    "takeaways",
+    "key points",
+    "tl dr",
+    "tldr",
+    "summary",
+    "in summary",
+    "conclusion",
+    "final thoughts",
+    "faq",
+    "faqs",
+    "frequently asked questions",
+    "ingredients",
+    "instructions",
+    "directions",
+    "method",
+    "notes",
+    "equipment",
+    "the bottom line",
+    "bottom line",
+    "introduction",
+    "overview",
+    "the takeaway",
 }
 MONTHS = (
     "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
@@ -115,15 +148,47 @@ EDITOR_NOTE = re.compile(
 VALEDICTION = re.compile(
     r"^(?:warmly|warm regards|regards|best|best wishes|all the best|cheers|love|much love|with love|xo+|x+|"
     r"thanks|thank you|take care(?: of yourselves?)?|talk soon|until next time|see you (?:soon|next time)|"
-    r"sweet dreams|yours|sincerely|with gratitude|happy \w+ing|stay \w+|peace|hugs|onwards|bye for now)\b.{0,60}[,!.]?$",
+    r"sweet dreams|yours|sincerely|with gratitude|happy \w+ing|stay \w+|peace|hugs|onwards|bye for now)"
+    r"\b.{0,60}[,!.]?$",
     re.I,
 )
 THANKS = re.compile(r"\b(?:thanks for reading|thank you for reading|until next time)\b", re.I)
 NAME_WORD = r"(?:[A-Z][a-zà-ÿ'’-]+|[A-Z]\.|Dr\.?|Mc[A-Z][a-z]+)"
 NAME = re.compile(rf"^[–—-]?\s*{NAME_WORD}(?:\s+{NAME_WORD}){{0,3}}$")
 NOT_NAME_WORDS = {
-    "the", "a", "an", "and", "or", "of", "to", "in", "for", "with", "your", "you", "how", "why", "what", "when",
-    "is", "it", "on", "my", "our", "do", "not", "be", "this", "that", "are", "can", "no", "yes", "at", "from", "by",
+    "the",
+    "a",
+    "an",
+    "and",
+    "or",
+    "of",
+    "to",
+    "in",
+    "for",
+    "with",
+    "your",
+    "you",
+    "how",
+    "why",
+    "what",
+    "when",
+    "is",
+    "it",
+    "on",
+    "my",
+    "our",
+    "do",
+    "not",
+    "be",
+    "this",
+    "that",
+    "are",
+    "can",
+    "no",
+    "yes",
+    "at",
+    "from",
+    "by",
 }
 
 
@@ -144,7 +209,7 @@ def sentences(text: str) -> int:
     return len(re.findall(r"[.!?…](?:[\"”’')\]]*)(?:\s+|$)", text))
 
 
-@dataclass
+@dataclass(frozen=True)
 class Numbering:
     label: str  # as written: "1.", "Step 2:", "Reason #3 -"
     value: int
@@ -153,6 +218,7 @@ class Numbering:
     keep: bool  # "Day 1:" keeps its label in the heading
 
 
+@cache
 def numbering(text: str) -> Numbering | None:
     found = NUMBERED.match(text)
     if not found:
@@ -179,6 +245,7 @@ class Block:
     markdown: bool = False  # text is Markdown already (from a .md file or the page extractor)
     reason: str = ""  # why a clutter block was dropped
     ordered: bool = False  # a numbered list item
+    blank_before: bool = True  # a blank line separates it from the block before
 
     @property
     def words(self) -> int:
@@ -242,10 +309,13 @@ def decode(data: bytes) -> tuple[str, str]:
     return data.decode("latin-1"), "latin-1"
 
 
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # Unicode's control characters, less tab and newline
+
+
 def clean(text: str) -> str:
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = text.replace("\u00a0", " ").replace("\u200b", "").replace("\ufeff", "").replace("\u2028", "\n")
-    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    return CONTROL.sub("", text)
 
 
 def escape_markdown(text: str) -> str:
@@ -254,12 +324,14 @@ def escape_markdown(text: str) -> str:
     return re.sub(r"^(#{1,6}\s|\d+[.)]\s|[+\-]\s|>)", r"\\\1", text)
 
 
+@cache  # several rules ask about the same line; split_article clears the caches
 def strip_emphasis(text: str) -> str:
     """Markdown text as a reader sees it, for the clutter rules: no emphasis marks, links as their words."""
     text = re.sub(r"\[([^\]]{0,300})\]\([^)\s]{0,500}\)", r"\1", text)
     return re.sub(r"(?<!\\)[*_]+", "", text).replace("\\", "").strip()
 
 
+@cache
 def clutter_reason(text: str) -> str | None:
     """Why a line is page furniture rather than the article, or None. Only short lines are judged."""
     if line_words(text) > 25 or len(text) > 220:
@@ -283,12 +355,13 @@ def clutter_reason(text: str) -> str | None:
 
 
 def looks_like_byline(text: str) -> bool:
-    """"By Ana Baker", "By: Priya N. · 8 min read", not "By the end of the week, ..."."""
+    """ "By Ana Baker", "By: Priya N. · 8 min read", not "By the end of the week, ..."."""
     rest = re.sub(r"^by\s*:?\s*", "", text, flags=re.I)
     head = re.split(r"\s*[·|•,–—-]\s*|\s+(?:on|and|&)\s+", rest, maxsplit=1)[0]
     return bool(NAME.match(head)) and not (set(head.lower().split()) & NOT_NAME_WORDS)
 
 
+@cache
 def is_name(text: str) -> bool:
     words = text.strip("–—- ").split()
     return (
@@ -299,6 +372,7 @@ def is_name(text: str) -> bool:
     )
 
 
+@cache
 def case_shape(text: str) -> str:
     letters = [c for c in text if c.isalpha()]
     if letters and all(c.isupper() for c in letters) and len(letters) > 3:
@@ -316,6 +390,7 @@ def text_blocks(text: str) -> list[Block]:
     """One block per non-blank line; hard-wrapped paragraphs (every line about the same width) are joined first."""
     lines = text.split("\n")
     blocks: list[Block] = []
+    parts: list[list[str]] = []  # the lines each block is made of
     wrapped = hard_wrapped(lines)
     for number, raw in enumerate(lines, start=1):
         line = " ".join(raw.split())
@@ -324,45 +399,52 @@ def text_blocks(text: str) -> list[Block]:
         if (
             wrapped
             and blocks
-            and blocks[-1].line + blocks[-1].text.count("\n") == number - 1
+            and blocks[-1].line + len(parts[-1]) == number
             and not BULLET.match(line)
             and not numbering(line)
-            and not ends_heading_shape(blocks[-1].text)
+            and not ends_heading_shape(parts[-1][-1])
         ):
-            blocks[-1].text += "\n" + line
+            parts[-1].append(line)
             continue
-        blocks.append(Block(line, number))
-    for block in blocks:
-        block.text = block.text.replace("\n", " ")
+        blocks.append(Block(line, number, blank_before=number == 1 or not lines[number - 2].strip()))
+        parts.append([line])
+    for block, lines_of in zip(blocks, parts, strict=True):
+        block.text = " ".join(lines_of)
     return blocks
 
 
-def ends_heading_shape(text: str) -> bool:
-    last = text.rsplit("\n", 1)[-1]
-    return ends_sentence(last) or last.endswith(("!", "?", ":"))
+def ends_heading_shape(line: str) -> bool:
+    return ends_sentence(line) or line.endswith(("!", "?", ":"))
 
 
 def hard_wrapped(lines: list[str]) -> bool:
     """Text wrapped at a fixed width: most lines that run on into the next are 55-90 characters long."""
-    running_on = [len(a.strip()) for a, b in zip(lines, lines[1:], strict=False) if a.strip() and b.strip()]
+    running_on = [len(a.strip()) for a, b in pairwise(lines) if a.strip() and b.strip()]
     if len(running_on) < 6 or not any(not line.strip() for line in lines):
         return False
     within = sum(55 <= n <= 90 for n in running_on)
-    ended = sum(1 for a, b in zip(lines, lines[1:], strict=False) if a.strip() and b.strip() and ends_heading_shape(a.strip()))
+    ended = sum(
+        1 for a, b in pairwise(lines) if a.strip() and b.strip() and ends_heading_shape(a.strip())
+    )
     return within >= 0.7 * len(running_on) and ended < 0.5 * len(running_on)
 
 
 class Classifier:
     """Decides what each block of an article is, reading the whole article before deciding any line."""
 
-    def __init__(self, blocks: list[Block], plain: bool):
+    def __init__(self, blocks: list[Block], plain: bool, lines_known: bool = True):
         self.blocks = blocks
         self.plain = plain
+        self.lines_known = lines_known  # a saved page's lines are the extractor's, not the file's
         self.dropped: list[str] = []
+
+    def note(self, reason: str, line: int, text: str) -> None:
+        where = f" (line {line})" if self.lines_known else ""
+        self.dropped.append(f"{reason}{where}: {' '.join(text.split())[:70]}")
 
     def drop(self, block: Block, reason: str) -> None:
         block.kind, block.reason = "clutter", reason
-        self.dropped.append(f"{reason}: {block.text[:70]}")
+        self.note(reason, block.line, block.text)
 
     def run(self) -> list[Block]:
         self.find_clutter()
@@ -391,9 +473,9 @@ class Classifier:
             elif "\n" in block.text:
                 lines = block.text.split("\n")
                 reasons = [clutter_reason(line) for line in lines]
-                for line, why in zip(lines, reasons, strict=True):
+                for offset, (line, why) in enumerate(zip(lines, reasons, strict=True)):
                     if why and not all(reasons):
-                        self.dropped.append(f"{why}: {line[:70]}")
+                        self.note(why, block.line + offset, line)
                 block.text = "\n".join(line for line, why in zip(lines, reasons, strict=True) if not why)
                 reason = reasons[0] if all(reasons) else None
             else:
@@ -473,8 +555,8 @@ class Classifier:
             if block.number is None:
                 continue
             shape_runs = runs.setdefault(block.number.shape, [])
-            last = shape_runs[-1][-1] if shape_runs else None
-            if last is not None and live[last].number and block.number.value == live[last].number.value + 1:
+            previous = live[shape_runs[-1][-1]].number if shape_runs else None
+            if previous is not None and block.number.value == previous.value + 1:
                 shape_runs[-1].append(i)
             else:
                 shape_runs.append([i])
@@ -483,8 +565,8 @@ class Classifier:
                 self.decide_run(live, run)
 
     def decide_run(self, live: list[Block], run: list[int]) -> None:
-        spaced = sum(1 for a, b in zip(run, run[1:], strict=False) if b - a > 1) + (run[-1] + 1 < len(live))
-        adjacent = sum(1 for a, b in zip(run, run[1:], strict=False) if b - a == 1)
+        spaced = sum(1 for a, b in pairwise(run) if b - a > 1) + (run[-1] + 1 < len(live))
+        adjacent = sum(1 for a, b in pairwise(run) if b - a == 1)
         members = [live[i] for i in run]
         short = sum(1 for m in members if m.number and heading_like(m.number.title, loose=True))
         headings = spaced > adjacent and short >= 0.7 * len(members)
@@ -526,6 +608,8 @@ class Classifier:
         j = start
         while j < len(live):
             block = live[j]
+            if len(run) >= 2 and not live[run[1]].blank_before and block.blank_before:
+                break  # a list written line under line ends at the next blank line
             if block.kind == "item" or BULLET.match(block.text):
                 run.append(j)
             elif run and (live[run[0]].kind == "item" or BULLET.match(live[run[0]].text)):
@@ -540,8 +624,12 @@ class Classifier:
         bullets = any(live[j].kind == "item" or BULLET.match(live[j].text) for j in run)
         if len(run) >= 2 or bullets:
             # A trailing short line that a paragraph follows, in title shape, is the next heading, not an item.
-            while run and not bullets and heading_like(live[run[-1]].text, loose=False) and is_body(
-                live[run[-1] + 1] if run[-1] + 1 < len(live) else None
+            while (
+                len(run) > 1
+                and not bullets
+                and heading_like(live[run[-1]].text, loose=False)
+                and heading_shape(live[run[-1]].text) != heading_shape(live[run[0]].text)
+                and is_body(live[run[-1] + 1] if run[-1] + 1 < len(live) else None)
             ):
                 run.pop()
             return run if len(run) >= 2 or bullets else []
@@ -633,17 +721,21 @@ def toc_key(text: str) -> str:
 
 
 def lead_in_words(text: str) -> bool:
-    return bool(
-        re.search(
-            r"\b(?:here are|here's|here is|the following|following|include|includes|such as|like this|looks like|"
-            r"for example|these|this one|you(?:'ll| will)? need|watch for|as follows|try this|consider|"
-            r"worth (?:asking|checking|trying)|signs that|things to|ways to)\b",
-            text,
-            re.I,
+    return (
+        bool(
+            re.search(
+                r"\b(?:here are|here's|here is|the following|following|include|includes|such as|like this|looks like|"
+                r"for example|these|this one|you(?:'ll| will)? need|watch for|as follows|try this|consider|"
+                r"worth (?:asking|checking|trying)|signs that|things to|ways to)\b",
+                text,
+                re.I,
+            )
         )
-    ) or line_words(text) > 10
+        or line_words(text) > 10
+    )
 
 
+@cache
 def heading_like(text: str, loose: bool) -> bool:
     """Could be a heading by its own shape: short, not a sentence, starting with a capital or a digit.
     `loose` also takes a final full stop (numbered headings often have one) and a question."""
@@ -674,13 +766,19 @@ def is_body(block: Block | None) -> bool:
 
 def is_label_item(text: str) -> bool:
     label = LABEL_ITEM.match(text)
-    return bool(label) and line_words(label.group("label")) <= 6 and line_words(label.group("text")) >= 3
+    return label is not None and line_words(label.group("label")) <= 6 and line_words(label.group("text")) >= 3
 
 
 def is_short_question(block: Block | None) -> bool:
-    return block is not None and block.text.endswith("?") and block.words <= HEADING_MAX_WORDS and sentences(block.text) <= 1
+    return (
+        block is not None
+        and block.text.endswith("?")
+        and block.words <= HEADING_MAX_WORDS
+        and sentences(block.text) <= 1
+    )
 
 
+@cache
 def heading_shape(text: str) -> tuple[str, str]:
     end = text.rstrip()[-1:] if text.rstrip()[-1:] in "?!:" else ""
     return case_shape(text), end
@@ -715,6 +813,7 @@ def markdown_blocks(text: str) -> tuple[str | None, list[Block]]:
     paragraph: list[str] = []
     paragraph_line = 0
     fence: list[str] | None = None
+    continued: dict[int, list[str]] = {}
 
     def flush() -> None:
         if paragraph:
@@ -748,7 +847,7 @@ def markdown_blocks(text: str) -> tuple[str | None, list[Block]]:
             blocks.append(Block(paragraph[0].strip(), paragraph_line, "heading", level, True, markdown=True))
             paragraph.clear()
             continue
-        if not line or re.match(r"^ {0,3}([-*_])(\s*\1){2,}\s*$", raw):
+        if not line or is_thematic_break(raw):
             flush()
             continue
         item = re.match(r"^\s{0,3}(?:[-*+•]|(?P<n>\d{1,3})[.)])\s+(?P<text>\S.*)$", raw)
@@ -758,7 +857,7 @@ def markdown_blocks(text: str) -> tuple[str | None, list[Block]]:
             blocks.append(block)
             continue
         if blocks and blocks[-1].kind == "item" and not paragraph and raw.startswith(("  ", "\t")):
-            blocks[-1].text += " " + line  # a list item's continuation line
+            continued.setdefault(len(blocks) - 1, []).append(line)  # a list item's continuation line
             continue
         if not paragraph:
             paragraph_line = number + 1
@@ -766,12 +865,25 @@ def markdown_blocks(text: str) -> tuple[str | None, list[Block]]:
     flush()
     if fence is not None:
         blocks.append(Block("\n".join(fence), len(lines), markdown=True))
+    for index, more in continued.items():
+        blocks[index].text = " ".join([blocks[index].text, *more])
     if title is None:
         first = next((b for b in blocks if b.kind == "heading"), None)
         if first is not None and first.level == 1 and blocks.index(first) <= 2:
             title = strip_emphasis(first.text)
             blocks.remove(first)
     return title, blocks
+
+
+def is_thematic_break(raw: str) -> bool:
+    """`---`, `***` or `___` (spaces allowed between), at most three spaces in: a horizontal rule."""
+    marks = raw.replace(" ", "").replace("\t", "")
+    return (
+        len(raw) - len(raw.lstrip(" ")) <= 3
+        and len(marks) >= 3
+        and marks[0] in "-*_"
+        and marks == marks[0] * len(marks)
+    )
 
 
 # ---------------------------------------------------------------------------------------------------- saved pages
@@ -813,7 +925,10 @@ def loosen_layout(root: object) -> None:
     assert isinstance(root, lxml.html.HtmlElement)
     for table in list(root.iter("table")):
         cells = list(table.iter("td", "th"))
-        if any(c.find(".//p") is not None or c.find(".//div") is not None or line_words(c.text_content()) > 60 for c in cells):
+        if any(
+            c.find(".//p") is not None or c.find(".//div") is not None or line_words(c.text_content()) > 60
+            for c in cells
+        ):
             for element in [table, *table.iter("tbody", "thead", "tr", "td", "th")]:
                 element.tag = "div"
     for paragraph in list(root.iter("p")):
@@ -981,12 +1096,14 @@ def import_orders(folder: Path, targets: list[Path]) -> list[int]:
     return orders
 
 
-
 def import_article(path: Path, shown: str | None = None, keep_numbers: bool = False) -> ImportedArticle:
     """Read one article file and find its sections."""
     data = read_text_bytes(path, shown or str(path), MAX_IMPORT_BYTES, "an article")
     text, encoding = decode(data)
     return split_article(text, path.suffix.lower(), path.name, encoding, keep_numbers)
+
+
+LINE_RULES = (strip_emphasis, clutter_reason, case_shape, heading_like, heading_shape, numbering, is_name)
 
 
 def split_article(
@@ -1003,12 +1120,19 @@ def split_article(
         title, blocks = None, text_blocks(text)
     if title is None and blocks and blocks[0].kind != "heading" and blocks[0].words <= 25:
         title = strip_emphasis(blocks.pop(0).text)
-    classifier = Classifier(blocks, plain)
+    classifier = Classifier(blocks, plain, lines_known=suffix not in (".html", ".htm"))
     kept = classifier.run()
     first = next((i for i, b in enumerate(kept) if b.kind == "heading" or b.words >= 12), None)
-    if title and first is not None and kept[first].kind == "heading" and normalise(kept[first].text) == normalise(title):
+    if (
+        title
+        and first is not None
+        and kept[first].kind == "heading"
+        and normalise(kept[first].text) == normalise(title)
+    ):
         kept.pop(first)  # the title, repeated as the first heading
     sections = sections_of(kept, plain, closing_gap_lines(text) if plain else set())
+    for cached in LINE_RULES:
+        cached.cache_clear()  # the caches serve one article; the next starts empty
     fallback = Path(source_file).stem.replace("-", " ").replace("_", " ").strip() or "Untitled"
     return ImportedArticle(
         " ".join((title or "").split()) or fallback, source_file, encoding, sections, classifier.dropped, keep_numbers

@@ -181,9 +181,9 @@ def preheader_for(run: list[Section], subject: str, sources: dict[str, Source]) 
     others: list[str] = []
     for section in run:
         title = heading_of(section)
-        if section.id != "intro" and not same(subject.rstrip("…"), title) and not same(title, subject):
-            if title not in others:
-                others.append(title)
+        repeats = same(subject.rstrip("…"), title) or same(title, subject)
+        if section.id != "intro" and not repeats and title not in others:
+            others.append(title)
     if others:
         listed = others[:3]
         text = "Also: " + (", ".join(listed[:-1]) + " and " + listed[-1] if len(listed) > 1 else listed[0]) + "."
