@@ -75,7 +75,7 @@ def main() -> None:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
             page = browser.new_page()
-            page.goto(url + "#07-reconnect-and-rebuild")
+            page.goto(url + "#07-reconnect-slowly")
             for run in range(args.runs):
                 page.wait_for_timeout(300)
                 word = f"Marker{run}"
@@ -85,7 +85,7 @@ def main() -> None:
                 started = time.time()
                 source.write_text(
                     source.read_text().replace(
-                        "Reconnection needs looking after.", f"Reconnection needs looking after. {word}.", 1
+                        "Put time and attention into the bond.", f"Put time and attention into the bond. {word}.", 1
                     )
                 )
                 page.frame_locator("#email-frame").locator(f"text={word}").first.wait_for()

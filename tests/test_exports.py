@@ -1,7 +1,12 @@
-"""Exports: each mailing service's folder, in its own merge-tag dialect and import shape."""
+"""Exports: each mailing service's folder, its payloads (one request body per file), names, limits and manifest.
+
+The services' own engines render these payloads in tests/test_exports_engines.py; this file checks shapes,
+names, limits and the manifest the push command reads.
+"""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
@@ -14,31 +19,23 @@ from typer.testing import CliRunner
 
 from conftest import REPO
 from dripcourse.cli import app
+from dripcourse.errors import DripcourseError
 from dripcourse.exports import export, targets
-from dripcourse.exports.dialects import SIGNATURES
 
 PREVIEW = date(2026, 3, 2)
-# What each target must write for first name (with its fallback), unsubscribe link and postal address.
-OWN_TAGS = {
-    "ses": ["{{#if first_name}}{{first_name}}{{else}}there{{/if}}", "{{amazonSESUnsubscribeUrl}}", "Example Coaching"],
-    "postmark": [
-        "{{#first_name}}{{first_name}}{{/first_name}}{{^first_name}}there{{/first_name}}",
-        "{{{ pm:unsubscribe }}}",
-        "Example Coaching",
-    ],
-    "mailchimp": ["*|IF:FNAME|**|FNAME|**|ELSE:|*there*|END:IF|*", "*|UNSUB|*", "*|HTML:LIST_ADDRESS_HTML|*"],
-    "kit": ['{{ subscriber.first_name | default: \\"there\\" }}', "{{ unsubscribe_url }}", "Example Coaching"],
-    "mailerlite": ["{$name|default('there')}", "{$unsubscribe}", "Example Coaching"],
-    "brevo": ['{{ contact.FIRSTNAME | default : \\"there\\" }}', "{{ unsubscribe }}", "Example Coaching"],
-    "sendgrid": ["{{#if first_name}}{{first_name}}{{else}}there{{/if}}", "{{{unsubscribe}}}", "{{Sender_Address}}"],
-    "mailgun": ["{{#if first_name}}{{first_name}}{{else}}there{{/if}}", "%unsubscribe_url%", "Example Coaching"],
-    "listmonk": ['{{ .Subscriber.FirstName | default \\"there\\" }}', "{{ UnsubscribeURL }}", "Example Coaching"],
-    "buttondown": [
-        '{{ subscriber.metadata.first_name|default:\\"there\\" }}',
-        "{{ unsubscribe_url }}",
-        "Example Coaching",
-    ],
-    "eml": ["Hi there,", "https://example.com/unsubscribe", "Example Coaching"],
+# A tag only one dialect writes: none may appear in another service's export.
+SIGNATURES = {
+    "ses": "{{amazonSESUnsubscribeUrl}}",
+    "postmark": "pm:unsubscribe",
+    "mailchimp": "*|UNSUB|*",
+    "kit": "subscriber.first_name",
+    "mailerlite": "{$unsubscribe}",
+    "brevo": "contact.FIRSTNAME",
+    "sendgrid": "{{{unsubscribe}}}",
+    "mailgun": "%unsubscribe_url%",
+    "listmonk": ".Subscriber.",
+    "buttondown": "subscriber.metadata",
+    "eml": "Hi there,",
 }
 
 
@@ -59,25 +56,59 @@ def all_text(files: dict[str, bytes]) -> str:
     return "\n".join(parts)
 
 
-def test_every_target_is_listed_and_has_a_readme(exported: dict[str, dict[str, bytes]]) -> None:
-    assert sorted(exported) == sorted(OWN_TAGS)
+def test_every_target_is_listed_and_has_a_readme_and_manifest(exported: dict[str, dict[str, bytes]]) -> None:
+    assert sorted(exported) == sorted(SIGNATURES)
     for name, files in exported.items():
-        assert "README.txt" in files, name
-        assert b"To load it:" in files["README.txt"]
+        assert b"To load it:" in files["README.txt"], name
+        manifest = json.loads(files["manifest.json"])
+        assert manifest["format"] == "dripcourse-export/1" and manifest["target"] == name
+        assert manifest["files"] == sorted(files), name
 
 
-@pytest.mark.parametrize("target", sorted(OWN_TAGS))
-def test_target_writes_its_own_merge_tags_and_no_foreign_ones(
-    exported: dict[str, dict[str, bytes]], target: str
-) -> None:
+@pytest.mark.parametrize("target", sorted(SIGNATURES))
+def test_target_writes_only_its_own_merge_tags(exported: dict[str, dict[str, bytes]], target: str) -> None:
     text = all_text(exported[target])
-    for tag in OWN_TAGS[target]:
-        assert tag in text, (target, tag)
-    foreign = {other: sig for other, sig in SIGNATURES.items() if other != target and sig in text}
-    assert foreign == {}, target
+    assert SIGNATURES[target] in text
+    foreign = {other: sig for other, sig in SIGNATURES.items() if other not in (target, "eml") and sig in text}
+    assert foreign == {}
+    assert not re.search(r"dcmt[0-9a-f]{16}t", text)
 
 
-def test_ses_payloads_validate_against_the_service_model(exported: dict[str, dict[str, bytes]]) -> None:
+@pytest.mark.parametrize("target", sorted(set(SIGNATURES) - {"eml", "mailerlite"}))
+def test_manifest_names_one_payload_file_per_request(exported: dict[str, dict[str, bytes]], target: str) -> None:
+    files = exported[target]
+    manifest = json.loads(files["manifest.json"])
+    assert [e["position"] for e in manifest["emails"]] == list(range(1, 9))
+    bodies = [r["body"] for e in manifest["emails"] for r in e["requests"]]
+    bodies += [r["body"] for r in manifest["before"] + manifest["after"]]
+    assert len(bodies) == len(set(bodies))
+    for body in bodies:
+        assert isinstance(json.loads(files[body]), dict), body
+    names = [e["name"] for e in manifest["emails"]]
+    assert len(set(names)) == 8
+
+
+def test_manifest_of_kit_and_its_delays(exported: dict[str, dict[str, bytes]]) -> None:
+    manifest = json.loads(exported["kit"]["manifest.json"])
+    assert manifest["before"] == [
+        {"key": "sequence", "method": "POST", "path": "/v4/sequences", "body": "sequence.json", "encoding": "json"}
+    ]
+    first, second = manifest["emails"][:2]
+    assert first["requests"] == [
+        {
+            "key": "email",
+            "method": "POST",
+            "path": "/v4/sequences/{course.sequence.id}/emails",
+            "body": "emails/01-welcome.json",
+            "encoding": "json",
+        }
+    ]
+    assert first["delay"] == {"value": 0, "unit": "days", "counted_from": "previous email"}
+    assert second["delay"] == {"value": 1, "unit": "days", "counted_from": "previous email"}
+    assert manifest["schedule"]["delays"] == "previous"
+
+
+def test_ses_payloads_validate_against_botocore(exported: dict[str, dict[str, bytes]]) -> None:
     import botocore.session
     from botocore.validate import ParamValidator
 
@@ -92,83 +123,218 @@ def test_ses_payloads_validate_against_the_service_model(exported: dict[str, dic
         report = ParamValidator().validate(payload, v2)
         assert not report.has_errors(), report.generate_report()
         assert re.fullmatch(r"[a-zA-Z0-9_-]{1,64}", payload["TemplateName"])
-        assert len(files[name]) < 500 * 1024
         old = json.loads(files[name.replace("v2/", "v1/")])
         assert not ParamValidator().validate(old, v1).has_errors()
-        assert old["Template"]["HtmlPart"] == payload["TemplateContent"]["Html"]
+        # v1 sends have no list management: their unsubscribe link comes from the template data.
+        assert "{{amazonSESUnsubscribeUrl}}" in payload["TemplateContent"]["Html"]
+        assert "amazonSESUnsubscribeUrl" not in json.dumps(old)
+        assert '<a class="footer-link" href="{{unsubscribe_url}}"' in old["Template"]["HtmlPart"]
 
 
-def test_ses_validator_rejects_a_broken_payload() -> None:
-    import botocore.session
-    from botocore.validate import ParamValidator
-
-    shape = botocore.session.get_session().get_service_model("sesv2").operation_model("CreateEmailTemplate").input_shape
-    assert ParamValidator().validate({"TemplateName": "x", "TemplateContent": {"Subject": 5}}, shape).has_errors()
+def test_ses_readme_names_no_file_outside_the_folder(exported: dict[str, dict[str, bytes]]) -> None:
+    readme = exported["ses"]["README.txt"].decode()
+    assert "../" not in readme
+    assert "SendBulkEmail, which has no list management" in readme
 
 
-def test_postmark_folder_matches_postmark_cli_layout(exported: dict[str, dict[str, bytes]]) -> None:
+def test_sendgrid_keeps_the_text_part_and_writes_the_postal_address(exported: dict[str, dict[str, bytes]]) -> None:
+    version = json.loads(exported["sendgrid"]["templates/01-welcome.version.json"])
+    assert version["generate_plain_content"] is False
+    assert "Sender_Address" not in json.dumps(version)
+    assert "Example Coaching, 123 Example Street" in version["html_content"]
+    assert "Example Coaching, 123 Example Street" in version["plain_content"]
+    assert "asm.group_id" in exported["sendgrid"]["README.txt"].decode()
+
+
+def test_mailgun_template_stores_subject_and_text(exported: dict[str, dict[str, bytes]]) -> None:
+    template = json.loads(exported["mailgun"]["templates/01-welcome.json"])
+    headers = json.loads(template["headers"])
+    assert headers["Subject"] == "What his distance usually means"
+    assert headers["From"] == "Claire Morgan <claire@example.com>"
+    text = exported["mailgun"]["text/01-welcome.txt"].decode()
+    assert "Hi {{#if first_name}}{{{first_name}}}{{else}}there{{/if}}," in text
+
+
+def test_postmark_api_bodies_and_cli_folder(exported: dict[str, dict[str, bytes]]) -> None:
     files = exported["postmark"]
-    aliases = sorted({name.split("/")[0] for name in files if "/" in name})
-    assert len(aliases) == 8
-    for alias in aliases:
-        assert re.fullmatch(r"[A-Za-z][A-Za-z0-9._-]*", alias)
-        assert {f"{alias}/meta.json", f"{alias}/content.html", f"{alias}/content.txt"} <= set(files)
-        meta = json.loads(files[f"{alias}/meta.json"])
-        assert meta["Alias"] == alias and meta["TemplateType"] == "Standard"
-        assert set(meta) == {"Name", "Alias", "TemplateType", "Subject", "LayoutTemplate", "TestRenderModel"}
+    bodies = sorted(n for n in files if n.startswith("templates/"))
+    assert len(bodies) == 8
+    for name in bodies:
+        body = json.loads(files[name])
+        assert set(body) == {"Name", "Alias", "Subject", "HtmlBody", "TextBody", "TemplateType", "LayoutTemplate"}
+        assert re.fullmatch(r"[A-Za-z][A-Za-z0-9._-]*", body["Alias"])
+        folder = f"postmark-cli/{body['Alias']}"
+        assert files[f"{folder}/content.html"].decode() == body["HtmlBody"]
+        assert json.loads(files[f"{folder}/meta.json"])["Alias"] == body["Alias"]
 
 
-def test_listmonk_template_holds_the_content_tag_exactly_once(exported: dict[str, dict[str, bytes]]) -> None:
+def test_listmonk_evergreen_has_no_send_at_and_quotes_the_sender(exported: dict[str, dict[str, bytes]]) -> None:
     template = json.loads(exported["listmonk"]["template.json"])
-    assert template["type"] == "campaign"
-    assert template["body"].count('{{ template "content" . }}') == 1
+    assert template["type"] == "campaign" and template["body"].count('{{ template "content" . }}') == 1
     campaign = json.loads(exported["listmonk"]["campaigns/01-welcome.json"])
-    assert "send_at" not in campaign  # evergreen: no absolute time
-    assert campaign["content_type"] == "html" and campaign["altbody"].startswith("WHEN HE PULLS AWAY")
+    assert "send_at" not in campaign and campaign["type"] == "regular"
+    assert campaign["from_email"] == "Claire Morgan <claire@example.com>"
+    assert "campaigns/01-welcome.status.json" not in exported["listmonk"]
+    assert "cohort with a start_date" in exported["listmonk"]["README.txt"].decode()
 
 
-def test_listmonk_cohort_campaigns_carry_send_at(mini_course: Path, tmp_path: Path) -> None:
+def test_listmonk_cohort_is_scheduled_by_a_status_change(mini_course: Path, tmp_path: Path) -> None:
     syllabus = mini_course / "syllabus.yaml"
     syllabus.write_text(syllabus.read_text().replace("mode: evergreen", "mode: cohort\n  start_date: 2026-03-27"))
     files = export("listmonk", mini_course, tmp_path / "lm", PREVIEW)
     sends = [json.loads(files[f"campaigns/{n}.json"])["send_at"] for n in ("01-welcome", "02-water-matters")]
     assert sends == ["2026-03-27T07:30:00Z", "2026-03-30T06:30:00Z"]
+    assert json.loads(files["campaigns/01-welcome.status.json"]) == {"status": "scheduled"}
+    requests = json.loads(files["manifest.json"])["emails"][0]["requests"]
+    assert [(r["method"], r["path"]) for r in requests] == [
+        ("POST", "/api/campaigns"),
+        ("PUT", "/api/campaigns/{01-welcome.campaign.id}/status"),
+    ]
+    assert requests[0]["fill"] == {"/template_id": "course.template.id", "/lists": "input:list_ids"}
 
 
-def test_kit_payloads_and_sequence(exported: dict[str, dict[str, bytes]]) -> None:
+def test_listmonk_sender_with_a_comma_stays_one_address(course_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from conftest import BASE_SYLLABUS
+
+    course = course_factory(BASE_SYLLABUS.replace("name: Ada Rowe", 'name: "Rowe, Ada <ceo@bank.example>"'))
+    files = export("listmonk", course, tmp_path / "lm", PREVIEW)
+    sender = json.loads(files["campaigns/01-start.json"])["from_email"]
+    assert sender == '"Rowe, Ada <ceo@bank.example>" <ada@quiet-mornings.example>'
+
+
+def test_kit_sequence_and_email_payloads(exported: dict[str, dict[str, bytes]]) -> None:
     files = exported["kit"]
-    sequence = json.loads(files["sequence.json"])
-    assert sequence == {
+    assert json.loads(files["sequence.json"]) == {
         "name": "When He Pulls Away",
-        "send_hour": 8,
         "send_days": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
+        "send_hour": 8,
         "time_zone": "America/New_York",
+        "active": False,
     }
-    first, second = (json.loads(files[f"emails/{n}.json"]) for n in ("01-welcome", "02-give-space"))
+    first, second = (json.loads(files[n]) for n in sorted(n for n in files if n.startswith("emails/"))[:2])
     assert (first["delay_value"], first["position"], second["delay_value"], second["position"]) == (0, 0, 1, 1)
     assert first["delay_unit"] == "days" and first["published"] is False
 
 
-def test_buttondown_delays_count_from_the_trigger(exported: dict[str, dict[str, bytes]]) -> None:
-    automation = json.loads(exported["buttondown"]["automation.json"])
-    timings = [a["timing"] for a in automation["actions"]]
-    assert timings[0] == {"time": "immediate"}
-    assert timings[7] == {"time": "delay", "delay": {"value": 7, "unit": "days", "time_of_day": "morning"}}
-    assert len(automation["actions"]) <= 25
+def test_buttondown_emails_are_drafts_and_the_automation_refers_to_them(
+    exported: dict[str, dict[str, bytes]],
+) -> None:
+    files = exported["buttondown"]
+    email = json.loads(files["emails/01-welcome.json"])
+    assert email["status"] == "draft" and email["subject"] == "What his distance usually means"
+    automation = json.loads(files["automation.json"])
+    assert set(automation) == {"name", "trigger", "actions"}
+    assert automation["actions"][0] == {
+        "type": "send_email",
+        "metadata": {"email_id": None},
+        "timing": {"time": "immediate", "delay": None},
+    }
+    assert automation["actions"][7]["timing"] == {
+        "time": "delay",
+        "delay": {"value": "7", "unit": "days", "time_of_day": "morning"},
+    }
+    after = json.loads(files["manifest.json"])["after"][0]
+    assert after["fill"]["/actions/7/metadata/email_id"] == "08-decide-what-you-want.email.id"
 
 
-def test_mailchimp_zip_holds_index_html(exported: dict[str, dict[str, bytes]]) -> None:
-    data = exported["mailchimp"]["zip/01-welcome.zip"]
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+def test_mailchimp_zip_and_journey_csv_parse_with_the_csv_module(exported: dict[str, dict[str, bytes]]) -> None:
+    with zipfile.ZipFile(io.BytesIO(exported["mailchimp"]["zip/01-welcome.zip"])) as archive:
         assert archive.namelist() == ["index.html"]
         assert archive.read("index.html").startswith(b"<!DOCTYPE html>")
-    assert exported["mailchimp"]["journey.csv"].splitlines()[2].endswith(b",1,1")
+    rows = list(csv.DictReader(io.StringIO(exported["mailchimp"]["journey.csv"].decode())))
+    assert len(rows) == 8
+    quoted = next(r for r in rows if "\u2019" in r["subject"] + r["preheader"] or "," in r["preheader"])
+    assert "\\u" not in quoted["subject"] + quoted["preheader"]
+    assert (rows[1]["wait_days_after_previous"], rows[1]["day_after_signup"]) == ("1", "1")
 
 
-def test_cli_export_and_unknown_target(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["export", "kit", str(REPO / "course"), "--out", str(tmp_path / "kit")])
-    assert result.exit_code == 0, result.output
+def test_export_runs_twice_into_the_same_folder(tmp_path: Path) -> None:
+    for _ in range(2):
+        result = CliRunner().invoke(app, ["export", "kit", str(REPO / "course"), "--out", str(tmp_path / "kit")])
+        assert result.exit_code == 0, result.output
     assert (tmp_path / "kit" / "sequence.json").is_file()
+
+
+def test_unknown_target(tmp_path: Path) -> None:
     bad = CliRunner().invoke(app, ["export", "mailchimps", str(REPO / "course")])
     assert bad.exit_code == 2
     assert bad.stderr.startswith("Error: unknown export target 'mailchimps' (did you mean 'mailchimp'?); choose one of")
+
+
+LONG_TITLE = "Brewing better tea at home: a gentle course in leaves, water, timing and the small rituals that make a cup of tea matter"
+NAME_LIMITS = {"ses": 64, "sendgrid": 100, "postmark": 100, "buttondown": 100}
+
+
+@pytest.mark.parametrize("target", sorted(SIGNATURES))
+def test_a_120_character_title_exports_every_email(course_factory, tmp_path: Path, target: str) -> None:  # type: ignore[no-untyped-def]
+    from conftest import BASE_SYLLABUS
+
+    title = LONG_TITLE
+    assert len(title) == 120
+    course = course_factory(BASE_SYLLABUS.replace("title: Quiet Mornings", f"title: '{title}'"))
+    files = export(target, course, tmp_path / target, PREVIEW)
+    manifest = json.loads(files["manifest.json"])
+    assert [e["slug"] for e in manifest["emails"]] == ["start", "keep-going"]
+    names = [e["name"] for e in manifest["emails"]]
+    assert len(set(names)) == 2
+    if target in NAME_LIMITS:
+        assert all(len(n) <= NAME_LIMITS[target] for n in names), names
+    bodies = [r["body"] for e in manifest["emails"] for r in e["requests"]]
+    assert all(b in files for b in bodies)
+
+
+def test_shortened_names_keep_a_stable_hash(course_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from conftest import BASE_SYLLABUS
+
+    course = course_factory(BASE_SYLLABUS.replace("title: Quiet Mornings", f"title: '{LONG_TITLE}'"))
+    names = [e["name"] for e in json.loads(export("ses", course, tmp_path / "a", PREVIEW)["manifest.json"])["emails"]]
+    again = [e["name"] for e in json.loads(export("ses", course, tmp_path / "b", PREVIEW)["manifest.json"])["emails"]]
+    assert names == again
+    assert all(re.fullmatch(r"brewing-better-tea-at-home-a-gentle-course-in-leaves-wa-[0-9a-f]{8}", n) for n in names)
+    assert len(set(names)) == 2 and all(len(n) == 64 for n in names)
+
+
+def test_two_emails_with_one_name_is_an_error(course_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from conftest import BASE_SYLLABUS
+
+    # Kit names a sequence email by its subject: two equal subjects would be two emails of one name.
+    course = course_factory(BASE_SYLLABUS.replace("subject: Keep going", "subject: Start small"))
+    with pytest.raises(DripcourseError) as caught:
+        export("kit", course, tmp_path / "kit", PREVIEW)
+    assert str(caught.value) == (
+        "Kit (ConvertKit): emails 01-start and 02-keep-going would both be named 'Start small'; "
+        "give them different slugs or subjects"
+    )
+    assert not (tmp_path / "kit").exists()
+
+
+def test_a_template_over_the_ses_size_limit_is_refused(course_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from conftest import BASE_SOURCE
+
+    big = BASE_SOURCE + "\n## Long {#long}\n\n" + ("A sentence of tea. " * 30000) + "\n"
+    from conftest import BASE_SYLLABUS
+
+    course = course_factory(
+        BASE_SYLLABUS.replace("[habits#evening]", "[habits#evening, habits#long]"), {"habits.md": big}
+    )
+    with pytest.raises(DripcourseError) as caught:
+        export("ses", course, tmp_path / "ses", PREVIEW)
+    assert re.fullmatch(
+        r"Amazon SES: 02-keep-going: the template is [0-9,]+ bytes; Amazon SES allows at most 512,000 "
+        r"\(https://docs.aws.amazon.com/ses/latest/dg/quotas.html\)",
+        str(caught.value),
+    )
+
+
+def test_buttondown_refuses_more_than_25_emails(course_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from conftest import BASE_SYLLABUS
+
+    extra = "".join(
+        f"  - day: {n}\n    slug: more-{n}\n    subject: More {n}\n    preheader: Another small step for the morning routine today.\n"
+        f"    sections: [habits#evening]\n"
+        for n in range(2, 26)
+    )
+    course = course_factory(BASE_SYLLABUS + extra)
+    with pytest.raises(DripcourseError) as caught:
+        export("buttondown", course, tmp_path / "bd", PREVIEW)
+    assert str(caught.value) == "Buttondown takes at most 25 emails in one automation; the course has 26"

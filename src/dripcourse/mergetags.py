@@ -1,21 +1,40 @@
-"""Merge tags: the per-subscriber values a mailing service fills in at send time.
+"""Merge tags: the per-subscriber values a mailing service (or dripcourse itself) fills in at send time.
 
 Course text writes them in one neutral form, `{{ first_name }}` or `{{ first_name | friend }}` (with a
 fallback for subscribers whose field is empty). Rendering swaps each one for an opaque token that survives
-Markdown, Jinja and premailer untouched; each output (preview, export target, test send) then fills the
-tokens in its own dialect.
+Markdown, Jinja and premailer untouched; every output (the preview files, each export dialect, test sends,
+per-subscriber sends) then fills the tokens through `fill`, the one place that does it, with a writer that says
+what a tag becomes in each context: plain text, HTML, or a URL attribute (`href`, `src`).
+
+Tokens carry a nonce derived from everything the email is rendered from and checked to occur in none of it,
+so no text a user writes (in a source, the syllabus or a template) can ever be taken for a token.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+from urllib.parse import quote
+
+from markupsafe import escape
 
 KNOWN = ("first_name", "email", "unsubscribe_url", "postal_address")
 
-NEUTRAL = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\|\s*([^{}|]*?)\s*)?\}\}")
-TOKEN = re.compile(r"dcmt-(\d+)-dcmt")
+# `{{ name }}` or `{{ name | fallback }}`. Linear: no two unbounded parts can match the same characters.
+NEUTRAL = re.compile(r"\{\{[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*(?:\|([^{}|\r\n]*))?\}\}")
+TOKEN_PREFIX = "dcmt"
+NONCE_LENGTH = 16
+
+
+class Context(Enum):
+    """Where a merge tag lands, which decides how its value is escaped."""
+
+    TEXT = "text"  # a plain-text part or a header
+    HTML = "html"  # HTML element content or an ordinary attribute value
+    URL = "url"  # the value of an href or src attribute
 
 
 @dataclass(frozen=True)
@@ -24,16 +43,49 @@ class MergeTag:
     fallback: str
 
 
+@dataclass(frozen=True)
+class Tags:
+    """The merge tags of one rendered email and the nonce of its tokens."""
+
+    nonce: str
+    items: tuple[MergeTag, ...] = ()
+
+    def __iter__(self) -> Iterator[MergeTag]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> MergeTag:
+        return self.items[index]
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile(f"{TOKEN_PREFIX}{self.nonce}t([0-9]+)e")
+
+
 def unknown_tags(text: str) -> list[str]:
     """Names in `{{ ... }}` that are not merge tags this tool knows."""
     return [m.group(1) for m in NEUTRAL.finditer(text) if m.group(1) not in KNOWN]
 
 
+def nonce_for(texts: Iterable[str]) -> str:
+    """A token nonce that occurs in none of `texts` (everything an email is rendered from)."""
+    material = list(texts)
+    digest = hashlib.sha256("\0".join(material).encode("utf-8", "surrogatepass"))
+    while True:
+        nonce = digest.hexdigest()[:NONCE_LENGTH]
+        if not any(f"{TOKEN_PREFIX}{nonce}" in text for text in material):
+            return nonce
+        digest.update(b"\0")
+
+
+@dataclass
 class TagRegistry:
     """Hands out tokens for the merge tags of one email and remembers what each stands for."""
 
-    def __init__(self) -> None:
-        self.tags: list[MergeTag] = []
+    nonce: str
+    tags: list[MergeTag] = field(default_factory=list)
 
     def token(self, name: str, fallback: str = "") -> str:
         if name not in KNOWN:
@@ -41,13 +93,74 @@ class TagRegistry:
         tag = MergeTag(name, fallback)
         if tag not in self.tags:
             self.tags.append(tag)
-        return f"dcmt-{self.tags.index(tag)}-dcmt"
+        return f"{TOKEN_PREFIX}{self.nonce}t{self.tags.index(tag)}e"
 
     def tokenize(self, text: str) -> str:
         """Replace neutral `{{ tag | fallback }}` forms in course text with tokens."""
-        return NEUTRAL.sub(lambda m: self.token(m.group(1), m.group(2) or ""), text)
+        return NEUTRAL.sub(lambda m: self.token(m.group(1), (m.group(2) or "").strip()), text)
+
+    def frozen(self) -> Tags:
+        return Tags(self.nonce, tuple(self.tags))
 
 
-def fill(text: str, tags: tuple[MergeTag, ...], write: Callable[[MergeTag], str]) -> str:
-    """Replace every token with what `write` makes of its merge tag."""
-    return TOKEN.sub(lambda m: write(tags[int(m.group(1))]), text)
+Writer = Callable[[MergeTag, Context], str]
+
+# A tag, a comment or a run of text: how `fill` finds the context of each token in HTML.
+HTML_PIECE = re.compile(r"<!--(.*?)-->|(<[A-Za-z][^>]*>)", re.S)
+ATTRIBUTE = re.compile(r"""([A-Za-z_:][-A-Za-z0-9_:.]*)(\s*=\s*)("[^"]*"|'[^']*')""")
+URL_ATTRIBUTES = frozenset({"href", "src", "action", "background", "poster", "cite"})
+
+
+def fill(text: str, tags: Tags, write: Writer, html: bool) -> str:
+    """Replace every token in `text` with what `write` makes of its merge tag in the token's context."""
+    pattern = tags.pattern
+
+    def put(piece: str, context: Context) -> str:
+        return pattern.sub(lambda m: write(tags[int(m.group(1))], context), piece)
+
+    if not html:
+        return put(text, Context.TEXT)
+    return fill_html(text, put)
+
+
+def fill_html(html: str, put: Callable[[str, Context], str]) -> str:
+    out: list[str] = []
+    position = 0
+    for match in HTML_PIECE.finditer(html):
+        out.append(put(html[position : match.start()], Context.HTML))
+        comment, tag = match.group(1), match.group(2)
+        if tag is not None:
+            out.append(fill_tag(tag, put))
+        else:
+            # Outlook's conditional comments hold HTML that Outlook renders: fill it as HTML.
+            out.append("<!--" + fill_html(comment, put) + "-->")
+        position = match.end()
+    out.append(put(html[position:], Context.HTML))
+    return "".join(out)
+
+
+def fill_tag(tag: str, put: Callable[[str, Context], str]) -> str:
+    def attribute(match: re.Match[str]) -> str:
+        name, equals, value = match.groups()
+        context = Context.URL if name.lower() in URL_ATTRIBUTES else Context.HTML
+        return name + equals + value[0] + put(value[1:-1], context) + value[-1]
+
+    return ATTRIBUTE.sub(attribute, tag)
+
+
+def value_writer(value: Callable[[MergeTag], str]) -> Writer:
+    """A writer for known values (the preview, a test send, one subscriber), escaped for each context.
+
+    In a URL attribute a subscriber's value or a fallback is percent-encoded, so it can never add a scheme
+    (`javascript:`) or leave the attribute; the unsubscribe URL is the link itself and is only HTML-escaped.
+    """
+
+    def write(tag: MergeTag, context: Context) -> str:
+        text = value(tag)
+        if context is Context.TEXT:
+            return text
+        if context is Context.URL and tag.name != "unsubscribe_url":
+            text = quote(text, safe="")
+        return str(escape(text))
+
+    return write

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import jinja2
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from dripcourse import mergetags
 from dripcourse.assemble import Lesson, LessonSection
@@ -36,7 +36,7 @@ class RenderedEmail:
     lesson: Lesson
     html: str
     text: str
-    tags: tuple[mergetags.MergeTag, ...]
+    tags: mergetags.Tags
 
 
 def default_theme_dir() -> Path:
@@ -245,9 +245,9 @@ class Renderer:
         html, text, tags = self.compose(lesson, total)
         return RenderedEmail(lesson, inline_css(html), text, tags)
 
-    def compose(self, lesson: Lesson, total: int) -> tuple[str, str, tuple[mergetags.MergeTag, ...]]:
+    def compose(self, lesson: Lesson, total: int) -> tuple[str, str, mergetags.Tags]:
         """The templates' output before CSS inlining: HTML with its stylesheet, the text part, the merge tags."""
-        registry = mergetags.TagRegistry()
+        registry = mergetags.TagRegistry(mergetags.nonce_for([repr(lesson), repr(self.course), *self.theme_texts()]))
         track = UrlTracker(self.course, lesson.email.slug)
 
         def parsed(markdown: str) -> list[Token]:
@@ -284,7 +284,7 @@ class Renderer:
         sections: list[tuple[LessonSection, list[Token]]],
         blocks: dict[str, list[Token]],
         registry: mergetags.TagRegistry,
-    ) -> tuple[str, str, tuple[mergetags.MergeTag, ...]]:
+    ) -> tuple[str, str, mergetags.Tags]:
         html = html_template.render(
             **common,
             greeting=greeting,
@@ -298,7 +298,7 @@ class Renderer:
             sections=[section_fields(s, markdown_text(t)) for s, t in sections],
             **{name: markdown_text(tokens) for name, tokens in blocks.items()},
         )
-        return html, tidy_text(text), tuple(registry.tags)
+        return html, tidy_text(text), registry.frozen()
 
     def theme_stamp(self) -> str:
         """A fingerprint of the template files (path, size, modification time), so a changed theme invalidates
@@ -310,6 +310,15 @@ class Renderer:
                     stat = path.stat()
                     digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
         return digest.hexdigest()
+
+    def theme_texts(self) -> list[str]:
+        """The text of every template file, so merge-tag tokens can be chosen to occur in none of them."""
+        texts = []
+        for folder in self.template_dirs:
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    texts.append(path.read_bytes().decode("utf-8", "replace"))
+        return texts
 
     def template_problem(self, exc: BaseException, message: str) -> Problem:
         """Name the template file and line where a render failed (Jinja maps its frames to template lines)."""
@@ -401,11 +410,15 @@ def inline_css(html: str) -> str:
 
 
 def fill_preview_html(rendered: RenderedEmail, course: CourseInfo) -> str:
-    return mergetags.fill(rendered.html, rendered.tags, lambda tag: str(escape(preview_value(tag, course))))
+    return mergetags.fill(rendered.html, rendered.tags, preview_writer(course), html=True)
 
 
 def fill_preview_text(rendered: RenderedEmail, course: CourseInfo) -> str:
-    return mergetags.fill(rendered.text, rendered.tags, lambda tag: preview_value(tag, course))
+    return mergetags.fill(rendered.text, rendered.tags, preview_writer(course), html=False)
+
+
+def preview_writer(course: CourseInfo) -> mergetags.Writer:
+    return mergetags.value_writer(lambda tag: preview_value(tag, course))
 
 
 def preview_value(tag: mergetags.MergeTag, course: CourseInfo) -> str:

@@ -6,14 +6,13 @@ Send times are computed as "local date + local time in the zone", never as a fix
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dripcourse.csvcells import csv_bytes
 from dripcourse.syllabus import WEEKDAYS, EmailSpec, Schedule
 
 
@@ -22,9 +21,9 @@ class SendSlot:
     """One email's place in the schedule for one start (a signup or a cohort's start date)."""
 
     email: EmailSpec
-    delay_days: int
+    delay_days: int  # days after the email before it (the first: after the start)
     local: datetime
-    rolled_days: int
+    rolled_days: int  # days later than start + day offset, from blocked days on the way
 
     @property
     def utc(self) -> datetime:
@@ -48,22 +47,26 @@ def delays(emails: tuple[EmailSpec, ...]) -> list[int]:
 def plan(schedule: Schedule, emails: tuple[EmailSpec, ...], start: datetime) -> list[SendSlot]:
     """Send slots for a subscriber (evergreen: `start` is the signup) or a cohort (`start` is the start date).
 
-    Day 0 of an evergreen course goes out at signup; every later email goes out at the send time on the
-    signup date plus its day offset, rolled forward to an allowed weekday.
+    The one schedule semantics every output shares: Day 0 of an evergreen course goes out at signup; every
+    other email goes out at the send time, its delay in days after the email before it (the first counts from
+    the start), on the first allowed weekday on or after that day. A blocked day so pushes the lessons after
+    it, as Kit counts each delay from the previous send: two lessons never share a slot and the order is kept.
     """
     zone = ZoneInfo(schedule.time_zone) if start.tzinfo is None else start.tzinfo
     local_start = start.replace(tzinfo=zone) if start.tzinfo is None else start.astimezone(zone)
     slots = []
+    previous = local_start.date()
     for email, delay in zip(emails, delays(emails), strict=True):
         if email.day == 0 and schedule.mode == "evergreen":
             slots.append(SendSlot(email, delay, local_start, 0))
             continue
-        nominal = local_start.date() + timedelta(days=email.day)
-        actual = roll_forward(nominal, schedule.send_days)
+        actual = roll_forward(previous + timedelta(days=delay), schedule.send_days)
         local = datetime.combine(actual, schedule.send_time, tzinfo=zone)
         # Normalise times that fall in a DST gap (02:30 on a spring-forward day) to a real instant.
         local = local.astimezone(UTC).astimezone(zone)
+        nominal = local_start.date() + timedelta(days=email.day)
         slots.append(SendSlot(email, delay, local, (actual - nominal).days))
+        previous = actual
     return slots
 
 
@@ -124,14 +127,7 @@ def schedule_rows(schedule: Schedule, slots: list[SendSlot], files: dict[str, di
 
 
 def schedule_csv(rows: list[dict[str, Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=SCHEDULE_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(
-            {k: ("" if v is None else str(v).lower() if isinstance(v, bool) else v) for k, v in row.items()}
-        )
-    return buffer.getvalue().encode("utf-8")
+    return csv_bytes(SCHEDULE_COLUMNS, [[row[column] for column in SCHEDULE_COLUMNS] for row in rows])
 
 
 def schedule_json(schedule: Schedule, rows: list[dict[str, Any]]) -> bytes:

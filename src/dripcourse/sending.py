@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import make_msgid
 
-from markupsafe import escape
-
 from dripcourse import mergetags
 from dripcourse.build import BuiltEmail
 from dripcourse.errors import DripcourseError, Problem
@@ -81,8 +79,9 @@ def sample_value(tag: mergetags.MergeTag, course: CourseInfo, to: str) -> str:
 
 def test_message(email: BuiltEmail, course: CourseInfo, to: str, now: datetime) -> bytes:
     rendered = email.rendered
-    html = mergetags.fill(rendered.html, rendered.tags, lambda tag: str(escape(sample_value(tag, course, to))))
-    text = mergetags.fill(rendered.text, rendered.tags, lambda tag: sample_value(tag, course, to))
+    write = mergetags.value_writer(lambda tag: sample_value(tag, course, to))
+    html = mergetags.fill(rendered.html, rendered.tags, write, html=True)
+    text = mergetags.fill(rendered.text, rendered.tags, write, html=False)
     spec = rendered.lesson.email
     msg = build_message(course, spec.slug, f"[TEST] {spec.subject}", text, html, now, course.unsubscribe_url, to=to)
     msg.replace_header("Message-ID", make_msgid("test", domain=course.sender.email.rpartition("@")[2]))

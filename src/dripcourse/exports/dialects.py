@@ -1,105 +1,296 @@
-"""Each mailing service's merge-tag syntax for first name (with a fallback), email, unsubscribe link and address."""
+"""Each mailing service's merge-tag dialect: what a merge tag becomes in each context, and how course text is
+kept as text under that service's template engine.
+
+Course text (sources, syllabus strings, fallbacks) may contain characters that a service's engine would read
+as its own syntax: `{{ .Subscriber.Email }}`, `*|FNAME|*`, `{$email}`, `%recipient%`, `{% raw %}`. In HTML the
+first character of every such sequence is written as a numeric character reference (`&#123;` for `{`), which
+a browser shows as the character and no template engine reads. In plain text and subjects there are no
+character references, so each dialect either writes the sequence in its engine's own escape (Handlebars
+`\\{{`, Liquid and Go `{{ "{{" }}`, Django `{% templatetag openvariable %}`) or, where the engine has none,
+refuses the export with the file and line of the text (docs/exports.md lists the choice per service).
+"""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from markupsafe import escape
 
 from dripcourse import mergetags
+from dripcourse.mergetags import Context, MergeTag
 from dripcourse.syllabus import CourseInfo
 
+# Characters a fallback may not carry raw into a service tag, in HTML: they could end the tag or its string.
+TAG_BREAKERS = re.compile(r"[{}|%$*\\\[\]#@^~`]")
+STYLE_BLOCK = re.compile(r"(<style\b[^>]*>.*?</style>)", re.S | re.I)
 
-def quoted(text: str) -> str:
-    return text.replace('"', "").replace("\\", "")
+
+def reference(char: str) -> str:
+    return f"&#{ord(char)};"
+
+
+class Refused(Exception):
+    """Course text holds syntax that the service would run, in a place where it cannot be escaped."""
+
+    def __init__(self, snippet: str):
+        super().__init__(snippet)
+        self.snippet = snippet
 
 
 @dataclass(frozen=True)
 class Dialect:
+    """How one service's engine writes the four merge tags, and how literal text survives it."""
+
     name: str
-    first_name: Callable[[str], str]
-    email: str
-    unsubscribe: str
-    postal_html: str | None = None  # None: the course's own address, written out
-    postal_text: str | None = None
+    engine: str  # the engine's name as docs/exports.md gives it
+    syntax: re.Pattern[str]  # the first character of every sequence the engine would read
+    first_name: Callable[[str, Context], str]  # the service's tag around an already escaped fallback
+    email: Callable[[Context], str]
+    unsubscribe: Callable[[Context], str]
+    postal: Callable[[Context], str] | None = None  # None: the course's own address, as text
+    text_escape: Callable[[str], str] | None = None  # the engine's escape for plain text; None: refuse
+    comments: Callable[[str, re.Pattern[str]], str] | None = None  # keeps HTML comments the engine would drop
 
-    def value(self, tag: mergetags.MergeTag, course: CourseInfo, html: bool) -> str:
-        if tag.name == "first_name":
-            return self.first_name(tag.fallback or "there")
-        if tag.name == "email":
-            return self.email
-        if tag.name == "unsubscribe_url":
-            return self.unsubscribe
-        special = self.postal_html if html else self.postal_text
-        if special is not None:
-            return special
-        return str(escape(course.postal_address)) if html else course.postal_address
+    def html(self, text: str, tokens: re.Pattern[str] | None = None) -> str:
+        """Course text in HTML with every sequence of this engine's syntax made inert (and its comments kept)."""
+        parts = STYLE_BLOCK.split(text)
+        inert = "".join(
+            part if part.lower().startswith("<style") else self.syntax.sub(lambda m: reference(m.group()), part)
+            for part in parts
+        )
+        return self.comments(inert, tokens) if self.comments and tokens is not None else inert
 
-    def fill(self, text: str, tags: tuple[mergetags.MergeTag, ...], course: CourseInfo, html: bool) -> str:
-        return mergetags.fill(text, tags, lambda tag: self.value(tag, course, html))
+    def text(self, text: str) -> str:
+        """Course text in a plain-text part or a subject, escaped for this engine; Refused where it cannot be."""
+        match = self.syntax.search(text)
+        if match is None:
+            return text
+        if self.text_escape is None:
+            raise Refused(snippet_at(text, match.start()))
+        return self.text_escape(text)
+
+    def fallback(self, fallback: str, context: Context) -> str:
+        if context is Context.TEXT:
+            return self.text(fallback)
+        if context is Context.URL:
+            return str(escape(quote(fallback, safe="")))
+        return TAG_BREAKERS.sub(lambda m: reference(m.group()), str(escape(fallback)))
+
+    def writer(self, course: CourseInfo) -> mergetags.Writer:
+        def write(tag: MergeTag, context: Context) -> str:
+            if tag.name == "first_name":
+                return self.first_name(self.fallback(tag.fallback or "there", context), context)
+            if tag.name == "email":
+                return self.email(context)
+            if tag.name == "unsubscribe_url":
+                return self.unsubscribe(context)
+            if self.postal is not None:
+                return self.postal(context)
+            if context is Context.TEXT:
+                return self.text(course.postal_address)
+            return self.html(str(escape(course.postal_address)))
+
+        return write
 
 
-def handlebars_first_name(fallback: str) -> str:
-    return "{{#if first_name}}{{first_name}}{{else}}" + fallback + "{{/if}}"
+def snippet_at(text: str, start: int) -> str:
+    line = text[start:].split("\n", 1)[0]
+    return line[:40]
 
+
+def by_context(html: str, text: str) -> Callable[[Context], str]:
+    return lambda context: text if context is Context.TEXT else html
+
+
+# Handlebars (Amazon SES, SendGrid, Mailgun): `{{x}}` HTML-escapes, `{{{x}}}` does not, so text parts use the
+# triple form; `\{{` writes a literal `{{`.
+HANDLEBARS = re.compile(r"\{(?=\{)")
+
+
+def handlebars_escape(text: str) -> str:
+    if re.search(r"\\\{\{", text):
+        raise Refused(snippet_at(text, text.index("\\{{")))
+    return text.replace("{{", "\\{{")
+
+
+def handlebars(
+    name: str,
+    unsubscribe_html: str,
+    unsubscribe_text: str,
+    syntax: re.Pattern[str] = HANDLEBARS,
+    text_escape: Callable[[str], str] | None = handlebars_escape,
+) -> Dialect:
+    return Dialect(
+        name,
+        "Handlebars",
+        syntax,
+        lambda f, c: (
+            "{{#if first_name}}"
+            + ("{{{first_name}}}" if c is Context.TEXT else "{{first_name}}")
+            + "{{else}}"
+            + f
+            + "{{/if}}"
+        ),
+        by_context("{{email}}", "{{{email}}}"),
+        by_context(unsubscribe_html, unsubscribe_text),
+        text_escape=text_escape,
+    )
+
+
+SES = handlebars("ses", "{{amazonSESUnsubscribeUrl}}", "{{{amazonSESUnsubscribeUrl}}}")
+# Sends without SES list management (v1, v2 SendBulkEmail) have no amazonSESUnsubscribeUrl: the sender passes
+# its own unsubscribe_url in the template data.
+SES_OWN_LINK = handlebars("ses-own-link", "{{unsubscribe_url}}", "{{{unsubscribe_url}}}")
+SENDGRID = handlebars("sendgrid", "{{{unsubscribe}}}", "{{{unsubscribe}}}")
+# Mailgun also fills `%recipient.x%`-style variables and `%unsubscribe_url%` in any message it sends.
+MAILGUN_SYNTAX = re.compile(r"\{(?=\{)|%(?=[A-Za-z_][A-Za-z0-9_.]*%)")
+
+
+def mailgun_escape(text: str) -> str:
+    percent = re.search(r"%(?=[A-Za-z_][A-Za-z0-9_.]*%)", text)
+    if percent:
+        raise Refused(snippet_at(text, percent.start()))
+    return handlebars_escape(text)
+
+
+MAILGUN = handlebars("mailgun", "%unsubscribe_url%", "%unsubscribe_url%", MAILGUN_SYNTAX, mailgun_escape)
+
+# Postmark's Mustachio does not look names up in outer scopes inside a section: the value is `{{.}}` there.
+POSTMARK = Dialect(
+    "postmark",
+    "Mustachio",
+    re.compile(r"\{(?=\{)"),
+    lambda f, c: (
+        "{{#first_name}}"
+        + ("{{{.}}}" if c is Context.TEXT else "{{.}}")
+        + "{{/first_name}}{{^first_name}}"
+        + f
+        + "{{/first_name}}"
+    ),
+    by_context("{{email}}", "{{{email}}}"),
+    by_context("{{{ pm:unsubscribe }}}", "{{{ pm:unsubscribe }}}"),
+)
 
 MAILCHIMP = Dialect(
     "mailchimp",
-    lambda f: f"*|IF:FNAME|**|FNAME|**|ELSE:|*{f}*|END:IF|*",
-    "*|EMAIL|*",
-    "*|UNSUB|*",
-    "*|HTML:LIST_ADDRESS_HTML|*",
-    "*|LIST:ADDRESS|*",
-)
-KIT = Dialect(
-    "kit",
-    lambda f: f'{{{{ subscriber.first_name | default: "{quoted(f)}" }}}}',
-    "{{ subscriber.email_address }}",
-    "{{ unsubscribe_url }}",
-)
-MAILERLITE = Dialect("mailerlite", lambda f: f"{{$name|default('{quoted(f)}')}}", "{$email}", "{$unsubscribe}")
-BREVO = Dialect(
-    "brevo",
-    lambda f: f'{{{{ contact.FIRSTNAME | default : "{quoted(f)}" }}}}',
-    "{{ contact.EMAIL }}",
-    "{{ unsubscribe }}",
-)
-SENDGRID = Dialect(
-    "sendgrid", handlebars_first_name, "{{email}}", "{{{unsubscribe}}}", "{{Sender_Address}}", "{{Sender_Address}}"
-)
-MAILGUN = Dialect("mailgun", handlebars_first_name, "{{email}}", "%unsubscribe_url%")
-SES = Dialect("ses", handlebars_first_name, "{{email}}", "{{amazonSESUnsubscribeUrl}}")
-POSTMARK = Dialect(
-    "postmark",
-    lambda f: "{{#first_name}}{{first_name}}{{/first_name}}{{^first_name}}" + f + "{{/first_name}}",
-    "{{ email }}",
-    "{{{ pm:unsubscribe }}}",
-)
-LISTMONK = Dialect(
-    "listmonk",
-    lambda f: f'{{{{ .Subscriber.FirstName | default "{quoted(f)}" }}}}',
-    "{{ .Subscriber.Email }}",
-    "{{ UnsubscribeURL }}",
-)
-BUTTONDOWN = Dialect(
-    "buttondown",
-    lambda f: f'{{{{ subscriber.metadata.first_name|default:"{quoted(f)}" }}}}',
-    "{{ subscriber.email }}",
-    "{{ unsubscribe_url }}",
+    "Mailchimp merge tags",
+    re.compile(r"\*(?=\|)"),
+    lambda f, c: f"*|IF:FNAME|**|FNAME|**|ELSE:|*{f}*|END:IF|*",
+    by_context("*|EMAIL|*", "*|EMAIL|*"),
+    by_context("*|UNSUB|*", "*|UNSUB|*"),
+    by_context("*|HTML:LIST_ADDRESS_HTML|*", "*|LIST:ADDRESS|*"),
 )
 
-# A tag that only one dialect writes: none of these may appear in another service's export.
-SIGNATURES = {
-    "mailchimp": "*|",
-    "kit": "subscriber.first_name",
-    "mailerlite": "{$",
-    "brevo": "contact.FIRSTNAME",
-    "sendgrid": "{{{unsubscribe}}}",
-    "mailgun": "%unsubscribe_url%",
-    "ses": "amazonSESUnsubscribeUrl",
-    "postmark": "pm:unsubscribe",
-    "listmonk": ".Subscriber.",
-    "buttondown": "subscriber.metadata",
-    "neutral": "dcmt-",
+# Liquid: `{{ "{{" }}` writes a literal `{{` (and `{%`); a string in a tag ends at its quote, no escapes.
+LIQUID = re.compile(r"\{(?=[{%])")
+
+
+def liquid_escape(text: str) -> str:
+    return re.sub(r"\{([{%])", lambda m: '{{ "{' + m.group(1) + '" }}', text)
+
+
+KIT = Dialect(
+    "kit",
+    "Liquid",
+    LIQUID,
+    lambda f, c: f"{{{{ subscriber.first_name | default: '{f}' }}}}",
+    by_context("{{ subscriber.email_address }}", "{{ subscriber.email_address }}"),
+    by_context("{{ unsubscribe_url }}", "{{ unsubscribe_url }}"),
+    text_escape=liquid_escape,
+)
+
+MAILERLITE = Dialect(
+    "mailerlite",
+    "MailerLite variables",
+    re.compile(r"\{(?=[$%{])"),
+    lambda f, c: f"{{$name|default('{f}')}}",
+    by_context("{$email}", "{$email}"),
+    by_context("{$unsubscribe}", "{$unsubscribe}"),
+)
+
+BREVO = Dialect(
+    "brevo",
+    "Brevo template language",
+    re.compile(r"\{(?=[{%#])"),
+    lambda f, c: f"{{{{ contact.FIRSTNAME | default : '{f}' }}}}",
+    by_context("{{ contact.EMAIL }}", "{{ contact.EMAIL }}"),
+    by_context("{{ unsubscribe }}", "{{ unsubscribe }}"),
+)
+
+
+# Go templates (listmonk): `{{ "{{" }}` writes a literal `{{`; listmonk also rewrites `URL@TrackLink`.
+GO = re.compile(r"\{(?=\{)|@(?=TrackLink)")
+
+
+def go_escape(text: str) -> str:
+    return re.sub(r"\{\{|@(?=TrackLink)", lambda m: '{{ "' + m.group() + '" }}', text)
+
+
+COMMENT = re.compile(r"<!--.*?-->", re.S)
+
+
+def go_safe_comments(html: str, tokens: re.Pattern[str]) -> str:
+    """Wrap every HTML comment in listmonk's `Safe`, which Go's html/template leaves in place (it strips
+    comments from template text); merge-tag tokens inside a comment stay outside the string, to be filled."""
+    token = re.compile(f"({tokens.pattern})")
+
+    def wrap(match: re.Match[str]) -> str:
+        pieces = token.split(match.group())
+        return "".join(
+            piece if token.fullmatch(piece) else "{{ Safe " + json.dumps(piece, ensure_ascii=False) + " }}"
+            for piece in pieces
+            if piece
+        )
+
+    return COMMENT.sub(wrap, html)
+
+
+# listmonk compiles the body and the plain-text body with Go's html/template, which HTML-escapes every value:
+# in the text part each value is passed through listmonk's `Safe` so D'Angelo stays D'Angelo.
+LISTMONK = Dialect(
+    "listmonk",
+    "Go html/template",
+    GO,
+    lambda f, c: (
+        "{{ if .Subscriber.FirstName }}"
+        + ("{{ .Subscriber.FirstName | Safe }}" if c is Context.TEXT else "{{ .Subscriber.FirstName }}")
+        + "{{ else }}"
+        + f
+        + "{{ end }}"
+    ),
+    by_context("{{ .Subscriber.Email }}", "{{ .Subscriber.Email | Safe }}"),
+    by_context("{{ UnsubscribeURL }}", "{{ UnsubscribeURL . | Safe }}"),
+    text_escape=go_escape,
+    comments=go_safe_comments,
+)
+
+
+# Django templates (Buttondown): `{% templatetag openvariable %}` writes `{{`, and likewise `{%` and `{#`.
+DJANGO = re.compile(r"\{(?=[{%#])")
+DJANGO_OPENERS = {"{{": "openvariable", "{%": "openblock", "{#": "opencomment"}
+
+
+def django_escape(text: str) -> str:
+    return re.sub(r"\{[{%#]", lambda m: "{% templatetag " + DJANGO_OPENERS[m.group()] + " %}", text)
+
+
+BUTTONDOWN = Dialect(
+    "buttondown",
+    "Django templates",
+    DJANGO,
+    lambda f, c: (
+        "{% if subscriber.metadata.first_name %}{{ subscriber.metadata.first_name }}{% else %}" + f + "{% endif %}"
+    ),
+    by_context("{{ subscriber.email }}", "{{ subscriber.email }}"),
+    by_context("{{ unsubscribe_url }}", "{{ unsubscribe_url }}"),
+    text_escape=django_escape,
+)
+
+DIALECTS = {
+    d.name: d
+    for d in (SES, SES_OWN_LINK, SENDGRID, MAILGUN, POSTMARK, MAILCHIMP, KIT, MAILERLITE, BREVO, LISTMONK, BUTTONDOWN)
 }

@@ -1,0 +1,302 @@
+"""The one writer: turns a target's description and a rendered course into the files of its export folder.
+
+Every export folder holds `manifest.json`, which says for the target what the push of the payloads must do:
+per email its position, slug, the object's name as the service will know it, each request (method, path,
+payload file, the values to fill from earlier responses) and its delay in the service's own terms.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from dripcourse import __version__, mergetags
+from dripcourse.build import BuiltEmail
+from dripcourse.build import Course as LoadedCourse
+from dripcourse.errors import DripcourseError, Problem
+from dripcourse.exports.dialects import Dialect, Refused
+from dripcourse.exports.model import Course, Limit, Piece, Request, Target
+from dripcourse.message import mbox
+from dripcourse.schedule import day_names
+from dripcourse.sources import slugify
+
+MANIFEST = "manifest.json"
+MANIFEST_FORMAT = "dripcourse-export/1"
+
+
+def export_files(target: Target, loaded: LoadedCourse, emails: list[BuiltEmail]) -> dict[str, bytes]:
+    """Every file of `target`'s export folder, by relative path. Raises DripcourseError on any loss or limit."""
+    info = loaded.syllabus.course
+    if target.max_emails is not None and len(emails) > target.max_emails:
+        raise DripcourseError(
+            Problem(
+                None,
+                f"{target.service} takes at most {target.max_emails} emails in one automation; "
+                f"the course has {len(emails)}",
+            )
+        )
+    origin = Origins(loaded)
+
+    def literal(dialect: Dialect, text: str, what: str) -> str:
+        try:
+            return dialect.text(text)
+        except Refused as refused:
+            raise origin.refusal(target, dialect, refused, what) from None
+
+    campaign = info.tracking.campaign or slugify(info.title)
+    pieces = tuple(piece(target, email, literal, origin, campaign, loaded) for email in emails)
+    course = Course(info, loaded.syllabus.schedule, campaign, pieces, literal)
+    check_names(target, pieces)
+
+    files: dict[str, bytes] = {}
+    entries = []
+    for request in target.before:
+        files[request.file] = encode(request.body(course))
+    for item in pieces:
+        requests = []
+        for request in target.per_email:
+            if not request.when(course):
+                continue
+            path = request.file.format(stem=item.stem, name=item.name)
+            body = request.body(item, course)
+            check_limits(target, request, body, item.stem)
+            files[path] = encode(body)
+            requests.append(request_entry(request, path, item.stem))
+        entries.append(email_entry(target, course, item, requests))
+    for request in target.after:
+        body = request.body(course)
+        check_limits(target, request, body, "the course")
+        files[request.file] = encode(body)
+    if target.files is not None:
+        files.update(target.files(course))
+    if target.dialect is None:
+        files.update({f"{e.rendered.lesson.file_stem}.eml": e.eml for e in emails})
+        files["course.mbox"] = mbox([(e.eml, e.slot.local) for e in emails])
+    files["README.txt"] = readme(target, course)
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "generator": f"dripcourse {__version__}",
+        "target": target.name,
+        "service": target.service,
+        "api_reference": target.docs,
+        "course": info.title,
+        "schedule": schedule_entry(target, course),
+        "before": [request_entry(r, r.file, None) for r in target.before],
+        "emails": entries,
+        "after": [after_entry(r, pieces) for r in target.after],
+        "files": sorted([*files, MANIFEST]),
+    }
+    files[MANIFEST] = encode(manifest)
+    return files
+
+
+def piece(
+    target: Target,
+    email: BuiltEmail,
+    literal: Callable[[Dialect, str, str], str],
+    origin: Origins,
+    campaign: str,
+    loaded: LoadedCourse,
+) -> Piece:
+    rendered = email.rendered
+    lesson = rendered.lesson
+    info = loaded.syllabus.course
+
+    @cache
+    def parts(dialect: Dialect) -> tuple[str, str]:
+        write = dialect.writer(info)
+        try:
+            html = mergetags.fill(dialect.html(rendered.html, rendered.tags.pattern), rendered.tags, write, html=True)
+            text = mergetags.fill(dialect.text(rendered.text), rendered.tags, write, html=False)
+        except Refused as refused:
+            raise origin.refusal(target, dialect, refused, "text part") from None
+        return html, text
+
+    stem = lesson.file_stem
+    provisional = Course(info, loaded.syllabus.schedule, campaign, (), literal)
+    raw = target.name_of(provisional, lesson.email, stem)
+    name = target.names.make(raw) if target.names else stem
+    return Piece(lesson.email, stem, name, email.slot.delay_days, email.slot.utc, parts, literal)
+
+
+def check_names(target: Target, pieces: Iterable[Piece]) -> None:
+    seen: dict[str, str] = {}
+    problems = []
+    for item in pieces:
+        if item.name in seen:
+            problems.append(
+                Problem(
+                    None,
+                    f"{target.service}: emails {seen[item.name]} and {item.stem} would both be named "
+                    f"'{item.name}'; give them different slugs or subjects",
+                )
+            )
+        seen.setdefault(item.name, item.stem)
+    if problems:
+        raise DripcourseError(problems)
+
+
+def pointer(body: Any, path: str) -> Any:
+    for part in path.strip("/").split("/"):
+        body = body[int(part)] if isinstance(body, list) else body[part]
+    return body
+
+
+def check_limits(target: Target, request: Request, body: Any, where: str) -> None:
+    for limit in target.limits:
+        if limit.request != request.key:
+            continue
+        size = sum(measure(limit, pointer(body, field)) for field in limit.fields)
+        if size > limit.maximum:
+            raise DripcourseError(
+                Problem(
+                    None,
+                    f"{target.service}: {where}: {limit.what} is {size:,} {limit.unit}; "
+                    f"{target.service} allows at most {limit.maximum:,} ({limit.source})",
+                )
+            )
+
+
+def measure(limit: Limit, value: Any) -> int:
+    text = "" if value is None else str(value)
+    return len(text.encode("utf-8")) if limit.unit == "bytes" else len(text)
+
+
+def encode(value: Any) -> bytes:
+    return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def request_entry(request: Request, body: str, stem: str | None) -> dict[str, Any]:
+    path = request.path.replace("{this.", f"{{{stem}.") if stem else request.path
+    entry: dict[str, Any] = {
+        "key": request.key,
+        "method": request.method,
+        "path": path,
+        "body": body,
+        "encoding": request.encoding,
+    }
+    if request.operation:
+        entry["operation"] = request.operation
+    if request.fill:
+        entry["fill"] = {where: ref for where, ref in request.fill}
+    return entry
+
+
+def after_entry(request: Request, pieces: tuple[Piece, ...]) -> dict[str, Any]:
+    entry = request_entry(request, request.file, None)
+    if request.key == "automation":
+        entry["fill"] = {f"/actions/{i}/metadata/email_id": f"{p.stem}.email.id" for i, p in enumerate(pieces)}
+    return entry
+
+
+def delay_entry(target: Target, course: Course, item: Piece) -> dict[str, Any] | None:
+    if target.delays == "previous":
+        return {"value": item.delay_days, "unit": "days", "counted_from": "previous email"}
+    if target.delays == "signup":
+        return {"value": item.spec.day, "unit": "days", "counted_from": "signup"}
+    if target.delays == "absolute" and course.schedule.mode == "cohort":
+        return {"send_at": f"{item.utc:%Y-%m-%dT%H:%M:%SZ}"}
+    return None
+
+
+def email_entry(target: Target, course: Course, item: Piece, requests: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "position": item.spec.position,
+        "slug": item.spec.slug,
+        "day": item.spec.day,
+        "name": item.name,
+        "requests": requests,
+        "delay": delay_entry(target, course, item),
+    }
+
+
+def schedule_entry(target: Target, course: Course) -> dict[str, Any]:
+    schedule = course.schedule
+    return {
+        "mode": schedule.mode,
+        "time_zone": schedule.time_zone,
+        "send_time": f"{schedule.send_time:%H:%M}",
+        "send_days": day_names(schedule.send_days),
+        "start_date": schedule.start_date.isoformat() if schedule.start_date else None,
+        "delays": target.delays,
+        "by_hand": target.window(course),
+    }
+
+
+def days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
+def delay_text(target: Target, course: Course, item: Piece) -> str:
+    delay = delay_entry(target, course, item)
+    if delay is None:
+        return f"day {item.spec.day} after signup (sent by your own code)"
+    if "send_at" in delay:
+        return f"send_at {delay['send_at']}"
+    if delay["counted_from"] == "signup":
+        return "at signup" if item.spec.day == 0 else f"{days(delay['value'])} after signup"
+    if item.spec.position > 1:
+        return f"wait {days(delay['value'])} after the previous email"
+    return "at signup" if item.delay_days == 0 else f"wait {days(delay['value'])} after signup"
+
+
+def readme(target: Target, course: Course) -> bytes:
+    schedule = course.schedule
+    lines = [
+        f"{course.info.title}: export for {target.service}",
+        "",
+        f"{len(course.pieces)} emails. Schedule: {schedule.mode}, {schedule.send_time:%H:%M} {schedule.time_zone}, "
+        f"on {', '.join(day_names(schedule.send_days))}.",
+        f"API reference: {target.docs}",
+        "manifest.json lists every request (method, path, payload file) in order, for `dripcourse push` or your "
+        "own script.",
+        "",
+        "To load it:",
+        *[f"{n}. {step}" for n, step in enumerate(target.steps(course), start=1)],
+        "",
+        "Delays:",
+        *[f"  {p.stem} ({p.name}): {delay_text(target, course, p)}" for p in course.pieces],
+    ]
+    notes = target.window(course)
+    if notes:
+        lines += ["", "Send window (set by hand where the service cannot hold it):", *[f"- {n}" for n in notes]]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+class Origins:
+    """Finds where a piece of course text was written, for a refusal that names the file and line."""
+
+    def __init__(self, loaded: LoadedCourse):
+        syllabus = loaded.syllabus
+        paths = [syllabus.path, *(syllabus.root / entry.path for entry in syllabus.sources.values())]
+        own_templates = syllabus.root / "templates"
+        if own_templates.is_dir():
+            paths += sorted(p for p in own_templates.rglob("*") if p.is_file())
+        self.paths = paths
+
+    def find(self, snippet: str) -> tuple[Path, int] | None:
+        for size in range(len(snippet), 1, -1):
+            needle = snippet[:size]
+            for path in self.paths:
+                try:
+                    lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
+                except OSError:
+                    continue
+                for number, line in enumerate(lines, start=1):
+                    if needle in line:
+                        return path, number
+        return None
+
+    def refusal(self, target: Target, dialect: Dialect, refused: Refused, what: str) -> DripcourseError:
+        message = (
+            f"'{refused.snippet}' would be read by {target.service}'s template engine ({dialect.engine}) in the "
+            f"{what}, which has no way to escape it; rephrase it (docs/exports.md lists what each service reads)"
+        )
+        found = self.find(re.sub(r"\s+$", "", refused.snippet))
+        if found is None:
+            return DripcourseError(Problem(None, message))
+        return DripcourseError(Problem(found[0], message, found[1]))
