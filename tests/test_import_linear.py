@@ -2,7 +2,7 @@
 
 Issue 12 found an 87 KB table of contents taking 24 s, growing with the square of its length. Each shape below
 is imported at one size and at ten times that size; a linear importer takes about 10x as long, a quadratic one
-100x. The bound (25x) leaves room for a busy machine; absolute times are measured in bench/, never here.
+100x. The bound (35x) leaves room for a busy machine (two cores, shared); absolute times are measured in bench/, never here.
 """
 
 from __future__ import annotations
@@ -43,13 +43,15 @@ SHAPES: dict[str, tuple[Callable[[int], str], str]] = {
 }
 
 
-def seconds(text: str, suffix: str) -> float:
-    best = float("inf")
+def best_times(small: str, large: str, suffix: str) -> tuple[float, float]:
+    """The best of three runs of each, taken in turn, so a busy moment on the machine hits both alike."""
+    best = [float("inf"), float("inf")]
     for _ in range(3):
-        start = time.perf_counter()
-        split_article(text, suffix, f"grown{suffix}")
-        best = min(best, time.perf_counter() - start)
-    return best
+        for which, text in enumerate((small, large)):
+            start = time.perf_counter()
+            split_article(text, suffix, f"grown{suffix}")
+            best[which] = min(best[which], time.perf_counter() - start)
+    return best[0], best[1]
 
 
 @pytest.mark.parametrize("shape", sorted(SHAPES))
@@ -57,5 +59,7 @@ def test_ten_times_the_input_takes_about_ten_times_as_long(shape: str) -> None:
     make, suffix = SHAPES[shape]
     small, large = make(300), make(3000)
     assert len(large) > 9 * len(small)
-    ratio = seconds(large, suffix) / max(seconds(small, suffix), 1e-4)
-    assert ratio < 25, f"{shape}: 10x the input took {ratio:.1f}x as long"
+    small_time, large_time = best_times(small, large, suffix)
+    # Below 10 ms a run is mostly timer and scheduler noise; a quadratic shape is far past 250 ms at 10x.
+    ratio = large_time / max(small_time, 0.010)
+    assert ratio < 35, f"{shape}: 10x the input took {ratio:.1f}x as long ({small_time:.4f} s, {large_time:.4f} s)"
