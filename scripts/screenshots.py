@@ -1,8 +1,11 @@
-"""Render an email in headless Chromium at phone and desktop widths, light and dark, and save PNGs.
+"""Screenshots of every email (600 and 375 px, light and dark) and of the preview, with each email's height.
 
-    python scripts/screenshots.py [COURSE_DIR] [--email 1] [--out docs/screenshots]
+    python scripts/screenshots.py [COURSE_DIR] [--out docs/screenshots] [--heights-only]
 
-Uses Debian's chromium (/usr/bin/chromium) through Playwright; nothing is downloaded.
+The emails are shot full length as a reader scrolls them, in the system's light and dark colour scheme (dark
+applies the theme's own dark styles, as Apple Mail does). The preview is shot at 1440 x 900: the Email tab, the
+Inbox tab, and an email in Gmail's forced dark mode. Uses Debian's chromium (/usr/bin/chromium) through Playwright;
+nothing is downloaded and no page may reach the network.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import argparse
 import tempfile
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from dripcourse.build import build
 
@@ -25,43 +29,90 @@ ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-WIDTHS = (375, 600)
+WIDTHS = (600, 375)
 SCHEMES = ("light", "dark")
+PREVIEW_SIZE = {"width": 1440, "height": 900}
 
 
-def screenshots(html: Path, out_dir: Path, stem: str) -> list[Path]:
-    """One full-page PNG per width and colour scheme; returns their paths."""
-    from playwright.sync_api import sync_playwright
+def offline_page(browser: Any, **options: Any) -> Any:
+    page = browser.new_page(**options)
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
+    return page
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    saved = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+
+def shoot_emails(browser: Any, emails: list[Path], out_dir: Path | None) -> dict[str, dict[int, int]]:
+    """Full-page PNGs per email, width and scheme (when out_dir is given); returns the heights in CSS pixels."""
+    heights: dict[str, dict[int, int]] = {}
+    for html in emails:
         for width in WIDTHS:
             for scheme in SCHEMES:
-                page = browser.new_page(viewport={"width": width, "height": 800}, color_scheme=scheme)  # type: ignore[arg-type]
-                page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
+                page = offline_page(browser, viewport={"width": width, "height": 800}, color_scheme=scheme)
                 page.goto(html.as_uri())
-                target = out_dir / f"{stem}-{width}-{scheme}.png"
-                page.screenshot(path=str(target), full_page=True)
+                heights.setdefault(html.stem, {})[width] = page.evaluate("document.documentElement.scrollHeight")
+                if out_dir:
+                    page.screenshot(path=str(out_dir / f"{html.stem}-{width}-{scheme}.png"), full_page=True)
                 page.close()
-                saved.append(target)
-        browser.close()
+    return heights
+
+
+def wait_for_frame(page: Any) -> None:
+    page.wait_for_function(
+        "() => { const d = document.getElementById('email-frame').contentDocument;"
+        " return d && d.readyState === 'complete' && d.querySelector('table'); }"
+    )
+
+
+def shoot_preview(browser: Any, index: Path, stems: list[str], out_dir: Path) -> list[Path]:
+    middle = stems[len(stems) // 2]
+    shots = [
+        ("preview-index.png", f"#{stems[0]}", {}),
+        ("preview-inbox.png", f"#{middle}", {"tab": "#tab-inbox"}),
+        ("preview-forced-dark.png", f"#{middle}", {"scheme": "full", "width": "#width-375"}),
+    ]
+    saved = []
+    for name, fragment, actions in shots:
+        page = offline_page(browser, viewport=PREVIEW_SIZE)
+        page.goto(index.as_uri() + fragment)
+        if "width" in actions:
+            page.click(actions["width"])
+        if "scheme" in actions:
+            page.select_option("#scheme", actions["scheme"])
+        if "tab" in actions:
+            page.click(actions["tab"])
+        else:
+            wait_for_frame(page)
+        page.wait_for_timeout(200)
+        page.screenshot(path=str(out_dir / name))
+        page.close()
+        saved.append(out_dir / name)
     return saved
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("course", nargs="?", default="course", type=Path)
-    parser.add_argument("--email", type=int, default=1, help="position of the email (1 = the first)")
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
+    parser.add_argument("--heights-only", action="store_true", help="measure the emails, save no pictures")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as scratch:
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as scratch, sync_playwright() as playwright:
         built = Path(scratch) / "out"
         build(args.course, built, date.today())
-        html = sorted((built / "emails").glob(f"{args.email:02d}-*.html"))[0]
-        for path in screenshots(html, args.out, html.stem):
-            print(path)
+        emails = sorted((built / "emails").glob("*.html"))
+        out_dir = None if args.heights_only else args.out
+        if out_dir:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        heights = shoot_emails(browser, emails, out_dir)
+        if out_dir:
+            for path in shoot_preview(browser, built / "index.html", [p.stem for p in emails], out_dir):
+                print(path)
+        browser.close()
+    print(f"{'email':<32}" + "".join(f"{f'{w} px':>10}" for w in WIDTHS))
+    for stem, by_width in heights.items():
+        print(f"{stem:<32}" + "".join(f"{by_width[w]:>10,}" for w in WIDTHS))
+    print(f"{'longest':<32}" + "".join(f"{max(h[w] for h in heights.values()):>10,}" for w in WIDTHS))
 
 
 if __name__ == "__main__":

@@ -154,3 +154,147 @@ def test_axe_catches_low_contrast(browser, tmp_path: Path) -> None:  # type: ign
         '<body><p style="color:#bbbbbb;background:#ffffff">faint words</p></body></html>'
     )
     assert [v["id"] for v in axe_violations(browser, page, "light")] == ["color-contrast"]
+
+
+# The theme, measured in Chromium: what a reader sees and taps.
+
+FORCED_DARK_JS = REPO / "src" / "dripcourse" / "preview" / "forced-dark.js"
+
+
+def open_email(browser, path: Path, width: int = 600, scheme: str = "light"):  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme=scheme)
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort())
+    page.goto(path.as_uri())
+    return page
+
+
+def rect(page, selector: str) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    return page.locator(selector).first.evaluate("el => el.getBoundingClientRect().toJSON()")  # type: ignore[no-any-return]
+
+
+def style(page, selector: str, prop: str) -> str:  # type: ignore[no-untyped-def]
+    return page.locator(selector).first.evaluate(f"el => getComputedStyle(el)[{prop!r}]")  # type: ignore[no-any-return]
+
+
+def content_width(page) -> float:  # type: ignore[no-untyped-def]
+    return page.locator("td.content").evaluate(  # type: ignore[no-any-return]
+        "el => el.clientWidth - parseFloat(getComputedStyle(el).paddingLeft) - parseFloat(getComputedStyle(el).paddingRight)"
+    )
+
+
+@pytest.fixture(scope="module")
+def mini_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("mini") / "out"
+    build(REPO / "tests" / "fixtures" / "mini", target, date(2026, 3, 2))
+    return target
+
+
+def test_one_lesson_counter_and_the_action_box_before_the_sections(browser, out: Path) -> None:  # type: ignore[no-untyped-def]
+    for n, path in enumerate(html_files(out), start=1):
+        page = open_email(browser, path)
+        header = page.locator("td.header").inner_text()
+        body = page.locator("body").inner_text().replace("\xa0", " ")
+        assert re.findall(r"Lesson \d+ of \d+", body) == [f"Lesson {n} of 8"], path.name
+        assert not re.search(r"\bDay\b", header), header
+        assert page.locator("td.header a.brand-link").inner_text() == "WHEN HE PULLS AWAY"  # text-transform only
+        action = rect(page, "table.action")
+        if page.locator("td.content h2").count():
+            assert action["top"] < rect(page, "td.content h2")["top"], path.name
+        assert action["top"] < 1000, f"{path.name}: the action box starts at {action['top']:.0f} px"
+        if page.locator("table.journal").count():
+            assert style(page, "td.journal-cell", "backgroundColor") == "rgba(0, 0, 0, 0)"
+            assert style(page, "td.action-cell", "backgroundColor") != "rgba(0, 0, 0, 0)"
+            assert style(page, ".action-label", "color") != style(page, ".journal-label", "color")
+        page.close()
+
+
+def test_button_is_a_tap_target_as_strong_as_the_text_and_fills_a_phone(browser, mini_out: Path) -> None:  # type: ignore[no-untyped-def]
+    path = mini_out / "emails" / "02-water-matters.html"
+    page = open_email(browser, path, 600)
+    button = rect(page, "a.button")
+    assert button["height"] >= 44
+    assert float(style(page, "a.button", "fontSize")[:-2]) >= float(style(page, "td.content p", "fontSize")[:-2])
+    assert int(style(page, "a.button", "fontWeight")) >= 700
+    assert button["width"] < content_width(page) - 100  # on a desktop it sits at its own width
+    page.close()
+    page = open_email(browser, path, 375)
+    content = content_width(page)
+    assert rect(page, "table.button-table")["width"] == content
+    assert rect(page, "a.button")["width"] == content
+    assert rect(page, "a.button")["height"] >= 44
+    page.close()
+
+
+def test_footer_invites_a_reply(browser, mini_out: Path) -> None:  # type: ignore[no-untyped-def]
+    page = open_email(browser, mini_out / "emails" / "01-welcome.html")
+    assert page.locator("td.footer p.reply").inner_text() == (
+        "Questions, or something you noticed today? Reply to this email: it goes to Mira Lane at hello@tea-at-home.example."
+    )
+    assert page.locator("td.footer a.reply-link").get_attribute("href") == "mailto:hello@tea-at-home.example"
+    page.close()
+    text = (mini_out / "emails" / "01-welcome.txt").read_text()
+    assert "Reply to this email: it goes to\nMira Lane at hello@tea-at-home.example." in text
+
+
+def test_header_shows_the_logo_beside_the_course_name(browser, mini_course: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    syllabus = mini_course / "syllabus.yaml"
+    syllabus.write_text(
+        syllabus.read_text().replace(
+            'brand_color: "#2f6b4f"',
+            'brand_color: "#2f6b4f"\n  logo: {url: "https://cdn.tea-at-home.example/logo.png", width: 40, height: 40, alt: Tea at Home}',
+        )
+    )
+    build(mini_course, tmp_path / "out", date(2026, 3, 2))
+    page = open_email(browser, tmp_path / "out" / "emails" / "01-welcome.html")
+    logo = page.locator("td.header img.logo")
+    assert [logo.get_attribute(a) for a in ("src", "width", "height", "alt")] == [
+        "https://cdn.tea-at-home.example/logo.png",
+        "40",
+        "40",
+        "Tea at Home",
+    ]
+    assert rect(page, "td.header img.logo")["width"] == 40
+    assert page.locator("td.header a.brand-link").inner_text() == "TEA AT HOME"
+    page.close()
+
+
+@pytest.mark.parametrize("brand", ["#f5c518", "#7fd1ff", "#ff2d55", "#000000"])
+def test_any_brand_colour_stays_readable(browser, mini_course: Path, tmp_path: Path, brand: str) -> None:  # type: ignore[no-untyped-def]
+    """A pale yellow or a light blue brand must not give white button text or faint links: axe judges."""
+    need_tool(AXE_JS.is_file(), "axe-core (npm ci in tests/quality)")
+    syllabus = mini_course / "syllabus.yaml"
+    syllabus.write_text(syllabus.read_text().replace('brand_color: "#2f6b4f"', f'brand_color: "{brand}"'))
+    build(mini_course, tmp_path / "out", date(2026, 3, 2))
+    found = {
+        (path.name, scheme): axe_violations(browser, path, scheme)
+        for path in sorted((tmp_path / "out" / "emails").glob("*.html"))
+        for scheme in ("light", "dark")
+    }
+    assert {key: v for key, v in found.items() if v} == {}
+
+
+def forced_dark_violations(browser, path: Path, mode: str) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+    page = open_email(browser, path, 700)
+    page.add_script_tag(path=str(FORCED_DARK_JS))
+    page.evaluate(f"dripcourseForcedDark(document, {mode!r})")
+    assert page.evaluate("getComputedStyle(document.querySelector('table.container')).backgroundColor") in (
+        "rgb(26, 26, 26)",
+        "rgb(0, 0, 0)",
+    )
+    page.add_script_tag(path=str(AXE_JS))
+    result = page.evaluate(
+        """async () => {
+            const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
+            return r.violations.map(v => ({id: v.id, nodes: v.nodes.map(n => n.target.join(' '))}));
+        }"""
+    )
+    page.close()
+    return result  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("mode", ["partial", "full"])
+def test_forced_dark_mode_keeps_every_email_readable(browser, out: Path, mode: str) -> None:  # type: ignore[no-untyped-def]
+    """Gmail and Outlook recolour light emails themselves (simulated as in the preview); axe judges the result."""
+    need_tool(AXE_JS.is_file(), "axe-core (npm ci in tests/quality)")
+    found = {path.name: forced_dark_violations(browser, path, mode) for path in html_files(out)}
+    assert {name: v for name, v in found.items() if v} == {}

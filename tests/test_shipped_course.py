@@ -118,6 +118,9 @@ LEFTOVER_PHRASES = [
     "to sum up",
     "key takeaways",
     "thank you for taking the time to read",
+    "in short",
+    "three ways to",
+    "halfway through the course",
 ]
 # Absence or space as a tactic to win someone back, and promises that space works:
 TACTIC_PHRASES = [
@@ -141,10 +144,25 @@ TACTIC_PHRASES = [
     "guaranteed",
     "realize your value",
     "lever",
+    # space or self-respect staged for him to see, and promises that he will reach out:
+    "you show that you can bear",
+    "says something about you",
+    "trust that he will reach out",
+    "leaves room for him to make an effort",
 ]
 # Letters are signed by one person: she writes "I", never an authorial "we".
 WE_PHRASES = ["we hope", "we wish", "we'll", "we will", "we've", "we have", "let's", "today we", "tomorrow we"]
 AWKWARD_PHRASES = ["a pattern is not one bad month"]
+# Stock phrases of self-help writing that say less than a plain sentence would:
+CLICHE_PHRASES = [
+    "fill your own cup",
+    "your whole self",
+    "invest in your own growth",
+    "resilience",
+    "the ground you stand on",
+    "firmer ground",
+    "your full space",
+]
 # A US course is spelled one way throughout.
 BRITISH_SPELLINGS = ["counsell", "behaviour", "honour", "colour", "defence", "practise", "fulfil "]
 
@@ -316,7 +334,8 @@ def test_no_button_sends_the_reader_to_couples_counseling(course: Course) -> Non
             assert not re.search(r"counsel|therap", email.button.text + email.button.url, re.I), email.slug
 
 
-@pytest.mark.parametrize("phrase", LEFTOVER_PHRASES + TACTIC_PHRASES + WE_PHRASES + AWKWARD_PHRASES + BRITISH_SPELLINGS)
+@pytest.mark.parametrize("phrase", LEFTOVER_PHRASES + TACTIC_PHRASES + WE_PHRASES + AWKWARD_PHRASES + CLICHE_PHRASES + BRITISH_SPELLINGS
+)
 def test_phrase_is_in_no_email(emails: list[BuiltEmail], phrase: str) -> None:
     found = [e.rendered.lesson.email.slug for e in emails if phrase in plain_body(e)]
     assert found == []
@@ -326,6 +345,30 @@ def test_letters_say_i_not_we_outside_quoted_speech(emails: list[BuiltEmail]) ->
     for email in emails:
         unquoted = re.sub(r'"[^"]*"', "", plain_body(email))
         assert re.findall(r"\b(?:we|us|our|ours)\b", unquoted) == [], email.rendered.lesson.email.slug
+
+
+def repeated_runs(emails: list[BuiltEmail], length: int) -> dict[str, list[str]]:
+    """Runs of `length` words that stand in more than one lesson, outside the safety notes (repeated on purpose)."""
+    lessons: dict[str, list[str]] = {}
+    for email in emails:
+        runs: set[str] = set()
+        for para in paragraphs(email):
+            if HELPLINE_PHONE in para:
+                continue
+            words = re.findall(r"[a-z']+", para.lower())
+            runs.update(" ".join(words[i : i + length]) for i in range(len(words) - length + 1))
+        for run in runs:
+            lessons.setdefault(run, []).append(email.rendered.lesson.email.slug)
+    return {run: slugs for run, slugs in lessons.items() if len(slugs) > 1}
+
+
+def test_no_two_lessons_repeat_a_line(emails: list[BuiltEmail]) -> None:
+    """A reader of eight letters notices a sentence she has read before: no six-word run stands in two lessons."""
+    assert repeated_runs(emails, 6) == {}
+
+
+def test_repeat_check_sees_a_repeated_line(emails: list[BuiltEmail]) -> None:
+    assert "a need for space" in repeated_runs(emails, 4)  # Days 0, 3 and 7 say it, and the check finds it
 
 
 def test_space_is_never_sold_as_a_guarantee(emails: list[BuiltEmail]) -> None:

@@ -112,7 +112,7 @@ def test_article_numbering_is_not_shown_by_default(tmp_path: Path) -> None:
     first, second = built(course_with(tmp_path))
     assert h2s(first) == ["Morning Habits", "Wake up at one time"]
     assert h2s(second) == ["The evening sets the morning"]
-    assert "Wake up at one time\n===================\n" in first.text
+    assert "Wake up at one time\n-------------------\n" in first.text
     assert "1. Wake" not in first.text and "1. Wake" not in first.html
 
 
@@ -126,7 +126,7 @@ def test_a_reference_can_replace_the_heading(tmp_path: Path) -> None:
     first, _ = built(course_with(tmp_path, '{ref: habits#wake-up, heading: "Set one alarm, & keep it"}'))
     assert h2s(first) == ["Morning Habits", "Set one alarm, & keep it"]
     assert "Set one alarm, &amp; keep it" in first.html
-    assert "Set one alarm, & keep it\n========================\n\nPick a wake-up time" in first.text
+    assert "Set one alarm, & keep it\n------------------------\n\nPick a wake-up time" in first.text
     assert "Wake up at one time" not in first.text
 
 

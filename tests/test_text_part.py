@@ -57,7 +57,7 @@ def test_whole_text_part_matches_the_html_content(mini_course: Path) -> None:
     text = email.text
     long_lines = [line for line in text.splitlines() if len(line) > 76]
     assert all(" " not in line.strip() for line in long_lines), "only a lone URL may run past 76 columns"
-    assert "Soft or hard\n============" in text
+    assert "Soft or hard\n------------" in text
     assert "1. Black tea likes water just off the boil." in text
     assert "Read the whole guide (https://tea-at-home.example/guide?utm_source=dripcourse" in " ".join(text.split())
     assert "See the brewing chart:\nhttps://tea-at-home.example/chart?utm_source=" in text

@@ -21,6 +21,7 @@ from markupsafe import Markup
 from dripcourse import mergetags
 from dripcourse.assemble import Lesson, LessonSection
 from dripcourse.errors import DripcourseError, Problem
+from dripcourse.palette import palette
 from dripcourse.sources import slugify
 from dripcourse.syllabus import CourseInfo, Syllabus
 
@@ -258,6 +259,7 @@ class Renderer:
         greeting = registry.tokenize(self.course.greeting)
         common: dict[str, Any] = {
             "course": self.course,
+            "palette": palette(self.course.brand_color),
             "email": lesson.email,
             "lesson": lesson,
             "total": total,
