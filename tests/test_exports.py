@@ -338,3 +338,81 @@ def test_buttondown_refuses_more_than_25_emails(course_factory, tmp_path: Path) 
     with pytest.raises(DripcourseError) as caught:
         export("buttondown", course, tmp_path / "bd", PREVIEW)
     assert str(caught.value) == "Buttondown takes at most 25 emails in one automation; the course has 26"
+
+
+# Payloads against the services' published schemas (tests/engines/contracts.json) ----------------------------
+CONTRACTS = json.loads((Path(__file__).parent / "engines" / "contracts.json").read_text())
+EXAMPLE_IDS = {"input:list_ids": [3], "course.template.id": 7}
+
+
+def validator(service: str, request: str):  # type: ignore[no-untyped-def]
+    from jsonschema import Draft202012Validator
+
+    contract = CONTRACTS[service]
+    schema = {"$defs": contract.get("$defs", {}), **contract["requests"][request]}
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def filled(body: dict, fill: dict[str, str]) -> dict:
+    for where, ref in fill.items():
+        *path, last = where.strip("/").split("/")
+        node = body
+        for part in path:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        node[last] = EXAMPLE_IDS.get(ref, "em_01h8xg4j3k2m1n0p9q8r7s6t5v")
+    return body
+
+
+@pytest.mark.parametrize("service", sorted(k for k in CONTRACTS if not k.startswith("_")))
+def test_every_payload_matches_the_published_request_schema(
+    exported: dict[str, dict[str, bytes]], service: str
+) -> None:
+    files = exported[service]
+    manifest = json.loads(files["manifest.json"])
+    requests = [*manifest["before"], *(r for e in manifest["emails"] for r in e["requests"]), *manifest["after"]]
+    assert requests
+    for request in requests:
+        body = filled(json.loads(files[request["body"]]), request.get("fill", {}))
+        errors = [e.message for e in validator(service, request["key"]).iter_errors(body)]
+        assert errors == [], (request["body"], errors)
+        if service == "mailgun":
+            assert set(json.loads(body["headers"])) <= set(CONTRACTS["mailgun"]["headers"])
+
+
+def test_the_schemas_refuse_what_the_services_refused() -> None:
+    """The old Buttondown automation (an inline email, a numeric delay) and an over-long SendGrid name."""
+    old_automation = {
+        "name": "When He Pulls Away",
+        "trigger": "subscriber.confirmed",
+        "actions": [
+            {
+                "type": "send_email",
+                "timing": {"time": "delay", "delay": {"value": 7, "unit": "days", "time_of_day": "morning"}},
+                "email": {"subject": "Day 7", "body": "<p>...</p>"},
+            }
+        ],
+    }
+    errors = sorted(e.message for e in validator("buttondown", "automation").iter_errors(old_automation))
+    assert errors == [
+        "Additional properties are not allowed ('email' was unexpected)",
+        "{'time': 'delay', 'delay': {'value': 7, 'unit': 'days', 'time_of_day': 'morning'}} is not valid under any "
+        "of the given schemas",
+    ]
+    assert not validator("sendgrid", "template").is_valid({"name": "x" * 101, "generation": "dynamic"})
+
+
+def test_sendgrid_sdk_builds_the_send_the_readme_describes(exported: dict[str, dict[str, bytes]]) -> None:
+    from sendgrid.helpers.mail import Asm, GroupId, Mail
+
+    template = json.loads(exported["sendgrid"]["templates/01-welcome.template.json"])
+    mail = Mail(from_email="claire@example.com", to_emails="alex@reader.example")
+    mail.template_id = "d-0123456789abcdef0123456789abcdef"
+    mail.dynamic_template_data = {"first_name": "Alex", "email": "alex@reader.example"}
+    mail.asm = Asm(GroupId(1234))
+    body = mail.get()
+    assert body["template_id"].startswith("d-") and body["asm"] == {"group_id": 1234}
+    assert body["personalizations"][0]["dynamic_template_data"] == {
+        "first_name": "Alex",
+        "email": "alex@reader.example",
+    }
+    assert template == {"name": "when-he-pulls-away-01-welcome", "generation": "dynamic"}

@@ -1,4 +1,5 @@
-"""Golden output: the fixture course in tests/fixtures/mini must build to exactly tests/golden/mini.
+"""Golden output: the fixture course in tests/fixtures/mini must build to exactly tests/golden/mini, and export
+to exactly tests/golden/mini-exports.
 
 After an intended change to the output, regenerate the expected files and review the diff:
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from regenerate_golden import GOLDEN, build_golden
+from regenerate_golden import GOLDEN, GOLDEN_EXPORTS, build_golden, export_golden
 
 
 def files(folder: Path) -> dict[str, bytes]:
@@ -20,6 +21,15 @@ def test_fixture_course_matches_golden_output(tmp_path: Path) -> None:
     out = tmp_path / "out"
     build_golden(out)
     expected, actual = files(GOLDEN), files(out)
+    assert sorted(actual) == sorted(expected)
+    for name in expected:
+        assert actual[name] == expected[name], f"{name} differs; run python tests/regenerate_golden.py if intended"
+
+
+def test_fixture_course_matches_golden_exports(tmp_path: Path) -> None:
+    out = tmp_path / "exports"
+    export_golden(out)
+    expected, actual = files(GOLDEN_EXPORTS), files(out)
     assert sorted(actual) == sorted(expected)
     for name in expected:
         assert actual[name] == expected[name], f"{name} differs; run python tests/regenerate_golden.py if intended"

@@ -140,12 +140,16 @@ def fill_html(html: str, put: Callable[[str, Context], str]) -> str:
 
 
 def fill_tag(tag: str, put: Callable[[str, Context], str]) -> str:
-    def attribute(match: re.Match[str]) -> str:
+    out: list[str] = []
+    position = 0
+    for match in ATTRIBUTE.finditer(tag):
         name, equals, value = match.groups()
         context = Context.URL if name.lower() in URL_ATTRIBUTES else Context.HTML
-        return name + equals + value[0] + put(value[1:-1], context) + value[-1]
-
-    return ATTRIBUTE.sub(attribute, tag)
+        out.append(put(tag[position : match.start()], Context.HTML))
+        out.append(name + equals + value[0] + put(value[1:-1], context) + value[-1])
+        position = match.end()
+    out.append(put(tag[position:], Context.HTML))
+    return "".join(out)
 
 
 def value_writer(value: Callable[[MergeTag], str]) -> Writer:

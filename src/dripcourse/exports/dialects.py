@@ -24,6 +24,16 @@ from dripcourse import mergetags
 from dripcourse.mergetags import Context, MergeTag
 from dripcourse.syllabus import CourseInfo
 
+# A "{" right before a merge tag would merge into the service's own opening braces ("{" + "{{x}}" is "{{{x}}}").
+TOKEN_AHEAD = rf"(?={mergetags.TOKEN_PREFIX}[0-9a-f]{{{mergetags.NONCE_LENGTH}}}t)"
+BEFORE_TAG = rf"\{{{TOKEN_AHEAD}"
+
+
+def braces(pattern: str) -> re.Pattern[str]:
+    """An engine's syntax pattern, plus the "{" right before a merge tag."""
+    return re.compile(f"{pattern}|{BEFORE_TAG}")
+
+
 # Characters a fallback may not carry raw into a service tag, in HTML: they could end the tag or its string.
 TAG_BREAKERS = re.compile(r"[{}|%$*\\\[\]#@^~`]")
 STYLE_BLOCK = re.compile(r"(<style\b[^>]*>.*?</style>)", re.S | re.I)
@@ -78,7 +88,7 @@ class Dialect:
             return self.text(fallback)
         if context is Context.URL:
             return str(escape(quote(fallback, safe="")))
-        return TAG_BREAKERS.sub(lambda m: reference(m.group()), str(escape(fallback)))
+        return "".join(reference(c) if TAG_BREAKERS.fullmatch(c) else str(escape(c)) for c in fallback)
 
     def writer(self, course: CourseInfo) -> mergetags.Writer:
         def write(tag: MergeTag, context: Context) -> str:
@@ -108,12 +118,14 @@ def by_context(html: str, text: str) -> Callable[[Context], str]:
 
 # Handlebars (Amazon SES, SendGrid, Mailgun): `{{x}}` HTML-escapes, `{{{x}}}` does not, so text parts use the
 # triple form; `\{{` writes a literal `{{`.
-HANDLEBARS = re.compile(r"\{(?=\{)")
+# In Handlebars a backslash right before "{{" makes the mustache literal text, so one before a tag is syntax too.
+HANDLEBARS = braces(rf"\{{(?=\{{)|\\(?=\{{\{{)|\\{TOKEN_AHEAD}")
 
 
 def handlebars_escape(text: str) -> str:
-    if re.search(r"\\\{\{", text):
-        raise Refused(snippet_at(text, text.index("\\{{")))
+    stuck = re.search(rf"\\\{{\{{|{BEFORE_TAG}|\\{TOKEN_AHEAD}", text)
+    if stuck:
+        raise Refused(snippet_at(text, stuck.start()))
     return text.replace("{{", "\\{{")
 
 
@@ -147,7 +159,7 @@ SES = handlebars("ses", "{{amazonSESUnsubscribeUrl}}", "{{{amazonSESUnsubscribeU
 SES_OWN_LINK = handlebars("ses-own-link", "{{unsubscribe_url}}", "{{{unsubscribe_url}}}")
 SENDGRID = handlebars("sendgrid", "{{{unsubscribe}}}", "{{{unsubscribe}}}")
 # Mailgun also fills `%recipient.x%`-style variables and `%unsubscribe_url%` in any message it sends.
-MAILGUN_SYNTAX = re.compile(r"\{(?=\{)|%(?=[A-Za-z_][A-Za-z0-9_.]*%)")
+MAILGUN_SYNTAX = braces(rf"\{{(?=\{{)|\\(?=\{{\{{)|\\{TOKEN_AHEAD}|%(?=[A-Za-z_][A-Za-z0-9_.]*%)")
 
 
 def mailgun_escape(text: str) -> str:
@@ -163,7 +175,7 @@ MAILGUN = handlebars("mailgun", "%unsubscribe_url%", "%unsubscribe_url%", MAILGU
 POSTMARK = Dialect(
     "postmark",
     "Mustachio",
-    re.compile(r"\{(?=\{)"),
+    braces(r"\{(?=\{)"),
     lambda f, c: (
         "{{#first_name}}"
         + ("{{{.}}}" if c is Context.TEXT else "{{.}}")
@@ -186,11 +198,11 @@ MAILCHIMP = Dialect(
 )
 
 # Liquid: `{{ "{{" }}` writes a literal `{{` (and `{%`); a string in a tag ends at its quote, no escapes.
-LIQUID = re.compile(r"\{(?=[{%])")
+LIQUID = braces(r"\{(?=[{%])")
 
 
 def liquid_escape(text: str) -> str:
-    return re.sub(r"\{([{%])", lambda m: '{{ "{' + m.group(1) + '" }}', text)
+    return re.sub(rf"\{{[{{%]|{BEFORE_TAG}", lambda m: '{{ "' + m.group() + '" }}', text)
 
 
 KIT = Dialect(
@@ -206,7 +218,7 @@ KIT = Dialect(
 MAILERLITE = Dialect(
     "mailerlite",
     "MailerLite variables",
-    re.compile(r"\{(?=[$%{])"),
+    braces(r"\{(?=[$%{])"),
     lambda f, c: f"{{$name|default('{f}')}}",
     by_context("{$email}", "{$email}"),
     by_context("{$unsubscribe}", "{$unsubscribe}"),
@@ -215,7 +227,7 @@ MAILERLITE = Dialect(
 BREVO = Dialect(
     "brevo",
     "Brevo template language",
-    re.compile(r"\{(?=[{%#])"),
+    braces(r"\{(?=[{%#])"),
     lambda f, c: f"{{{{ contact.FIRSTNAME | default : '{f}' }}}}",
     by_context("{{ contact.EMAIL }}", "{{ contact.EMAIL }}"),
     by_context("{{ unsubscribe }}", "{{ unsubscribe }}"),
@@ -223,11 +235,11 @@ BREVO = Dialect(
 
 
 # Go templates (listmonk): `{{ "{{" }}` writes a literal `{{`; listmonk also rewrites `URL@TrackLink`.
-GO = re.compile(r"\{(?=\{)|@(?=TrackLink)")
+GO = braces(r"\{(?=\{)|@(?=TrackLink)")
 
 
 def go_escape(text: str) -> str:
-    return re.sub(r"\{\{|@(?=TrackLink)", lambda m: '{{ "' + m.group() + '" }}', text)
+    return re.sub(rf"\{{\{{|@(?=TrackLink)|{BEFORE_TAG}", lambda m: '{{ "' + m.group() + '" }}', text)
 
 
 COMMENT = re.compile(r"<!--.*?-->", re.S)
@@ -270,12 +282,12 @@ LISTMONK = Dialect(
 
 
 # Django templates (Buttondown): `{% templatetag openvariable %}` writes `{{`, and likewise `{%` and `{#`.
-DJANGO = re.compile(r"\{(?=[{%#])")
-DJANGO_OPENERS = {"{{": "openvariable", "{%": "openblock", "{#": "opencomment"}
+DJANGO = braces(r"\{(?=[{%#])")
+DJANGO_OPENERS = {"{{": "openvariable", "{%": "openblock", "{#": "opencomment", "{": "openbrace"}
 
 
 def django_escape(text: str) -> str:
-    return re.sub(r"\{[{%#]", lambda m: "{% templatetag " + DJANGO_OPENERS[m.group()] + " %}", text)
+    return re.sub(rf"\{{[{{%#]|{BEFORE_TAG}", lambda m: "{% templatetag " + DJANGO_OPENERS[m.group()] + " %}", text)
 
 
 BUTTONDOWN = Dialect(

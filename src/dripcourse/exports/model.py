@@ -64,14 +64,9 @@ class Piece:
     name: str
     delay_days: int  # days after the email before it
     utc: datetime
-    parts: Callable[[Dialect], tuple[str, str]]  # (html, text), filled in that dialect
+    html: Callable[[Dialect], str]  # the HTML part, filled in that dialect
+    text: Callable[[Dialect], str]  # the plain-text part, filled in that dialect
     literal: Callable[[Dialect, str, str], str]  # a course string (subject, preheader) as text in that dialect
-
-    def html(self, dialect: Dialect) -> str:
-        return self.parts(dialect)[0]
-
-    def text(self, dialect: Dialect) -> str:
-        return self.parts(dialect)[1]
 
     def subject(self, dialect: Dialect) -> str:
         return self.literal(dialect, self.spec.subject, "subject")

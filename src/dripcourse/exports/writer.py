@@ -107,20 +107,22 @@ def piece(
     info = loaded.syllabus.course
 
     @cache
-    def parts(dialect: Dialect) -> tuple[str, str]:
-        write = dialect.writer(info)
+    def html(dialect: Dialect) -> str:
+        tokens = rendered.tags.pattern
+        return mergetags.fill(dialect.html(rendered.html, tokens), rendered.tags, dialect.writer(info), html=True)
+
+    @cache
+    def text(dialect: Dialect) -> str:
         try:
-            html = mergetags.fill(dialect.html(rendered.html, rendered.tags.pattern), rendered.tags, write, html=True)
-            text = mergetags.fill(dialect.text(rendered.text), rendered.tags, write, html=False)
+            return mergetags.fill(dialect.text(rendered.text), rendered.tags, dialect.writer(info), html=False)
         except Refused as refused:
             raise origin.refusal(target, dialect, refused, "text part") from None
-        return html, text
 
     stem = lesson.file_stem
     provisional = Course(info, loaded.syllabus.schedule, campaign, (), literal)
     raw = target.name_of(provisional, lesson.email, stem)
     name = target.names.make(raw) if target.names else stem
-    return Piece(lesson.email, stem, name, email.slot.delay_days, email.slot.utc, parts, literal)
+    return Piece(lesson.email, stem, name, email.slot.delay_days, email.slot.utc, html, text, literal)
 
 
 def check_names(target: Target, pieces: Iterable[Piece]) -> None:
