@@ -27,17 +27,17 @@ EXPECTED = {
         "Seven Reasons to Walk to Work",
         [
             "Introduction",
-            "1. You Arrive Awake",
-            "2. It Costs Nothing",
-            "Reason #3 - You See Your Neighbourhood",
-            "4) It Is Exercise You Do Not Schedule",
+            "You Arrive Awake",
+            "It Costs Nothing",
+            "You See Your Neighbourhood",
+            "It Is Exercise You Do Not Schedule",
         ],
     ),
     "toc-title-lines.txt": (
         "How to Keep a Sourdough Starter Alive",
         ["Introduction", "Feeding on a Schedule", "Where to Keep the Jar", "Signs of Trouble"],
     ),
-    "steps-labels.txt": ("Moving House With a Cat", ["Introduction", "1. Prepare", "2. Moving day", "3. Settling in"]),
+    "steps-labels.txt": ("Moving House With a Cat", ["Introduction", "Prepare", "Moving day", "Settling in"]),
     "takeaways-faq.txt": (
         "Understanding Night Waking in Toddlers",
         [
@@ -51,7 +51,7 @@ EXPECTED = {
         ],
     ),
     "article.md": ("Learning to Draw in Ten Minutes a Day", ["Introduction", "Draw What You See", "Keep a Sketchbook"]),
-    "page.html": ("Fixing a Bike Puncture", ["Introduction", "Find the Hole", "Patch It"]),
+    "page.html": ("Fixing a Bike Puncture", ["Introduction", "Find the Hole", "Patch It", "Check the Tyre Too"]),
     "questions-as-headings.txt": (
         "Houseplant Questions Answered",
         ["Introduction", "Why are the leaves turning yellow?", "How much light does a fern need?"],
@@ -96,17 +96,21 @@ def test_takeaways_closing_faq_and_editorial_note() -> None:
         sections["closing"].markdown
         == "Every family finds its own rhythm. Be patient with yourself while you find yours."
     )
-    assert sections["faq-should-i-bring-my-toddler-into"].markdown.startswith("Some families do")
-    assert article.dropped == ["editorial note: Note: The remaining sections still need FAQ answers from the brief."]
+    assert sections["should-i-bring-my-toddler-into-my-bed"].markdown.startswith("Some families do")
+    assert article.dropped == [
+        "editorial note (line 31): Note: The remaining sections still need FAQ answers from the brief."
+    ]
+    assert [s.number for s in article.sections] == [None] * 7
     assert "remaining sections" not in article.markdown()
 
 
-def test_html_clutter_is_dropped_and_sub_headings_kept() -> None:
+def test_html_clutter_is_dropped_and_every_heading_level_starts_a_section() -> None:
     article = import_article(ARTICLES / "page.html")
     text = article.markdown()
     for clutter in ("Home", "Shop", "Share on social media", "Popular posts", "Copyright", "tracking", "newsletter"):
         assert clutter not in text, clutter
-    assert "### Check the Tyre Too" in text
+    assert "## Check the Tyre Too {#check-the-tyre-too}" in text
+    assert [s.level for s in article.sections] == [2, 2, 2, 3]
     assert "- Sandpaper\n- Glue\n- Patches" in text
 
 
@@ -119,7 +123,7 @@ def test_cp1252_text_with_curly_quotes_and_dashes(tmp_path: Path) -> None:
     article = import_article(path)
     assert article.encoding == "cp1252"
     assert article.title == "Baking Bread \u2013 A Start"
-    assert [s.title for s in article.sections] == ["Introduction", "1. Weigh Everything"]
+    assert [(s.number, s.title) for s in article.sections] == [(None, "Introduction"), ("1.", "Weigh Everything")]
     assert "\u201cfirst\u201d" in article.sections[0].markdown
 
 
@@ -149,7 +153,7 @@ def test_cli_import_summary_and_no_overwrite(tmp_path: Path) -> None:
         "  title: Understanding Night Waking in Toddlers",
         "  7 sections:",
     ]
-    assert "Warning: takeaways-faq.txt: dropped editorial note" in result.stderr
+    assert "Warning: takeaways-faq.txt: dropped editorial note (line 31)" in result.stderr
     before = (into / "night.md").read_text()
     again = CliRunner().invoke(app, ["import", str(ARTICLES / "numbered.txt"), "--into", str(into), "--id", "night"])
     assert again.exit_code == 2

@@ -237,26 +237,29 @@ def import_articles(
     into: Annotated[Path, typer.Option("--into", help="Folder for the new sources.")] = Path("course/sources"),
     source_id: Annotated[str | None, typer.Option("--id", help="Source id (file name) for a single article.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace sources that already exist.")] = False,
+    keep_numbers: Annotated[
+        bool, typer.Option("--keep-numbers", help="Keep numbering like '1.' or 'Step 2:' in the headings.")
+    ] = False,
 ) -> None:
     """Turn articles into Markdown sources, one per article, with their sections found."""
-    from dripcourse.importer import import_article
+    from dripcourse.importer import import_article, import_orders
     from dripcourse.sources import slugify
 
     if source_id is not None and len(files) != 1:
         raise fail(DripcourseError(Problem(None, "--id names one source; give exactly one file with it")))
-    articles = [run(lambda f=f: import_article(f)) for f in files]  # type: ignore[misc]
+    articles = [run(lambda f=f: import_article(f, keep_numbers=keep_numbers)) for f in files]  # type: ignore[misc]
     targets = [into / f"{source_id or slugify(f.stem)}.md" for f in files]
     existing = [t for t in targets if t.exists()]
     if existing and not force:
         raise fail(DripcourseError([Problem(t, "already exists; pass --force to replace it") for t in existing]))
     into.mkdir(parents=True, exist_ok=True)
-    for article, target in zip(articles, targets, strict=True):
-        target.write_text(article.markdown(), encoding="utf-8")
+    for article, target, order in zip(articles, targets, import_orders(into, targets), strict=True):
+        target.write_text(article.markdown(import_order=order), encoding="utf-8")
         typer.echo(f"{article.source_file} -> {target} ({article.encoding})")
         typer.echo(f"  title: {article.title}")
         typer.echo(f"  {len(article.sections)} sections:")
         for section in article.sections:
-            typer.echo(f"    {section.id:<44} {section.word_count:>5} words")
+            typer.echo(f"    {section.id:<44} {section.word_count:>5} words  {section.number or ''}".rstrip())
         for dropped in article.dropped:
             typer.echo(f"Warning: {article.source_file}: dropped {dropped}", err=True)
 
@@ -265,22 +268,14 @@ def import_articles(
 def plan(
     course_dir: CourseDir = Path("course"),
     days: Annotated[int, typer.Option("--days", help="How many emails to draft.")] = 7,
-    force: Annotated[bool, typer.Option("--force", help="Replace syllabus.yaml instead of writing a draft.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Write into syllabus.yaml (only its emails change), not a draft beside it.")
+    ] = False,
 ) -> None:
     """Draft a syllabus from the sources: every section once, in order, balanced by reading time."""
-    from dripcourse.planner import draft_syllabus
-    from dripcourse.syllabus import SYLLABUS_FILE, load_syllabus
+    from dripcourse.planner import plan_course
 
-    current = course_dir / SYLLABUS_FILE
-    existing = None
-    if current.exists():
-        try:
-            existing = load_syllabus(course_dir)
-        except DripcourseError:
-            existing = None
-    text = run(lambda: draft_syllabus(course_dir, days, existing))
-    target = current if force or not current.exists() else course_dir / "syllabus.draft.yaml"
-    target.write_text(text, encoding="utf-8")
+    target = run(lambda: plan_course(course_dir, days, force))
     typer.echo(f"Wrote a {days}-email draft to {target}")
 
 

@@ -1,10 +1,11 @@
-"""Import real-world articles (plain text, Markdown, saved HTML) as Markdown sources with sections.
+"""Import real-world articles (plain text, Markdown, saved web pages) as Markdown sources with sections.
 
-Articles mark their sections in many ways. The plain-text reader recognises numbered headings (`1. Title`,
-`Reason #2 - Title`), heading lines ending in `:`, short title lines without end punctuation, a table of contents
-(used to confirm headings, then dropped), bullet lists, `Label: text` items, `Q:`/`A:` pairs and questions as
-headings (a FAQ section per question), key-takeaway lists, and an unheaded closing part set off by two blank lines.
-Notes to an editor are dropped with a warning.
+Every article becomes a list of blocks, one per line or paragraph, each classified as a heading, paragraph, list
+item, lead-in (a line that introduces a list) or clutter (bylines, dates, share bars, counters, editor notes,
+sign-offs). Saved pages first go through trafilatura, which keeps the article and drops the page around it.
+Plain text is classified from evidence read across the whole article: numbering that forms a sequence, what follows
+a line, a table of contents that names the headings, and the shape the article's other headings have.
+Every loop over the text is linear in its length.
 """
 
 from __future__ import annotations
@@ -13,31 +14,242 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
+from functools import cache
+from itertools import pairwise
 from pathlib import Path
-from typing import ClassVar
 
 from dripcourse.sources import count_words, read_text_bytes, slugify
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
-BULLET = re.compile(r"^\s*(?:[•◦▪‣∙·*\-–]|\d+[.)](?=\s+\S.*[.!?]$))\s+(?P<text>\S.*)$")
-NUMBERED = re.compile(
-    r"^\s*(?:(?:step|reason|tip|part|chapter|sign)\s*)?#?\s*(?P<n>\d{1,2})\s*[.):\-–—]\s*(?P<title>\S.*)$", re.I
+HEADING_MAX_WORDS = 14
+SHORT_ITEM_WORDS = 16  # a line this short, one sentence at most, can be a list item pasted without its bullet
+
+# Numbering before a heading or item: "1.", "2)", "3:", "4 -", "#5", "Step 6:", "Reason #7 -", "Day 8:".
+ENUMERATORS = (
+    "step|tip|reason|rule|ritual|mistake|part|chapter|sign|way|lesson|habit|method|strategy|secret|myth|idea|hack|"
+    "trick|exercise|stage|phase|principle|point|factor|thing|question|option|benefit|pillar|move|truth|key|law|"
+    "day|week|month|year|round|level|night"
 )
-LABEL_ITEM = re.compile(r"^(?P<label>[A-Z][^:.!?]{1,60}?)\s*:\s+(?P<text>\S.*)$")
-QUESTION = re.compile(r"^\s*Q\s*[:.)]\s*(?P<text>\S.*)$", re.I)
-ANSWER = re.compile(r"^\s*A\s*[:.)]\s*(?P<text>\S.*)$", re.I)
-TOC_TITLES = ("table of contents", "contents", "in this article", "in this post", "jump to")
-EDITOR_NOTE = re.compile(
-    r"^\s*(?:note|editor[’']?s? note|todo|nb|internal)\s*[:\-–]\s*.*\b(?:brief|sections?|faq|editor|draft|"
-    r"placeholder|remaining|word count|seo|client)\b",
+KEEP_LABELS = {"day", "week", "month", "year", "round", "level", "night"}  # "Day 1:" is content, not numbering
+NUMBERED = re.compile(
+    rf"^(?:(?P<word>{ENUMERATORS})\s*(?:#\s*)?(?P<wn>\d{{1,2}})\s*(?P<wsep>[.):\-–—]|(?=\s))"
+    rf"|#\s*(?P<hn>\d{{1,2}})\s*(?P<hsep>[.):\-–—]?)"
+    rf"|(?P<n>\d{{1,2}})(?P<sep>[.)]|\s*[:\-–—]))\s+(?P<title>\S.*)$",
     re.I,
 )
-SENTENCE_END = tuple(".!?,;:…")
-HEADING_MAX_WORDS = 14
-CLUTTER_CLASSES = re.compile(r"\b(nav|menu|footer|sidebar|cookie|share|comments?|newsletter|related)\b")
-SUBHEADING = "\x02"  # marks a sub-heading line from HTML or Markdown input: kept inside its section
-VOID_ELEMENTS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+BULLET = re.compile(r"^\s*(?:[•◦▪‣∙●○■□➤►✓✔*+\-–—])\s+(?P<text>\S.*)$")
+LABEL_ITEM = re.compile(r"^(?P<label>[A-Z“\"][^:.!?]{0,50}?)\s*:\s+(?P<text>\S.*)$")
+QUESTION = re.compile(r"^Q\s*[:.)]\s*(?P<text>\S.*)$", re.I)
+ANSWER = re.compile(r"^A\s*[:.)]\s*(?P<text>\S.*)$", re.I)
+TOC_TITLES = {
+    "table of contents",
+    "contents",
+    "in this article",
+    "in this post",
+    "in this guide",
+    "what s inside",
+    "what you ll learn",
+    "jump to",
+    "on this page",
+    "quick links",
+    "article contents",
+    "toc",
+    "skip to",
+}
+# Names of the sections articles have whatever their topic; with a colon before a list they are still headings.
+SECTION_NAMES = {
+    "key takeaways",
+    "takeaways",
+    "key points",
+    "tl dr",
+    "tldr",
+    "summary",
+    "in summary",
+    "conclusion",
+    "final thoughts",
+    "faq",
+    "faqs",
+    "frequently asked questions",
+    "ingredients",
+    "instructions",
+    "directions",
+    "method",
+    "notes",
+    "equipment",
+    "the bottom line",
+    "bottom line",
+    "introduction",
+    "overview",
+    "the takeaway",
+}
+MONTHS = (
+    "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
+    "oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+DATE = (
+    rf"(?:(?:mon|tues|wed(?:nes)?|thur?s?|fri|sat(?:ur)?|sun)(?:day)?,?\s+)?"
+    rf"(?:(?:{MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{MONTHS})\.?,?\s+\d{{4}}"
+    rf"|\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{2,4}}|\d{{4}}-\d{{2}}-\d{{2}}|(?:{MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?)"
+    rf"(?:\s+(?:at\s+)?\d{{1,2}}:\d{{2}}\s*(?:[ap]\.?m\.?)?)?"
+)
+SHARE_WORDS = (
+    "share|share this|share this article|share this post|tweet|pin|pin it|pin recipe|print|print recipe|email|"
+    "facebook|twitter|x|pinterest|linkedin|whatsapp|reddit|instagram|copy link|save|save recipe|jump to recipe|"
+    "jump to video|rate this recipe|flipboard|telegram|messenger|threads|bluesky|email this|blogthis!?|share to x"
+)
+CLUTTER = [
+    (
+        "byline",
+        re.compile(
+            rf"^(?:(?:posted|written|published|updated|last updated|reviewed|medically reviewed|fact checked|"
+            rf"edited|created|last edited)\b(?:\s+(?:on|by|at))?\s*:?\s*.{{0,90}}|by\s*:?\s+\S.{{0,80}}|"
+            rf"{DATE}(?:\s*[·|•-]\s*.{{0,40}})?)$",
+            re.I,
+        ),
+    ),
+    ("reading time", re.compile(r"^.{0,60}\b\d{1,3}\s*(?:-|\s)?min(?:ute)?s?\s+read\b.{0,60}$", re.I)),
+    (
+        "counter",
+        re.compile(
+            r"^(?:[\d.,]+[km]?\s+(?:views?|comments?|likes?|shares?|responses?|reads?|claps?|votes?|reviews?|"
+            r"restacks?|thoughts? on .{0,80})|[\d.,]+[km]?|no comments?|(?:like|comment|share|reply)"
+            r"(?:\s*[·|•]\s*(?:like|comment|share|reply))+)\s*:?$",
+            re.I,
+        ),
+    ),
+    ("share line", re.compile(rf"^(?:(?:share|post|send)\s+(?:on|to|via)\s+\w+|(?:{SHARE_WORDS}))\s*:?$", re.I)),
+    (
+        "page navigation",
+        re.compile(
+            r"^(?:to top|back to top|scroll to top|top of page|skip to (?:main )?content|related(?: posts| articles)?|"
+            r"(?:related|read more|read next|see also|you may also like|also read|more from \w+)\s*:.{0,120}|"
+            r"read next|you might also like|you may also like|more posts|recent posts|popular posts|"
+            r"leave a (?:comment|reply)|add a comment|post a comment|advertisement|sponsored|ad|"
+            r"(?:previous|next|newer|older) (?:post|article|entry)\b.{0,100}|"
+            r"(?:posted in|filed under|categories|category|tags|tagged|labels)\s*:?\s.{0,120}"
+            r"|.{0,80}\|\s*tagged\s.{0,120})$",
+            re.I,
+        ),
+    ),
+    (
+        "call to share",
+        re.compile(
+            r"^.{0,80}(?:\btag (?:us|me)\b|\btag @|\bpin (?:it|this)\b|\bpin (?:it )?for later\b|"
+            r"did you make this\b|leave a (?:comment|star rating|review)\b|rate this recipe\b).{0,80}$",
+            re.I,
+        ),
+    ),
+]
+EDITOR_NOTE = re.compile(
+    r"^(?:\[[^\]]{2,300}\]|(?:editor[’']?s? note|note to (?:the )?editor|todo|tk|nb|internal)\s*[:\-–].*|"
+    r"note\s*[:\-–].{0,300}\b(?:brief|sections?|faq|editor|draft|placeholder|remaining|word count|seo|client)\b.*)$",
+    re.I,
+)
+VALEDICTION = re.compile(
+    r"^(?:warmly|warm regards|regards|best|best wishes|all the best|cheers|love|much love|with love|xo+|x+|"
+    r"thanks|thank you|take care(?: of yourselves?)?|talk soon|until next time|see you (?:soon|next time)|"
+    r"sweet dreams|yours|sincerely|with gratitude|happy \w+ing|stay \w+|peace|hugs|onwards|bye for now)"
+    r"\b.{0,60}[,!.]?$",
+    re.I,
+)
+THANKS = re.compile(r"\b(?:thanks for reading|thank you for reading|until next time)\b", re.I)
+NAME_WORD = r"(?:[A-Z][a-zà-ÿ'’-]+|[A-Z]\.|Dr\.?|Mc[A-Z][a-z]+)"
+NAME = re.compile(rf"^[–—-]?\s*{NAME_WORD}(?:\s+{NAME_WORD}){{0,3}}$")
+NOT_NAME_WORDS = {
+    "the",
+    "a",
+    "an",
+    "and",
+    "or",
+    "of",
+    "to",
+    "in",
+    "for",
+    "with",
+    "your",
+    "you",
+    "how",
+    "why",
+    "what",
+    "when",
+    "is",
+    "it",
+    "on",
+    "my",
+    "our",
+    "do",
+    "not",
+    "be",
+    "this",
+    "that",
+    "are",
+    "can",
+    "no",
+    "yes",
+    "at",
+    "from",
+    "by",
+}
+
+
+def line_words(text: str) -> int:
+    return len(text.split())
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", text.lower().replace("’", "'")).strip()
+
+
+def ends_sentence(text: str) -> bool:
+    """Ends like a sentence (closing quotes and brackets aside), which a heading does not."""
+    return text.rstrip("\"”’')] *_").endswith((".", ",", ";", "…"))
+
+
+def sentences(text: str) -> int:
+    return len(re.findall(r"[.!?…](?:[\"”’')\]]*)(?:\s+|$)", text))
+
+
+@dataclass(frozen=True)
+class Numbering:
+    label: str  # as written: "1.", "Step 2:", "Reason #3 -"
+    value: int
+    shape: str  # what siblings share: the label word and the separator
+    title: str  # the text after it
+    keep: bool  # "Day 1:" keeps its label in the heading
+
+
+@cache
+def numbering(text: str) -> Numbering | None:
+    found = NUMBERED.match(text)
+    if not found:
+        return None
+    word = (found.group("word") or "").lower()
+    value = int(found.group("wn") or found.group("hn") or found.group("n"))
+    sep = (found.group("wsep") or found.group("hsep") or found.group("sep") or "").strip()
+    sep = "-" if sep in ("–", "—") else sep
+    shape = f"{word}#{sep}" if found.group("hn") or "#" in text[: found.start("title")] else f"{word}{sep}"
+    label = text[: found.start("title")].strip()
+    return Numbering(label, value, shape, found.group("title").strip(), word in KEEP_LABELS)
+
+
+@dataclass
+class Block:
+    """A line of pasted text or a paragraph of Markdown, with what the classifier decided it is."""
+
+    text: str
+    line: int
+    kind: str = "paragraph"  # heading | paragraph | item | lead-in | clutter | answer
+    level: int = 2  # the heading level the markup gave (plain text has none)
+    explicit: bool = False  # a heading the markup marked, or a table of contents named
+    number: Numbering | None = None
+    markdown: bool = False  # text is Markdown already (from a .md file or the page extractor)
+    reason: str = ""  # why a clutter block was dropped
+    ordered: bool = False  # a numbered list item
+    blank_before: bool = True  # a blank line separates it from the block before
+
+    @property
+    def words(self) -> int:
+        return line_words(self.text)
 
 
 @dataclass
@@ -45,6 +257,8 @@ class ImportedSection:
     id: str
     title: str
     blocks: list[str] = field(default_factory=list)
+    number: str | None = None  # the numbering the article put before the heading ("1.", "Step 2:")
+    level: int = 2
 
     @property
     def markdown(self) -> str:
@@ -62,20 +276,20 @@ class ImportedArticle:
     encoding: str
     sections: list[ImportedSection]
     dropped: list[str] = field(default_factory=list)
+    keep_numbers: bool = False
 
-    def markdown(self) -> str:
-        lines = [
-            "---",
-            f"title: {yaml_string(self.title)}",
-            f"imported_from: {yaml_string(self.source_file)}",
-            "---",
-            "",
-        ]
+    def markdown(self, import_order: int | None = None) -> str:
+        """The source file: front matter, the intro, then a `##` heading with an explicit id per section."""
+        lines = ["---", f"title: {yaml_string(self.title)}", f"imported_from: {yaml_string(self.source_file)}"]
+        if import_order is not None:
+            lines.append(f"import_order: {import_order}")
+        lines += ["---", ""]
         for section in self.sections:
             if section.id == "intro":
                 lines += [section.markdown, ""]
-            else:
-                lines += [f"## {section.title} {{#{section.id}}}", "", section.markdown, ""]
+                continue
+            title = f"{section.number} {section.title}" if self.keep_numbers and section.number else section.title
+            lines += [f"## {title} {{#{section.id}}}", "", section.markdown, ""]
         return "\n".join(lines).rstrip() + "\n"
 
 
@@ -95,167 +309,13 @@ def decode(data: bytes) -> tuple[str, str]:
     return data.decode("latin-1"), "latin-1"
 
 
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # Unicode's control characters, less tab and newline
+
+
 def clean(text: str) -> str:
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = text.replace("\u00a0", " ").replace("\u200b", "").replace("\ufeff", "")
-    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
-
-
-def words(line: str) -> int:
-    return len(line.split())
-
-
-class Splitter:
-    """Walks the lines of a plain-text article and collects sections."""
-
-    def __init__(self, lines: list[str], gap_closing: bool = True, plain: bool = True):
-        self.lines = lines
-        self.escape = escape_markdown if plain else (lambda text: text)  # Markdown input keeps its own markup
-        self.gap_closing = gap_closing  # plain text only: two blank lines set off an unheaded closing part
-        self.sections: list[ImportedSection] = []
-        self.dropped: list[str] = []
-        self.confirmed: set[str] = set()
-        self.ids: set[str] = set()
-
-    def new_section(self, title: str, base_id: str | None = None) -> ImportedSection:
-        section_id = base_id or slugify(title)
-        candidate, n = section_id, 2
-        while candidate in self.ids:
-            candidate, n = f"{section_id}-{n}", n + 1
-        self.ids.add(candidate)
-        section = ImportedSection(candidate, " ".join(title.split()))
-        self.sections.append(section)
-        return section
-
-    def is_title_line(self, index: int) -> bool:
-        """A short line with no end punctuation, standing between paragraphs: a heading."""
-        line = self.lines[index].strip()
-        if not line or words(line) > HEADING_MAX_WORDS or ends_sentence(line):
-            return False
-        if BULLET.match(self.lines[index]) or QUESTION.match(line) or ANSWER.match(line):
-            return False
-        if not (line[0].isupper() or line[0].isdigit()):
-            return False
-        following = self.next_text(index)
-        if following is None:
-            return False
-        return words(following) > words(line) + 3 or ends_sentence(following)
-
-    def next_text(self, index: int) -> str | None:
-        for line in self.lines[index + 1 :]:
-            if line.strip():
-                return line.strip()
-        return None
-
-    def heading_of(self, index: int) -> tuple[str, str | None] | None:
-        """(title, id) when line `index` is a heading."""
-        raw = self.lines[index]
-        line = raw.strip()
-        if not line or line.startswith(SUBHEADING):
-            return None
-        key = normalise(line)
-        if key in self.confirmed:
-            return line, None
-        numbered = NUMBERED.match(line)
-        if numbered and words(line) <= HEADING_MAX_WORDS and not line.endswith((".", ",")):
-            return line, slugify(numbered.group("title"))
-        if line.endswith(":") and words(line) <= HEADING_MAX_WORDS and not LABEL_ITEM.match(line):
-            following = self.next_text(index) or ""
-            if LABEL_ITEM.match(following) and not line.endswith(" :"):
-                return None  # a sub-heading introducing Label: text items stays inside its section
-            return line.rstrip(":").strip(), None
-        if line.endswith("?") and words(line) <= HEADING_MAX_WORDS and index > 0 and self.sections:
-            following = self.next_text(index) or ""
-            if following and not following.endswith("?") and words(following) > words(line):
-                return line, "faq-" + "-".join(slugify(line).split("-")[:6])
-        if self.is_title_line(index):
-            return line, None
-        return None
-
-    def take_table_of_contents(self, index: int) -> int:
-        """Skip a table of contents starting at `index`, remembering its entries as confirmed headings."""
-        entries: list[str] = []
-        j = index + 1
-        while j < len(self.lines):
-            line = self.lines[j].strip()
-            if line and (normalise(line) in {normalise(e) for e in entries} or words(line) > HEADING_MAX_WORDS):
-                break
-            if line:
-                entries.append(BULLET.sub(r"\g<text>", line))
-            j += 1
-        self.confirmed.update(normalise(e) for e in entries)
-        self.dropped.append(f"table of contents ({len(entries)} entries)")
-        return j
-
-    def split(self) -> list[ImportedSection]:
-        current = self.new_section("Introduction", "intro")
-        blank_run = 0
-        question: ImportedSection | None = None
-        i = 0
-        while i < len(self.lines):
-            raw = self.lines[i]
-            line = raw.strip()
-            if not line:
-                blank_run += 1
-                i += 1
-                continue
-            after_gap, blank_run = blank_run >= 2 and self.gap_closing, 0
-            if EDITOR_NOTE.match(line):
-                self.dropped.append(f"editorial note: {line[:70]}")
-                i += 1
-                continue
-            if normalise(line) in TOC_TITLES and not self.confirmed:
-                i = self.take_table_of_contents(i)
-                continue
-            asked = QUESTION.match(line)
-            if asked:
-                text = asked.group("text").strip()
-                question = current = self.new_section(text, "faq-" + "-".join(slugify(text).split("-")[:6]))
-                i += 1
-                continue
-            answered = ANSWER.match(line)
-            if answered and question is current:
-                current.blocks.append(answered.group("text").strip())
-                i += 1
-                continue
-            heading = self.heading_of(i)
-            if heading is not None:
-                title, section_id = heading
-                if title.lower().startswith("key takeaway"):
-                    section_id = "key-takeaways"
-                current = self.new_section(title, section_id)
-                question = None
-                i += 1
-                continue
-            if (after_gap and current.blocks and not current.id.startswith("faq-")) or (
-                after_gap and question is not None
-            ):
-                current = self.new_section("Closing", "closing")
-                question = None
-            current.blocks.append(self.block(raw))
-            i += 1
-        sections = [s for s in self.sections if s.blocks or s.id != "intro"]
-        return [s for s in sections if s.blocks] or [ImportedSection("intro", "Introduction", ["(empty)"])]
-
-    def block(self, raw: str) -> str:
-        if raw.startswith(SUBHEADING):
-            return "### " + self.escape(raw[1:].strip())
-        bullet = BULLET.match(raw)
-        if bullet:
-            return "- " + self.escape(bullet.group("text").strip())
-        label = LABEL_ITEM.match(raw.strip())
-        if label and words(label.group("label")) <= 8:
-            return f"**{self.escape(label.group('label'))}:** {self.escape(label.group('text'))}"
-        return self.escape(raw.strip())
-
-
-def ends_sentence(line: str) -> bool:
-    """Ends like a sentence (closing quotes and brackets aside), which a heading does not."""
-    return line.rstrip("\"”’')] ").endswith(SENTENCE_END)
-
-
-def normalise(line: str) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", line.lower().replace("’", "'")).strip()
+    text = text.replace("\u00a0", " ").replace("\u200b", "").replace("\ufeff", "").replace("\u2028", "\n")
+    return CONTROL.sub("", text)
 
 
 def escape_markdown(text: str) -> str:
@@ -264,160 +324,816 @@ def escape_markdown(text: str) -> str:
     return re.sub(r"^(#{1,6}\s|\d+[.)]\s|[+\-]\s|>)", r"\\\1", text)
 
 
-def join_bullets(blocks: list[str]) -> list[str]:
-    """Consecutive bullet items form one list."""
-    joined: list[str] = []
-    for block in blocks:
-        if block.startswith("- ") and joined and joined[-1].startswith("- "):
-            joined[-1] += "\n" + block
-        else:
-            joined.append(block)
-    return joined
+@cache  # several rules ask about the same line; split_article clears the caches
+def strip_emphasis(text: str) -> str:
+    """Markdown text as a reader sees it, for the clutter rules: no emphasis marks, links as their words."""
+    text = re.sub(r"\[([^\]]{0,300})\]\([^)\s]{0,500}\)", r"\1", text)
+    return re.sub(r"(?<!\\)[*_]+", "", text).replace("\\", "").strip()
 
 
-class HtmlToText(HTMLParser):
-    """Saved web pages: headings become Markdown-like heading lines; navigation, headers, footers and scripts go."""
-
-    SKIP: ClassVar[set[str]] = {
-        "script",
-        "style",
-        "nav",
-        "header",
-        "footer",
-        "aside",
-        "noscript",
-        "form",
-        "svg",
-        "template",
-        "button",
-    }
-    BLOCKS: ClassVar[set[str]] = {
-        "p",
-        "div",
-        "li",
-        "br",
-        "tr",
-        "section",
-        "article",
-        "blockquote",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-    }
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skip_tags: list[str] = []  # open elements whose content is clutter, innermost last
-        self.title = ""
-        self.in_title = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        classes = " ".join(v or "" for k, v in attrs if k in ("class", "id", "role")).lower()
-        clutter = tag in self.SKIP or re.search(
-            r"\b(nav|menu|footer|sidebar|cookie|share|comments?|newsletter)\b", classes
-        )
-        if clutter and tag not in VOID_ELEMENTS:
-            self.skip_tags.append(tag)
-            return
-        if self.skip_tags:
-            return
-        if tag == "title":
-            self.in_title = True
-        if tag in self.BLOCKS:
-            self.parts.append("\n")
-        if re.fullmatch(r"h[1-6]", tag):
-            self.parts.append("\x01" + tag[1])
-        if tag == "li":
-            self.parts.append("• ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if self.skip_tags:
-            if tag == self.skip_tags[-1]:
-                self.skip_tags.pop()
-            return
-        if tag == "title":
-            self.in_title = False
-        if tag in self.BLOCKS:
-            self.parts.append("\n\n" if tag in ("p", "h1", "h2", "h3", "h4", "h5", "h6") else "\n")
-
-    def handle_data(self, data: str) -> None:
-        if self.in_title:
-            self.title += data
-        elif not self.skip_tags:
-            self.parts.append(re.sub(r"\s+", " ", data))
-
-
-def html_article(text: str) -> tuple[str | None, list[str], set[str]]:
-    """Title, lines and the headings the HTML marked explicitly."""
-    parser = HtmlToText()
-    parser.feed(text)
-    lines, headings, title = [], set(), None
-    for raw in "".join(parser.parts).split("\n"):
-        line = raw.strip()
-        if line.startswith("\x01"):
-            level, line = line[1], line[2:].strip()
-            if level == "1" and title is None:
-                title = line
+@cache
+def clutter_reason(text: str) -> str | None:
+    """Why a line is page furniture rather than the article, or None. Only short lines are judged."""
+    if line_words(text) > 25 or len(text) > 220:
+        return None
+    plain = strip_emphasis(text).strip(" |·•")
+    if not plain:
+        return None
+    parts = [part.strip(" <>«»") for part in re.split(r"\s[|·•]\s", plain)]
+    if len(parts) > 1 and all(line_words(part) <= 5 for part in parts):
+        reasons = [clutter_reason(part) for part in parts if part]
+        if any(reasons):
+            return next(r for r in reasons if r)
+    if EDITOR_NOTE.match(plain):
+        return "editorial note"
+    for reason, pattern in CLUTTER:
+        if pattern.match(plain):
+            if reason == "byline" and plain.lower().startswith("by") and not looks_like_byline(plain):
                 continue
-            if line and level in "12":
-                headings.add(normalise(line))
-            elif line:
-                line = SUBHEADING + line
-        lines.append(line)
-    return title or (parser.title.strip() or None), lines, headings
+            return reason
+    return None
 
 
-def markdown_article(text: str) -> tuple[str | None, list[str], set[str]]:
-    lines, headings, title = [], set(), None
-    body = re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.S)
-    for raw in body.split("\n"):
-        heading = re.match(r"^(#{1,6})\s+(.*?)\s*#*\s*$", raw)
-        if heading and heading.group(2).strip():
-            level = len(heading.group(1))
-            if level == 1 and title is None:
-                title = heading.group(2)
-                continue
-            if level <= 2:
-                headings.add(normalise(heading.group(2)))
-                lines.append(heading.group(2))
-            else:
-                lines.append(SUBHEADING + heading.group(2))
+def looks_like_byline(text: str) -> bool:
+    """ "By Ana Baker", "By: Priya N. · 8 min read", not "By the end of the week, ..."."""
+    rest = re.sub(r"^by\s*:?\s*", "", text, flags=re.I)
+    head = re.split(r"\s*[·|•,–—-]\s*|\s+(?:on|and|&)\s+", rest, maxsplit=1)[0]
+    return bool(NAME.match(head)) and not (set(head.lower().split()) & NOT_NAME_WORDS)
+
+
+@cache
+def is_name(text: str) -> bool:
+    words = text.strip("–—- ").split()
+    return (
+        0 < len(words) <= 4
+        and bool(NAME.match(text.strip()))
+        and not ({w.lower() for w in words} & NOT_NAME_WORDS)
+        and normalise(text) not in SECTION_NAMES
+    )
+
+
+@cache
+def case_shape(text: str) -> str:
+    letters = [c for c in text if c.isalpha()]
+    if letters and all(c.isupper() for c in letters) and len(letters) > 3:
+        return "caps"
+    long_words = [w for w in re.findall(r"[A-Za-z][A-Za-z'’]*", text) if len(w) > 3]
+    if long_words and sum(w[0].isupper() for w in long_words) >= 0.75 * len(long_words):
+        return "title"
+    return "sentence"
+
+
+# ---------------------------------------------------------------------------------------------------- plain text
+
+
+def text_blocks(text: str) -> list[Block]:
+    """One block per non-blank line; hard-wrapped paragraphs (every line about the same width) are joined first."""
+    lines = text.split("\n")
+    blocks: list[Block] = []
+    parts: list[list[str]] = []  # the lines each block is made of
+    wrapped = hard_wrapped(lines)
+    for number, raw in enumerate(lines, start=1):
+        line = " ".join(raw.split())
+        if not line:
             continue
-        lines.append(re.sub(r"^\s*[*+]\s+", "• ", raw))
-    return title, lines, headings
+        if (
+            wrapped
+            and blocks
+            and blocks[-1].line + len(parts[-1]) == number
+            and not BULLET.match(line)
+            and not numbering(line)
+            and not ends_heading_shape(parts[-1][-1])
+        ):
+            parts[-1].append(line)
+            continue
+        blocks.append(Block(line, number, blank_before=number == 1 or not lines[number - 2].strip()))
+        parts.append([line])
+    for block, lines_of in zip(blocks, parts, strict=True):
+        block.text = " ".join(lines_of)
+    return blocks
 
 
-def import_article(path: Path, shown: str | None = None) -> ImportedArticle:
+def ends_heading_shape(line: str) -> bool:
+    return ends_sentence(line) or line.endswith(("!", "?", ":"))
+
+
+def hard_wrapped(lines: list[str]) -> bool:
+    """Text wrapped at a fixed width: most lines that run on into the next are 55-90 characters long."""
+    running_on = [len(a.strip()) for a, b in pairwise(lines) if a.strip() and b.strip()]
+    if len(running_on) < 6 or not any(not line.strip() for line in lines):
+        return False
+    within = sum(55 <= n <= 90 for n in running_on)
+    ended = sum(
+        1 for a, b in pairwise(lines) if a.strip() and b.strip() and ends_heading_shape(a.strip())
+    )
+    return within >= 0.7 * len(running_on) and ended < 0.5 * len(running_on)
+
+
+class Classifier:
+    """Decides what each block of an article is, reading the whole article before deciding any line."""
+
+    def __init__(self, blocks: list[Block], plain: bool, lines_known: bool = True):
+        self.blocks = blocks
+        self.plain = plain
+        self.lines_known = lines_known  # a saved page's lines are the extractor's, not the file's
+        self.dropped: list[str] = []
+
+    def note(self, reason: str, line: int, text: str) -> None:
+        where = f" (line {line})" if self.lines_known else ""
+        self.dropped.append(f"{reason}{where}: {' '.join(text.split())[:70]}")
+
+    def drop(self, block: Block, reason: str) -> None:
+        block.kind, block.reason = "clutter", reason
+        self.note(reason, block.line, block.text)
+
+    def run(self) -> list[Block]:
+        self.find_clutter()
+        live = [b for b in self.blocks if b.kind != "clutter"]
+        if self.plain:
+            live = self.table_of_contents(live)
+            self.questions_and_answers(live)
+            self.numbered(live)
+            self.lead_ins(live)
+            self.title_lines(live)
+            self.agree_with_siblings(live)
+        else:
+            self.pseudo_headings(live)
+        self.sign_off(live)
+        for block in live:
+            if block.kind == "heading":
+                self.tidy_heading(block)
+        return [b for b in self.blocks if b.kind != "clutter"]
+
+    # -- clutter ---------------------------------------------------------------------------------------------
+    def find_clutter(self) -> None:
+        first_body = next((i for i, b in enumerate(self.blocks) if b.kind != "heading" and b.words >= 12), 0)
+        for i, block in enumerate(self.blocks):
+            if block.kind == "heading" and block.explicit:
+                reason = clutter_reason(block.text) if normalise(block.text) in {"related", "share this"} else None
+            elif "\n" in block.text:
+                lines = block.text.split("\n")
+                reasons = [clutter_reason(line) for line in lines]
+                for offset, (line, why) in enumerate(zip(lines, reasons, strict=True)):
+                    if why and not all(reasons):
+                        self.note(why, block.line + offset, line)
+                block.text = "\n".join(line for line, why in zip(lines, reasons, strict=True) if not why)
+                reason = reasons[0] if all(reasons) else None
+            else:
+                reason = clutter_reason(block.text)
+            if reason is None and i < first_body and block.kind != "heading" and is_name(block.text):
+                reason = "byline"  # an author's name alone above the article
+            if reason:
+                self.drop(block, reason)
+
+    def sign_off(self, live: list[Block]) -> None:
+        """A closing like "Warmly," / "– Mel" or "Thanks for reading!" after the last of the article's text."""
+        tail: list[Block] = []
+        for block in reversed(live):
+            text = strip_emphasis(block.text)
+            lines = [line.strip() for line in text.split("\n") if line.strip()]
+            if block.kind == "heading" or not lines or block.words > 14:
+                break
+            if all(is_sign_off_line(line) for line in lines):
+                tail.append(block)
+                continue
+            break
+        if not tail:
+            return
+        texts = [strip_emphasis(b.text) for b in tail]
+        closing = any(
+            VALEDICTION.match(t) or THANKS.search(t) or t.rstrip().endswith(",") or t.startswith(("–", "—", "-"))
+            for t in texts
+        )
+        last_exclaims = texts[0].endswith("!") and line_words(texts[0]) <= 4
+        if closing or last_exclaims:
+            for block in reversed(tail):
+                self.drop(block, "sign-off")
+
+    # -- plain text ------------------------------------------------------------------------------------------
+    def table_of_contents(self, live: list[Block]) -> list[Block]:
+        """A contents list names the headings: drop it, and mark the lines it names as headings."""
+        for i, block in enumerate(live[:40]):
+            if normalise(block.text) not in TOC_TITLES:
+                continue
+            entries: list[Block] = []
+            keys: set[str] = set()
+            j = i + 1
+            while j < len(live) and live[j].words <= HEADING_MAX_WORDS and not ends_sentence(live[j].text):
+                key = toc_key(live[j].text)
+                if key in keys:
+                    break
+                keys.add(key)
+                entries.append(live[j])
+                j += 1
+            later = {toc_key(b.text) for b in live[j:]}
+            if not entries or sum(key in later for key in keys) < max(1, len(keys) // 2):
+                continue
+            for entry in [block, *entries]:
+                entry.kind, entry.reason = "clutter", "table of contents"
+            self.dropped.append(f"table of contents ({len(entries)} entries)")
+            for other in live[j:]:
+                if toc_key(other.text) in keys:
+                    other.kind, other.explicit = "heading", True
+            return [b for b in live if b.kind != "clutter"]
+        return live
+
+    def questions_and_answers(self, live: list[Block]) -> None:
+        for block in live:
+            asked, answered = QUESTION.match(block.text), ANSWER.match(block.text)
+            if asked:
+                block.text, block.kind, block.explicit = asked.group("text"), "heading", True
+            elif answered:
+                block.text, block.kind = answered.group("text"), "answer"
+
+    def numbered(self, live: list[Block]) -> None:
+        """Numbered lines: a run 1, 2, 3 with text between its members is headings; adjacent members are a list."""
+        runs: dict[str, list[list[int]]] = {}
+        for i, block in enumerate(live):
+            if block.kind != "paragraph":
+                continue
+            block.number = numbering(block.text)
+            if block.number is None:
+                continue
+            shape_runs = runs.setdefault(block.number.shape, [])
+            previous = live[shape_runs[-1][-1]].number if shape_runs else None
+            if previous is not None and block.number.value == previous.value + 1:
+                shape_runs[-1].append(i)
+            else:
+                shape_runs.append([i])
+        for shape_runs in runs.values():
+            for run in shape_runs:
+                self.decide_run(live, run)
+
+    def decide_run(self, live: list[Block], run: list[int]) -> None:
+        spaced = sum(1 for a, b in pairwise(run) if b - a > 1) + (run[-1] + 1 < len(live))
+        adjacent = sum(1 for a, b in pairwise(run) if b - a == 1)
+        members = [live[i] for i in run]
+        short = sum(1 for m in members if m.number and heading_like(m.number.title, loose=True))
+        headings = spaced > adjacent and short >= 0.7 * len(members)
+        if len(run) == 1:
+            member = members[0]
+            following = live[run[0] + 1] if run[0] + 1 < len(live) else None
+            headings = bool(member.number and heading_like(member.number.title, loose=True)) and is_body(following)
+        for member in members:
+            if headings and member.number and heading_like(member.number.title, loose=True):
+                member.kind = "heading"
+            else:
+                member.kind, member.ordered = "item", True
+
+    def lead_ins(self, live: list[Block]) -> None:
+        """A line ending in ':' that introduces a list; the short lines after it are the list's items."""
+        i = 0
+        while i < len(live):
+            block = live[i]
+            if block.kind != "paragraph" or not block.text.rstrip().endswith(":") or block.words > 30:
+                i += 1
+                continue
+            items = self.item_run(live, i + 1)
+            name = normalise(block.text.rstrip(": "))
+            following = live[i + 1] if i + 1 < len(live) else None
+            if items and name in SECTION_NAMES:
+                block.kind, block.explicit = "heading", True
+            elif items or lead_in_words(block.text) or (following is not None and is_label_item(following.text)):
+                block.kind = "lead-in"
+            elif heading_like(block.text.rstrip(": "), loose=False) and is_body(following):
+                block.kind = "heading"
+            for j in items:
+                live[j].kind = "item"
+            i += 1 + len(items)
+
+    def item_run(self, live: list[Block], start: int) -> list[int]:
+        """The short lines from `start` that read as one list: bullets, numbered or labelled items, or plain lines
+        of one sentence at most; at least two of them, or one bullet."""
+        run: list[int] = []
+        j = start
+        while j < len(live):
+            block = live[j]
+            if len(run) >= 2 and not live[run[1]].blank_before and block.blank_before:
+                break  # a list written line under line ends at the next blank line
+            if block.kind == "item" or BULLET.match(block.text):
+                run.append(j)
+            elif run and (live[run[0]].kind == "item" or BULLET.match(live[run[0]].text)):
+                break  # a bulleted list ends at its first line without a bullet
+            elif block.kind != "paragraph" or block.text.endswith(":") or normalise(block.text) in SECTION_NAMES:
+                break
+            elif block.words <= SHORT_ITEM_WORDS and sentences(block.text) <= 1:
+                run.append(j)
+            else:
+                break
+            j += 1
+        bullets = any(live[j].kind == "item" or BULLET.match(live[j].text) for j in run)
+        if len(run) >= 2 or bullets:
+            # A trailing short line that a paragraph follows, in title shape, is the next heading, not an item.
+            while (
+                len(run) > 1
+                and not bullets
+                and heading_like(live[run[-1]].text, loose=False)
+                and heading_shape(live[run[-1]].text) != heading_shape(live[run[0]].text)
+                and is_body(live[run[-1] + 1] if run[-1] + 1 < len(live) else None)
+            ):
+                run.pop()
+            return run if len(run) >= 2 or bullets else []
+        return []
+
+    def title_lines(self, live: list[Block]) -> None:
+        """A short line without end punctuation, in title shape, with a paragraph after it: a heading."""
+        for i, block in enumerate(live):
+            if block.kind != "paragraph" or BULLET.match(block.text):
+                continue
+            following = live[i + 1] if i + 1 < len(live) else None
+            if block.text.endswith("?"):
+                if heading_like(block.text, loose=True) and is_body(following) and not is_short_question(following):
+                    block.kind = "heading"
+                continue
+            if normalise(block.text) in SECTION_NAMES and following is not None and heading_like(block.text, False):
+                block.kind = "heading"
+                continue
+            label = LABEL_ITEM.match(block.text)
+            if label:
+                value = label.group("text")
+                before = live[i - 1] if i else None
+                if line_words(value) < 2 or not value[0].isupper() or not heading_like(block.text, loose=False):
+                    continue
+                if any(b is not None and LABEL_ITEM.match(b.text) and b.kind != "heading" for b in (before, following)):
+                    continue  # "Sets: 3" then "Reps: 10": labelled items, not headings
+            if heading_like(block.text, loose=False) and is_body(following):
+                block.kind = "heading"
+
+    def agree_with_siblings(self, live: list[Block]) -> None:
+        """A heading's siblings are headings: a line of the same shape as two or more headings, standing alone
+        between paragraphs, is one too, even when the paragraph after it is short."""
+        shapes: dict[tuple[str, str], int] = {}
+        for block in live:
+            if block.kind == "heading" and block.number is None:
+                shapes[heading_shape(block.text)] = shapes.get(heading_shape(block.text), 0) + 1
+        for i, block in enumerate(live):
+            if block.kind != "paragraph" or shapes.get(heading_shape(block.text), 0) < 2:
+                continue
+            before = live[i - 1] if i else None
+            after = live[i + 1] if i + 1 < len(live) else None
+            if (
+                heading_like(block.text, loose=False)
+                and after is not None
+                and after.kind in ("paragraph", "item")
+                and heading_shape(after.text) != heading_shape(block.text)
+                and (before is None or before.kind != "lead-in")
+                and not LABEL_ITEM.match(block.text)
+            ):
+                block.kind = "heading"
+
+    # -- Markdown and saved pages ----------------------------------------------------------------------------
+    def pseudo_headings(self, live: list[Block]) -> None:
+        """A paragraph that is one short bold line (`**Bold line**`) is a heading; a Markdown heading's
+        numbering is read like plain text's."""
+        for i, block in enumerate(live):
+            if block.kind == "heading":
+                block.number = numbering(strip_emphasis(block.text))
+                continue
+            bold = re.fullmatch(r"(\*\*|__)(?P<text>[^*_\n]{1,150}?)\1:?", block.text.strip())
+            following = live[i + 1] if i + 1 < len(live) else None
+            if (
+                bold
+                and block.kind == "paragraph"
+                and line_words(bold.group("text")) <= HEADING_MAX_WORDS
+                and not ends_sentence(bold.group("text"))
+                and following is not None
+            ):
+                block.text, block.kind, block.explicit = bold.group("text").strip(), "heading", True
+                block.number = numbering(block.text)
+
+    def tidy_heading(self, block: Block) -> None:
+        text = strip_emphasis(block.text) if block.markdown else block.text
+        if block.number is None:
+            block.number = numbering(text)
+        if block.number and not block.number.keep:
+            text = block.number.title
+        text = text.rstrip()
+        if text.endswith((".", ":")) and not text.endswith("..."):
+            text = text[:-1].rstrip()
+        block.text = text or block.text
+
+
+def toc_key(text: str) -> str:
+    bullet = BULLET.match(text)
+    text = bullet.group("text") if bullet else text
+    number = numbering(text)
+    return normalise(number.title if number and not number.keep else text)
+
+
+def lead_in_words(text: str) -> bool:
+    return (
+        bool(
+            re.search(
+                r"\b(?:here are|here's|here is|the following|following|include|includes|such as|like this|looks like|"
+                r"for example|these|this one|you(?:'ll| will)? need|watch for|as follows|try this|consider|"
+                r"worth (?:asking|checking|trying)|signs that|things to|ways to)\b",
+                text,
+                re.I,
+            )
+        )
+        or line_words(text) > 10
+    )
+
+
+@cache
+def heading_like(text: str, loose: bool) -> bool:
+    """Could be a heading by its own shape: short, not a sentence, starting with a capital or a digit.
+    `loose` also takes a final full stop (numbered headings often have one) and a question."""
+    text = strip_emphasis(text).strip()
+    if not text or line_words(text) > HEADING_MAX_WORDS or len(text) > 140:
+        return False
+    first = next((c for c in text if c.isalnum()), "")
+    if not first or not (first.isupper() or first.isdigit()):
+        return False
+    core = text.rstrip("\"”’')] ")
+    if loose and core.endswith(".") and sentences(core[:-1] + " ") == 0:
+        return True
+    if core.endswith((".", ",", ";", "…")):
+        return False
+    if core.endswith("!") and line_words(text) > 8:
+        return False
+    return sentences(core) <= 1
+
+
+def is_body(block: Block | None) -> bool:
+    """What follows a heading: text that reads as a paragraph or a list, not another title."""
+    if block is None or block.kind in ("heading", "clutter"):
+        return False
+    if block.kind in ("item", "answer", "lead-in") or BULLET.match(block.text) or LABEL_ITEM.match(block.text):
+        return True
+    return ends_sentence(block.text) or block.text.endswith(("!", "?", ":")) or block.words > HEADING_MAX_WORDS
+
+
+def is_label_item(text: str) -> bool:
+    label = LABEL_ITEM.match(text)
+    return label is not None and line_words(label.group("label")) <= 6 and line_words(label.group("text")) >= 3
+
+
+def is_short_question(block: Block | None) -> bool:
+    return (
+        block is not None
+        and block.text.endswith("?")
+        and block.words <= HEADING_MAX_WORDS
+        and sentences(block.text) <= 1
+    )
+
+
+@cache
+def heading_shape(text: str) -> tuple[str, str]:
+    end = text.rstrip()[-1:] if text.rstrip()[-1:] in "?!:" else ""
+    return case_shape(text), end
+
+
+def is_sign_off_line(text: str) -> bool:
+    return bool(
+        VALEDICTION.match(text)
+        or THANKS.search(text)
+        or is_name(text)
+        or (line_words(text) <= 8 and text.endswith((",", "!")))
+    )
+
+
+# ------------------------------------------------------------------------------------------------------ Markdown
+
+
+def markdown_blocks(text: str) -> tuple[str | None, list[Block]]:
+    """Title and blocks of a Markdown document: ATX and setext headings, list items, paragraphs, quotes, fences."""
+    lines = text.split("\n")
+    title: str | None = None
+    start = 0
+    if lines and lines[0].strip() == "---":
+        end = next((i for i in range(1, min(len(lines), 200)) if lines[i].strip() in ("---", "...")), None)
+        if end is not None:
+            for line in lines[1:end]:
+                found = re.match(r"^title\s*:\s*(.+)$", line)
+                if found:
+                    title = found.group(1).strip().strip("\"'") or None
+            start = end + 1
+    blocks: list[Block] = []
+    paragraph: list[str] = []
+    paragraph_line = 0
+    fence: list[str] | None = None
+    continued: dict[int, list[str]] = {}
+
+    def flush() -> None:
+        if paragraph:
+            blocks.append(Block("\n".join(paragraph), paragraph_line, markdown=True))
+            paragraph.clear()
+
+    for number in range(start, len(lines)):
+        raw = lines[number]
+        line = raw.strip()
+        if fence is not None:
+            fence.append(raw)
+            if re.match(r"^ {0,3}(`{3,}|~{3,})\s*$", raw) and len(fence) > 1:
+                blocks.append(Block("\n".join(fence), number + 1 - len(fence) + 1, kind="paragraph", markdown=True))
+                fence = None
+            continue
+        if re.match(r"^ {0,3}(`{3,}|~{3,})", raw):
+            flush()
+            fence = [raw]
+            continue
+        heading = re.match(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$", raw)
+        setext = re.match(r"^ {0,3}(=+|-+)\s*$", raw)
+        if heading:
+            flush()
+            if heading.group(2).strip():
+                blocks.append(
+                    Block(heading.group(2).strip(), number + 1, "heading", len(heading.group(1)), True, markdown=True)
+                )
+            continue
+        if setext and len(paragraph) == 1 and not BULLET.match(paragraph[0]):
+            level = 1 if setext.group(1)[0] == "=" else 2
+            blocks.append(Block(paragraph[0].strip(), paragraph_line, "heading", level, True, markdown=True))
+            paragraph.clear()
+            continue
+        if not line or is_thematic_break(raw):
+            flush()
+            continue
+        item = re.match(r"^\s{0,3}(?:[-*+•]|(?P<n>\d{1,3})[.)])\s+(?P<text>\S.*)$", raw)
+        if item:
+            flush()
+            block = Block(item.group("text"), number + 1, "item", markdown=True, ordered=bool(item.group("n")))
+            blocks.append(block)
+            continue
+        if blocks and blocks[-1].kind == "item" and not paragraph and raw.startswith(("  ", "\t")):
+            continued.setdefault(len(blocks) - 1, []).append(line)  # a list item's continuation line
+            continue
+        if not paragraph:
+            paragraph_line = number + 1
+        paragraph.append(line)
+    flush()
+    if fence is not None:
+        blocks.append(Block("\n".join(fence), len(lines), markdown=True))
+    for index, more in continued.items():
+        blocks[index].text = " ".join([blocks[index].text, *more])
+    if title is None:
+        first = next((b for b in blocks if b.kind == "heading"), None)
+        if first is not None and first.level == 1 and blocks.index(first) <= 2:
+            title = strip_emphasis(first.text)
+            blocks.remove(first)
+    return title, blocks
+
+
+def is_thematic_break(raw: str) -> bool:
+    """`---`, `***` or `___` (spaces allowed between), at most three spaces in: a horizontal rule."""
+    marks = raw.replace(" ", "").replace("\t", "")
+    return (
+        len(raw) - len(raw.lstrip(" ")) <= 3
+        and len(marks) >= 3
+        and marks[0] in "-*_"
+        and marks == marks[0] * len(marks)
+    )
+
+
+# ---------------------------------------------------------------------------------------------------- saved pages
+
+TITLE_CLASSES = re.compile(r"(?:^|[\s_-])(?:entry|post|article|blog-?item|page|story)[-_]?title|headline", re.I)
+
+
+def page_title(root: object) -> str | None:
+    """The article's title: a heading marked as the post title, else the first <h1> in the article, else the
+    longest part of <title> (pages add their site's name with " | " or " - ")."""
+    import lxml.html
+
+    assert isinstance(root, lxml.html.HtmlElement)
+    for element in root.iter("h1", "h2", "h3"):
+        classes = f"{element.get('class', '')} {element.get('itemprop', '')} {element.get('data-hook', '')}"
+        if TITLE_CLASSES.search(classes):
+            text = " ".join(element.text_content().split())
+            if text:
+                return text
+    for element in root.iter("h1"):
+        inside = any(a.tag in ("article", "main") for a in element.iterancestors())
+        if inside:
+            text = " ".join(element.text_content().split())
+            if text:
+                return text
+    title = root.find(".//title")
+    if title is not None and title.text_content().strip():
+        parts = re.split(r"\s+[|–—·-]\s+|\s+::\s+", " ".join(title.text_content().split()))
+        return max(parts, key=len)
+    h1 = next(iter(root.iter("h1")), None)
+    return " ".join(h1.text_content().split()) if h1 is not None else None
+
+
+def loosen_layout(root: object) -> None:
+    """Old pages lay out with tables and mark headings as a bold line before a <br>; make both look like what
+    they mean, so the extractor sees paragraphs and headings."""
+    import lxml.html
+
+    assert isinstance(root, lxml.html.HtmlElement)
+    for table in list(root.iter("table")):
+        cells = list(table.iter("td", "th"))
+        if any(
+            c.find(".//p") is not None or c.find(".//div") is not None or line_words(c.text_content()) > 60
+            for c in cells
+        ):
+            for element in [table, *table.iter("tbody", "thead", "tr", "td", "th")]:
+                element.tag = "div"
+    for paragraph in list(root.iter("p")):
+        first = paragraph[0] if len(paragraph) else None
+        if (
+            first is not None
+            and first.tag in ("b", "strong")
+            and not (paragraph.text or "").strip()
+            and not (first.tail or "").strip()
+            and len(paragraph) > 1
+            and paragraph[1].tag == "br"
+        ):
+            heading = lxml.html.Element("p")
+            paragraph.addprevious(heading)
+            heading.append(first)
+            first.tail = None
+            br = paragraph[0]
+            paragraph.text = (br.tail or "").lstrip()
+            paragraph.remove(br)
+
+
+def html_blocks(text: str) -> tuple[str | None, list[Block]]:
+    """Title and blocks of a saved page: trafilatura keeps the article (headings, lists, emphasis and links as
+    Markdown) and drops navigation, bylines, share bars, comments and related posts."""
+    import lxml.etree
+    import lxml.html
+    import trafilatura
+
+    try:
+        root = lxml.html.document_fromstring(text)
+    except (lxml.etree.ParserError, ValueError):
+        return None, []
+    title = page_title(root)
+    loosen_layout(root)
+    extracted = trafilatura.extract(
+        root, output_format="markdown", include_formatting=True, include_links=True, include_comments=False
+    )
+    if not extracted:
+        body = root.find(".//body")
+        plain = body.text_content() if body is not None else root.text_content()
+        return title, text_blocks(clean(plain))
+    found_title, blocks = markdown_blocks(extracted)
+    if title and blocks and blocks[0].kind == "heading" and normalise(blocks[0].text) == normalise(title):
+        blocks.pop(0)
+    return title or found_title, blocks
+
+
+# -------------------------------------------------------------------------------------------------------- sections
+
+
+def sections_of(blocks: list[Block], plain: bool, closing_gaps: set[int]) -> list[ImportedSection]:
+    """Sections from classified blocks: the text before the first heading is the intro; each heading starts one."""
+    sections = [ImportedSection("intro", "Introduction")]
+    ids = {"intro"}
+    list_lines: list[str] = []
+
+    def new_section(title: str, number: str | None, level: int) -> ImportedSection:
+        base = "-".join(slugify(title).split("-")[:8]) or "section"
+        candidate, n = base, 2
+        while candidate in ids:
+            candidate, n = f"{base}-{n}", n + 1
+        ids.add(candidate)
+        section = ImportedSection(candidate, " ".join(title.split()), number=number, level=level)
+        sections.append(section)
+        return section
+
+    def flush_list() -> None:
+        if list_lines:
+            sections[-1].blocks.append("\n".join(list_lines))
+            list_lines.clear()
+
+    headed = False
+    for block in blocks:
+        if block.kind == "heading":
+            flush_list()
+            new_section(block.text, block.number.label if block.number and not block.number.keep else None, block.level)
+            headed = True
+            continue
+        if plain and headed and block.line in closing_gaps and sections[-1].blocks:
+            flush_list()
+            new_section("Closing", None, 2)
+        if block.kind == "item":
+            list_lines.append(render_item(block, plain))
+            continue
+        flush_list()
+        sections[-1].blocks.append(render_paragraph(block, plain))
+    flush_list()
+    kept = [s for s in sections if s.blocks or s.id != "intro"]
+    for section in kept:
+        if not section.blocks:
+            section.blocks.append("")
+    return [s for s in kept if s.blocks != [""] or s.id != "intro"] or [
+        ImportedSection("intro", "Introduction", ["(empty)"])
+    ]
+
+
+def render_item(block: Block, plain: bool) -> str:
+    text = block.text
+    if plain:
+        bullet = BULLET.match(text)
+        if bullet:
+            text = bullet.group("text")
+        elif block.ordered and block.number:
+            return f"{block.number.value}. {escape_markdown(block.number.title)}"
+        return "- " + labelled(text, plain)
+    return ("1. " if block.ordered else "- ") + text
+
+
+def render_paragraph(block: Block, plain: bool) -> str:
+    if not plain:
+        return block.text
+    return labelled(block.text, plain)
+
+
+def labelled(text: str, plain: bool) -> str:
+    label = LABEL_ITEM.match(text)
+    if label and line_words(label.group("label")) <= 6:
+        return f"**{escape_markdown(label.group('label'))}:** {escape_markdown(label.group('text'))}"
+    return escape_markdown(text) if plain else text
+
+
+def closing_gap_lines(text: str) -> set[int]:
+    """Lines that follow two or more blank lines, when an article uses such a gap once or twice: the unheaded
+    closing part some articles set off that way."""
+    lines = text.split("\n")
+    gaps, blank = [], 0
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            blank += 1
+            continue
+        if blank >= 2:
+            gaps.append(number)
+        blank = 0
+    return set(gaps) if len(gaps) <= 2 else set()
+
+
+# ------------------------------------------------------------------------------------------------------ the entry
+
+IMPORT_ORDER = re.compile(r"^import_order:\s*(\d{1,9})\s*$", re.M)
+
+
+def import_order_of(path: Path) -> int | None:
+    """The `import_order` a source's front matter records, if it has one."""
+    try:
+        head = path.read_text(encoding="utf-8", errors="replace")[:2000]
+    except OSError:
+        return None
+    if not head.startswith("---"):
+        return None
+    found = IMPORT_ORDER.search(head[3:].split("\n---", 1)[0])
+    return int(found.group(1)) if found else None
+
+
+def import_orders(folder: Path, targets: list[Path]) -> list[int]:
+    """The order to record for each new source: a replaced source keeps its own, a new one comes after every
+    source already in `folder`, so `plan` can list the sources in the order they were imported."""
+    known = [order for path in (folder.glob("*.md") if folder.is_dir() else []) if (order := import_order_of(path))]
+    following = max(known, default=0) + 1
+    orders = []
+    for target in targets:
+        own = import_order_of(target) if target.exists() else None
+        if own is None:
+            own, following = following, following + 1
+        orders.append(own)
+    return orders
+
+
+def import_article(path: Path, shown: str | None = None, keep_numbers: bool = False) -> ImportedArticle:
     """Read one article file and find its sections."""
     data = read_text_bytes(path, shown or str(path), MAX_IMPORT_BYTES, "an article")
     text, encoding = decode(data)
-    return split_article(text, path.suffix.lower(), path.name, encoding)
+    return split_article(text, path.suffix.lower(), path.name, encoding, keep_numbers)
 
 
-def split_article(text: str, suffix: str, source_file: str, encoding: str = "utf-8") -> ImportedArticle:
+LINE_RULES = (strip_emphasis, clutter_reason, case_shape, heading_like, heading_shape, numbering, is_name)
+
+
+def split_article(
+    text: str, suffix: str, source_file: str, encoding: str = "utf-8", keep_numbers: bool = False
+) -> ImportedArticle:
+    """An article's title and sections, from its text and the suffix of its file (.txt, .md or .html)."""
     text = clean(text)
+    plain = suffix not in (".md", ".markdown", ".html", ".htm")
     if suffix in (".html", ".htm"):
-        title, lines, headings = html_article(text)
+        title, blocks = html_blocks(text)
     elif suffix in (".md", ".markdown"):
-        title, lines, headings = markdown_article(text)
+        title, blocks = markdown_blocks(text)
     else:
-        title, lines, headings = None, text.split("\n"), set()
-    if title is None:
-        first = next((i for i, line in enumerate(lines) if line.strip()), None)
-        if first is not None and words(lines[first]) <= 25:
-            title = lines[first].strip()
-            lines = lines[first + 1 :]
-    is_markdown = suffix in (".md", ".markdown")
-    splitter = Splitter(lines, gap_closing=suffix not in (".html", ".htm") and not is_markdown, plain=not is_markdown)
-    splitter.confirmed |= headings
-    sections = splitter.split()
-    for section in sections:
-        section.blocks = join_bullets(section.blocks)
+        title, blocks = None, text_blocks(text)
+    if title is None and blocks and blocks[0].kind != "heading" and blocks[0].words <= 25:
+        title = strip_emphasis(blocks.pop(0).text)
+    classifier = Classifier(blocks, plain, lines_known=suffix not in (".html", ".htm"))
+    kept = classifier.run()
+    first = next((i for i, b in enumerate(kept) if b.kind == "heading" or b.words >= 12), None)
+    if (
+        title
+        and first is not None
+        and kept[first].kind == "heading"
+        and normalise(kept[first].text) == normalise(title)
+    ):
+        kept.pop(first)  # the title, repeated as the first heading
+    sections = sections_of(kept, plain, closing_gap_lines(text) if plain else set())
+    for cached in LINE_RULES:
+        cached.cache_clear()  # the caches serve one article; the next starts empty
     fallback = Path(source_file).stem.replace("-", " ").replace("_", " ").strip() or "Untitled"
     return ImportedArticle(
-        " ".join((title or "").split()) or fallback, source_file, encoding, sections, splitter.dropped
+        " ".join((title or "").split()) or fallback, source_file, encoding, sections, classifier.dropped, keep_numbers
     )

@@ -1,40 +1,122 @@
-"""Draft a syllabus from a course's sources: every section once, in article order, balanced by reading time."""
+"""Draft a syllabus from a course's sources: every section once, in source order, balanced by reading time.
+
+When a syllabus exists, the draft is that syllabus's own text with only its `emails:` block replaced (and any
+source it does not list yet added to `sources:`), found by the YAML node marks: every field, comment and the
+order the author wrote them in stay as they were.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from dripcourse.errors import DripcourseError, Problem
+from yaml.nodes import MappingNode, Node, ScalarNode
+
+from dripcourse.assemble import without_number
+from dripcourse.errors import DripcourseError, OutputError, Problem
 from dripcourse.sources import Section, Source, parse_source, read_text_file, slugify
-from dripcourse.syllabus import Syllabus
+from dripcourse.yamlread import compose
 
 SUBJECT_MAX = 50
 PREHEADER_MAX = 110
+PREHEADER_MIN = 40
+DRAFT_FILE = "syllabus.draft.yaml"
+FINGERPRINT = re.compile(r"^# dripcourse plan ([0-9a-f]{16})\n")
 
 
 @dataclass(frozen=True)
 class DraftEmail:
     day: int
+    slug: str
+    subject: str
+    preheader: str
     sections: list[Section]
 
 
-def read_sources(course_dir: Path) -> dict[str, Source]:
+@dataclass(frozen=True)
+class SyllabusText:
+    """An existing syllabus as text, with the spans of its `sources:` and `emails:` values."""
+
+    path: Path
+    text: str
+    listed: dict[str, str]  # source id -> path, in the order the syllabus lists them
+    root: MappingNode
+
+
+def read_syllabus_text(path: Path) -> SyllabusText:
+    """The syllabus's text and its listed sources; only the YAML has to be valid, not the rest of the course."""
+    text = FINGERPRINT.sub("", read_text_file(path, path), count=1)  # a draft copied over it: plan's line goes
+    root = compose(text, path)
+    if not isinstance(root, MappingNode):
+        raise DripcourseError(Problem(path, "must be a mapping with course, schedule, sources and emails", 1))
+    listed: dict[str, str] = {}
+    sources = value_of(root, "sources")
+    if isinstance(sources, MappingNode):
+        for key, value in sources.value:
+            if isinstance(key, ScalarNode) and isinstance(value, ScalarNode) and value.value:
+                listed[key.value] = value.value
+    return SyllabusText(path, text, listed, root)
+
+
+def value_of(mapping: MappingNode, name: str) -> Node | None:
+    return next((v for k, v in mapping.value if isinstance(k, ScalarNode) and k.value == name), None)
+
+
+def key_of(mapping: MappingNode, name: str) -> Node | None:
+    return next((k for k, _ in mapping.value if isinstance(k, ScalarNode) and k.value == name), None)
+
+
+# ------------------------------------------------------------------------------------------------------ sources
+
+
+def placeholder_texts() -> set[str]:
+    """The section texts of the source that `dripcourse new` writes: a source made only of them is no content."""
+    from dripcourse.scaffold import SOURCE
+
+    return {words_of(s.markdown) for s in parse_source("basics", SOURCE, "basics.md").sections.values()}
+
+
+def words_of(markdown: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9']+", markdown.lower()))
+
+
+def import_order(source: Source) -> int | None:
+    raw = source.meta.get("import_order", "")
+    return int(raw) if raw.isdigit() else None
+
+
+def read_sources(course_dir: Path, listed: dict[str, str]) -> dict[str, Source]:
+    """The course's sources in plan order: those the syllabus lists, as listed; then the other files in
+    sources/, in the order they were imported (front matter `import_order`), then by file name."""
     folder = course_dir / "sources"
-    paths = sorted(folder.glob("*.md")) if folder.is_dir() else []
-    if not paths:
-        raise DripcourseError(Problem(folder, "no Markdown sources here; import some articles first"))
-    problems, sources = [], {}
-    for path in paths:
-        source_id = slugify(path.stem)
+    listed_paths = {(course_dir / path).resolve() for path in listed.values()}
+    others = [p for p in sorted(folder.glob("*.md")) if p.resolve() not in listed_paths] if folder.is_dir() else []
+    entries = list(listed.items()) + [(slugify(p.stem), str(p.relative_to(course_dir))) for p in others]
+    problems: list[Problem] = []
+    sources: list[Source] = []
+    for source_id, relative in entries:
+        path = course_dir / relative
         try:
-            sources[source_id] = parse_source(source_id, read_text_file(path, path), path)
+            sources.append(parse_source(source_id, read_text_file(path, path), Path(relative)))
         except DripcourseError as exc:
             problems += exc.problems
     if problems:
         raise DripcourseError(problems)
-    return sources
+    placeholders = placeholder_texts()
+    real = [s for s in sources if not all(words_of(x.markdown) in placeholders for x in s.sections.values())]
+    if not real:
+        raise DripcourseError(Problem(folder, "no sources with content here; import some articles first"))
+    first_unlisted = len([s for s in real if s.id in listed])
+    unlisted = sorted(real[first_unlisted:], key=lambda s: (import_order(s) is None, import_order(s) or 0))
+    return {s.id: s for s in real[:first_unlisted] + unlisted}
+
+
+# ------------------------------------------------------------------------------------------------------- emails
 
 
 def group(sections: list[Section], days: int) -> list[list[Section]]:
@@ -72,26 +154,69 @@ def shorten(text: str, limit: int) -> str:
     return cut + "…"
 
 
+def plain(markdown: str) -> str:
+    """Markdown as the words a reader sees, for drafting a preheader."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
+    text = re.sub(r"^\s*(?:#{1,6}|[-*+]|\d+[.)])\s+", "", text, flags=re.M)
+    text = re.sub(r"[*_`]+", "", text).replace("\\", "")
+    return " ".join(text.split())
+
+
+def same(a: str, b: str) -> bool:
+    return words_of(a) == words_of(b) or (bool(words_of(a)) and words_of(a) in words_of(b))
+
+
+def heading_of(section: Section) -> str:
+    return without_number(section.title).rstrip(":").strip()
+
+
 def subject_for(run: list[Section], sources: dict[str, Source]) -> str:
     named = [s for s in run if s.id != "intro"]
-    title = named[0].title if named else sources[run[0].source].title
-    title = title.split(". ", 1)[-1] if title[:1].isdigit() else title
-    return shorten(title.rstrip(":").strip(), SUBJECT_MAX)
+    title = heading_of(named[0]) if named else sources[run[0].source].title
+    return shorten(title, SUBJECT_MAX)
 
 
 def preheader_for(run: list[Section], subject: str, sources: dict[str, Source]) -> str:
-    others = [s.title for s in run if s.id != "intro" and s.title not in subject][:3]
+    """What the lesson adds to its subject: the other sections it covers, else its opening sentence."""
+    others: list[str] = []
+    for section in run:
+        title = heading_of(section)
+        repeats = same(subject.rstrip("…"), title) or same(title, subject)
+        if section.id != "intro" and not repeats and title not in others:
+            others.append(title)
     if others:
-        text = "Also in this lesson: " + ", ".join(others) + "."
+        listed = others[:3]
+        text = "Also: " + (", ".join(listed[:-1]) + " and " + listed[-1] if len(listed) > 1 else listed[0]) + "."
     else:
-        text = f"A short lesson from {sources[run[0].source].title}, in about {minutes(run)} minutes."
-    if len(text) < 40:
-        text += f" About {minutes(run)} minutes of reading."
+        opening = next((plain(s.markdown) for s in run if plain(s.markdown)), "")
+        first = re.split(r"(?<=[.!?])\s+", opening, maxsplit=1)[0]
+        text = first if first and not same(subject, first) else ""
+    if len(text) < PREHEADER_MIN:
+        text = (text + " " if text else "") + reading_time(run)
     return shorten(text, PREHEADER_MAX)
 
 
-def minutes(run: list[Section]) -> int:
-    return max(1, round(sum(s.word_count for s in run) / 230))
+def reading_time(run: list[Section]) -> str:
+    count = max(1, round(sum(s.word_count for s in run) / 230))
+    return f"About {count} minute{'s' if count > 1 else ''} of reading."
+
+
+def draft_emails(sources: dict[str, Source], days: int) -> list[DraftEmail]:
+    sections = [section for source in sources.values() for section in source.sections.values()]
+    emails: list[DraftEmail] = []
+    slugs: set[str] = set()
+    for day, run in enumerate(group(sections, days)):
+        subject = subject_for(run, sources)
+        slug = base = f"day-{day}-" + "-".join(slugify(subject).split("-")[:5])
+        n = 2
+        while slug in slugs:
+            slug, n = f"{base}-{n}", n + 1
+        slugs.add(slug)
+        emails.append(DraftEmail(day, slug, subject, preheader_for(run, subject, sources), run))
+    return emails
+
+
+# --------------------------------------------------------------------------------------------------------- YAML
 
 
 def q(value: str) -> str:
@@ -99,79 +224,151 @@ def q(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def course_block(existing: Syllabus | None, title: str) -> list[str]:
-    if existing is None:
-        return [
-            "course:",
-            f"  title: {q(title)}",
-            "  language: en",
-            "  sender:                          # placeholders: replace before sending",
-            "    name: Your Name",
-            "    email: you@example.com",
-            "  postal_address: 123 Example Street, Anytown, NY 10001, USA",
-            "  unsubscribe_url: https://example.com/unsubscribe",
-            "  website: https://example.com",
-            "schedule:",
-            "  mode: evergreen",
-            "  time_zone: America/New_York",
-            '  send_time: "08:00"',
+def emails_yaml(emails: list[DraftEmail]) -> list[str]:
+    """The `emails:` entries as YAML lines, indented two spaces: the one place the draft's emails are written."""
+    lines: list[str] = []
+    for email in emails:
+        lines += [
+            f"  - day: {email.day}" + ("                  # sent at signup" if email.day == 0 else ""),
+            f"    slug: {email.slug}",
+            f"    subject: {q(email.subject)}",
+            f"    preheader: {q(email.preheader)}",
+            "    sections:",
+            *[f"      - {section.ref}" for section in email.sections],
         ]
-    course, schedule = existing.course, existing.schedule
-    lines = [
-        "course:",
-        f"  title: {q(course.title)}",
-        f"  language: {q(course.language)}",
-        "  sender:",
-        f"    name: {q(course.sender.name)}",
-        f"    email: {q(course.sender.email)}",
-    ]
-    if course.reply_to:
-        lines.append(f"  reply_to: {q(course.reply_to)}")
-    lines += [
-        f"  postal_address: {q(course.postal_address)}",
-        f"  unsubscribe_url: {q(course.unsubscribe_url)}",
-        f"  website: {q(course.website)}",
-        f"  brand_color: {q(course.brand_color)}",
-        "schedule:",
-        f"  mode: {schedule.mode}",
-        f"  time_zone: {q(schedule.time_zone)}",
-        f'  send_time: "{schedule.send_time:%H:%M}"',
-        "  send_days: ["
-        + ", ".join(("mon", "tue", "wed", "thu", "fri", "sat", "sun")[d] for d in schedule.send_days)
-        + "]",
-    ]
-    if schedule.start_date:
-        lines.append(f"  start_date: {schedule.start_date.isoformat()}")
     return lines
 
 
-def draft_syllabus(course_dir: Path, days: int, existing: Syllabus | None) -> str:
-    sources = read_sources(course_dir)
-    sections = [section for source in sources.values() for section in source.sections.values()]
-    runs = group(sections, days)
-    title = existing.course.title if existing else next(iter(sources.values())).title
+def fresh_syllabus(title: str, sources: dict[str, Source], emails: list[DraftEmail]) -> str:
     lines = [
-        f"# Draft syllabus: {days} emails from {len(sections)} sections of {len(sources)} sources,",
-        "# grouped in article order and balanced by reading time. Edit subjects, preheaders and add intros.",
-        *course_block(existing, title),
+        "course:",
+        f"  title: {q(title)}",
+        "  language: en",
+        "  sender:                          # placeholders: replace before sending",
+        "    name: Your Name",
+        "    email: you@example.com",
+        "  postal_address: 123 Example Street, Anytown, NY 10001, USA",
+        "  unsubscribe_url: https://example.com/unsubscribe",
+        "  website: https://example.com",
+        "schedule:",
+        "  mode: evergreen",
+        "  time_zone: America/New_York",
+        '  send_time: "08:00"',
         "sources:",
-        *[f"  {source_id}: {q(str(source.path.relative_to(course_dir)))}" for source_id, source in sources.items()],
+        *[f"  {source_id}: {q(str(source.path))}" for source_id, source in sources.items()],
         "emails:",
+        *emails_yaml(emails),
     ]
-    slugs: set[str] = set()
-    for day, run in enumerate(runs):
-        subject = subject_for(run, sources)
-        slug = base = f"day-{day}-" + "-".join(slugify(subject).split("-")[:5])
-        n = 2
-        while slug in slugs:
-            slug, n = f"{base}-{n}", n + 1
-        slugs.add(slug)
-        lines += [
-            f"  - day: {day}" + ("                  # sent at signup" if day == 0 else ""),
-            f"    slug: {slug}",
-            f"    subject: {q(subject)}",
-            f"    preheader: {q(preheader_for(run, subject, sources))}",
-            "    sections:",
-            *[f"      - {section.ref}" for section in run],
-        ]
     return "\n".join(lines) + "\n"
+
+
+def line_starts(text: str) -> list[int]:
+    starts = [0]
+    starts += [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+    return starts
+
+
+def value_span(text: str, starts: list[int], key: Node, value: Node) -> tuple[int, int]:
+    """Where a top-level key's value is in the text: from the end of the key's line (or the value itself, when it
+    is written on that line) to the start of the line after it, leaving out comments that open the next key."""
+    if value.start_mark.line == key.start_mark.line:
+        begin = value.start_mark.index
+    else:
+        line_end = text.find("\n", key.start_mark.index)
+        begin = len(text) if line_end == -1 else line_end
+    end_line = value.end_mark.line if value.end_mark.column == 0 else value.end_mark.line + 1
+    while end_line - 1 > key.start_mark.line and end_line - 1 < len(starts):
+        previous = text[starts[end_line - 1] : starts[end_line] if end_line < len(starts) else len(text)]
+        if previous.strip() and not previous.startswith("#"):
+            break
+        end_line -= 1
+    end = starts[end_line] if end_line < len(starts) else len(text)
+    return begin, max(begin, end)
+
+
+def merged_syllabus(existing: SyllabusText, sources: dict[str, Source], emails: list[DraftEmail]) -> str:
+    """The existing syllabus with its `emails:` replaced and unlisted sources added; nothing else changes."""
+    text = existing.text if existing.text.endswith("\n") else existing.text + "\n"
+    starts = line_starts(text)
+    edits: list[tuple[int, int, str]] = []
+    new_sources = [f"  {sid}: {q(str(s.path))}" for sid, s in sources.items() if sid not in existing.listed]
+    sources_key, sources_value = key_of(existing.root, "sources"), value_of(existing.root, "sources")
+    if new_sources and sources_key is not None and sources_value is not None:
+        begin, end = value_span(text, starts, sources_key, sources_value)
+        if isinstance(sources_value, MappingNode) and not sources_value.flow_style and sources_value.value:
+            edits.append((end, end, "\n".join(new_sources) + "\n"))
+        else:
+            kept = [f"  {sid}: {q(path)}" for sid, path in existing.listed.items()]
+            edits.append((begin, end, "\n" + "\n".join(kept + new_sources) + "\n"))
+    emails_block = "\n" + "\n".join(emails_yaml(emails)) + "\n"
+    emails_key, emails_value = key_of(existing.root, "emails"), value_of(existing.root, "emails")
+    if emails_key is not None and emails_value is not None:
+        begin, end = value_span(text, starts, emails_key, emails_value)
+        edits.append((begin, end, emails_block))
+    else:
+        edits.append((len(text), len(text), "emails:" + emails_block))
+    if sources_key is None:
+        edits.append((len(text), len(text), "sources:\n" + "\n".join(new_sources) + "\n"))
+    for begin, end, replacement in sorted(edits, reverse=True):
+        text = text[:begin] + replacement + text[end:]
+    return text
+
+
+def draft_syllabus(course_dir: Path, days: int, existing: SyllabusText | None) -> str:
+    """The drafted syllabus's text: the existing one with new emails, or a new one."""
+    sources = read_sources(course_dir, existing.listed if existing else {})
+    emails = draft_emails(sources, days)
+    if existing is not None:
+        return merged_syllabus(existing, sources, emails)
+    sections = sum(len(s.sections) for s in sources.values())
+    return (
+        f"# Draft: {days} emails from {sections} sections of {len(sources)} sources, in source order, balanced by\n"
+        "# reading time. Edit the subjects and preheaders, and add intros, actions and journal prompts.\n"
+        + fresh_syllabus(next(iter(sources.values())).title, sources, emails)
+    )
+
+
+def fingerprint(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()[:16]
+
+
+def with_fingerprint(body: str) -> str:
+    """A draft's text with a first line that lets a later plan tell whether someone edited it."""
+    return f"# dripcourse plan {fingerprint(body)}\n{body}"
+
+
+def edited_since_planned(path: Path) -> bool:
+    """A draft someone changed after `plan` wrote it: its first line's fingerprint no longer matches."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    found = FINGERPRINT.match(text)
+    return found is None or found.group(1) != fingerprint(text[found.end() :])
+
+
+def plan_course(course_dir: Path, days: int, force: bool, syllabus_file: str = "syllabus.yaml") -> Path:
+    """Write the draft: a new syllabus.yaml, or beside an existing one syllabus.draft.yaml (replacing that only
+    while it is as plan left it, or with `force`); with `force`, into syllabus.yaml itself, keeping its fields."""
+    current = course_dir / syllabus_file
+    existing = read_syllabus_text(current) if current.exists() else None
+    text = draft_syllabus(course_dir, days, existing)
+    if existing is None or force:
+        write_atomically(current, text)
+        return current
+    target = course_dir / DRAFT_FILE
+    if target.exists() and edited_since_planned(target):
+        raise DripcourseError(Problem(target, "was edited after plan wrote it; pass --force to replace it"))
+    write_atomically(target, with_fingerprint(text))
+    return target
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write through a temporary file beside `path`, so a failure leaves the old file whole."""
+    temporary = None
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except OSError as exc:
+        if temporary is not None and os.path.exists(temporary):
+            os.unlink(temporary)
+        raise OutputError(Problem(path, f"cannot write: {exc.strerror}")) from None

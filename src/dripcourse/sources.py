@@ -16,7 +16,7 @@ from dripcourse.yamlread import NodeReader, compose
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 INTRO_ID = "intro"
-FRONT_MATTER_FIELDS = ("title", "original_title", "original_url", "author", "imported_from")
+FRONT_MATTER_FIELDS = ("title", "original_title", "original_url", "author", "imported_from", "import_order")
 HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
 EXPLICIT_ID = re.compile(r"\s*\{#([A-Za-z0-9][A-Za-z0-9_-]*)\}\s*$")
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
