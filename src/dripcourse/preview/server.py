@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -243,7 +244,7 @@ def serve(
     on_rebuild: Callable[[str], None],
     stop: threading.Event | None = None,
 ) -> None:
-    """Build, serve and rebuild until `stop` is set or Ctrl-C. The first build must succeed."""
+    """Build, serve and rebuild until `stop` is set, Ctrl-C or SIGTERM. The first build must succeed."""
     import watchfiles
 
     workdir = Path(tempfile.mkdtemp(prefix="dripcourse-serve-"))
@@ -260,11 +261,20 @@ def serve(
         url = f"http://{host}:{server.server_address[1]}/"
         serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
         serving.start()
+        restore = stop_on_signals(stop, state, server)
         on_ready(url)
         try:
             for changes in watchfiles.watch(
-                *rebuilder.watched(), debounce=25, step=5, stop_event=stop, rust_timeout=500, yield_on_timeout=False
+                *rebuilder.watched(),
+                debounce=25,
+                step=5,
+                stop_event=stop,
+                rust_timeout=500,
+                yield_on_timeout=False,
+                raise_interrupt=False,
             ):
+                if stop.is_set():
+                    break
                 started = time.perf_counter()
                 try:
                     rebuilder.build()
@@ -279,10 +289,35 @@ def serve(
                     f"{len(changes)} file{'s' if len(changes) != 1 else ''} changed)"
                 )
         finally:
-            with state.changed:
-                state.stopping = True
-                state.changed.notify_all()
-            server.shutdown()
+            restore()
+            halt(state, server)
             server.server_close()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def halt(state: SiteState, server: ThreadingHTTPServer) -> None:
+    """End the event streams and the accept loop; safe to call twice."""
+    with state.changed:
+        state.stopping = True
+        state.changed.notify_all()
+    server.shutdown()
+
+
+def stop_on_signals(stop: threading.Event, state: SiteState, server: ThreadingHTTPServer) -> Callable[[], None]:
+    """Ctrl-C and SIGTERM set `stop` and shut the server down from a thread, so the process ends within a poll
+    interval even while a rebuild is running; returns what puts the previous handlers back."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        stop.set()
+        threading.Thread(target=halt, args=(state, server), daemon=True).start()
+
+    previous = {number: signal.signal(number, on_signal) for number in (signal.SIGINT, signal.SIGTERM)}
+
+    def restore() -> None:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+    return restore
