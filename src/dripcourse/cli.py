@@ -371,7 +371,7 @@ def schedule(
 def push(
     target: Annotated[
         str,
-        typer.Argument(help="kit or postmark."),
+        typer.Argument(help="kit, postmark or ses."),
     ],
     course_dir: CourseDir = Path("course"),
     dry_run: Annotated[
