@@ -334,7 +334,8 @@ def test_no_button_sends_the_reader_to_couples_counseling(course: Course) -> Non
             assert not re.search(r"counsel|therap", email.button.text + email.button.url, re.I), email.slug
 
 
-@pytest.mark.parametrize("phrase", LEFTOVER_PHRASES + TACTIC_PHRASES + WE_PHRASES + AWKWARD_PHRASES + CLICHE_PHRASES + BRITISH_SPELLINGS
+@pytest.mark.parametrize(
+    "phrase", LEFTOVER_PHRASES + TACTIC_PHRASES + WE_PHRASES + AWKWARD_PHRASES + CLICHE_PHRASES + BRITISH_SPELLINGS
 )
 def test_phrase_is_in_no_email(emails: list[BuiltEmail], phrase: str) -> None:
     found = [e.rendered.lesson.email.slug for e in emails if phrase in plain_body(e)]
