@@ -17,6 +17,7 @@ from dripcourse import __version__
 from dripcourse.assemble import Lesson, assemble
 from dripcourse.check import check_course
 from dripcourse.errors import DripcourseError, OutputError, Problem
+from dripcourse.jsonfile import json_bytes
 from dripcourse.message import build_message, mbox, message_bytes
 from dripcourse.preview import index_html
 from dripcourse.render import RenderedEmail, Renderer, fill_preview_html, fill_preview_text
@@ -24,10 +25,10 @@ from dripcourse.schedule import (
     SendSlot,
     cohort_calendar,
     course_plan,
-    day_names,
     schedule_csv,
     schedule_json,
     schedule_rows,
+    schedule_settings,
 )
 from dripcourse.sources import Source, load_sources, resolve_refs
 from dripcourse.syllabus import Syllabus, load_syllabus
@@ -124,17 +125,11 @@ def output_files(course: Course, emails: list[BuiltEmail]) -> dict[str, bytes]:
     manifest: dict[str, Any] = {
         "generator": f"dripcourse {__version__}",
         "course": course.syllabus.course.title,
-        "schedule": {
-            "mode": schedule.mode,
-            "time_zone": schedule.time_zone,
-            "send_time": schedule.send_time.strftime("%H:%M"),
-            "send_days": day_names(schedule.send_days),
-            "start_date": schedule.start_date.isoformat() if schedule.start_date else None,
-        },
+        "schedule": schedule_settings(schedule),
         "emails": entries,
         "files": sorted([*files, MANIFEST]),
     }
-    files[MANIFEST] = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    files[MANIFEST] = json_bytes(manifest)
     return files
 
 

@@ -94,6 +94,8 @@ def sources(
 
     course = run(lambda: load_course(course_dir))
     usage = section_usage(course.syllabus, course.sources)
+    coverage = idea_coverage(course.syllabus)
+    width = max([len(use.section.id) for use in usage] + [len(idea.idea.id) for idea in coverage] + [32])
     current = None
     for use in usage:
         section = use.section
@@ -107,27 +109,30 @@ def sources(
             status = "left out; its ideas are covered: " + ", ".join(i.idea.id for i in use.ideas)
         else:
             status = "UNUSED"
-        typer.echo(f"  {section.id:<32} {section.word_count:>4} words  {status}")
+        typer.echo(f"  {section.id:<{width}} {plural(section.word_count, 'word', 4):<10}  {status}")
     used = sum(bool(use.emails) for use in usage)
     covered = sum(use.covered_elsewhere for use in usage)
     unused = len(usage) - used - covered
     left_out = f"{covered} left out with their ideas covered, " if course.syllabus.ideas else ""
-    uncovered = 0
-    if course.syllabus.ideas:
+    uncovered = sum(not idea.emails for idea in coverage)
+    if coverage:
         typer.echo(f"ideas  {course.syllabus.path}")
-        for idea in idea_coverage(course.syllabus):
+        for idea in coverage:
             emails = ", ".join(f"day {e.day} {e.slug}" for e in idea.emails)
             where = ", ".join(map(str, idea.idea.sections))
-            typer.echo(f"  {idea.idea.id:<32} {emails or 'UNCOVERED (in ' + where + ')'}")
+            typer.echo(f"  {idea.idea.id:<{width}} {emails or 'UNCOVERED (in ' + where + ')'}")
             if idea.idea.summary:
                 typer.echo(f"      {idea.idea.summary}")
-            uncovered += not idea.emails
-    typer.echo(f"{len(usage)} sections, {used} used, {left_out}{unused} unused")
-    if course.syllabus.ideas:
-        ideas = len(course.syllabus.ideas)
-        typer.echo(f"{ideas} ideas, {ideas - uncovered} covered, {uncovered} uncovered")
+    typer.echo(f"{plural(len(usage), 'section')}, {used} used, {left_out}{unused} unused")
+    if coverage:
+        typer.echo(f"{plural(len(coverage), 'idea')}, {len(coverage) - uncovered} covered, {uncovered} uncovered")
     if strict and (unused or uncovered):
         raise typer.Exit(1)
+
+
+def plural(count: int, noun: str, width: int = 0) -> str:
+    """'1 word', '2 words'; the count right-aligned in `width` so columns line up."""
+    return f"{count:>{width}} {noun}{'' if count == 1 else 's'}"
 
 
 @app.command()
@@ -228,7 +233,8 @@ def serve(
     except OSError as exc:
         raise fail(DripcourseError(Problem(None, f"cannot serve on {host}:{port}: {exc.strerror}"))) from None
     except KeyboardInterrupt:
-        typer.echo("Stopped.")
+        pass  # Ctrl-C before the server was up (during the first build)
+    typer.echo("Stopped.")
 
 
 @app.command("import")

@@ -51,8 +51,16 @@ class Source:
     meta: dict[str, str] = field(default_factory=dict)
 
 
+WORDS_PER_MINUTE = 230  # about an adult's silent reading speed (Brysbaert 2019: 238 a minute for non-fiction)
+
+
 def count_words(markdown: str) -> int:
     return len(re.findall(r"[\w\u2019'-]+", re.sub(r"\(https?://[^)]*\)", "", markdown)))
+
+
+def reading_minutes(words: int) -> int:
+    """Whole minutes to read `words`, never less than one."""
+    return max(1, round(words / WORDS_PER_MINUTE))
 
 
 def slugify(text: str) -> str:

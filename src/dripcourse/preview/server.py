@@ -7,7 +7,9 @@ as an overlay in every open page until the file is fixed. The reload script is i
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -22,6 +24,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from dripcourse.build import BuiltEmail, load_course, output_files, render_course, write_output
 from dripcourse.errors import DripcourseError
+from dripcourse.preview.testsend import MAX_BODY_BYTES, SEND_PATH, TestSends, allowed_origins
 from dripcourse.render import Renderer, theme_dirs
 
 EVENTS_PATH = "/__dripcourse/events"
@@ -41,6 +44,7 @@ CONTENT_TYPES = {
 RELOAD_SCRIPT = """<script data-dripcourse-serve>
 (function () {
   var epoch = %d, overlay = null;
+  if (window.dripcourseEnableSend) window.dripcourseEnableSend(%s, %s);
   function show(message) {
     if (!overlay) {
       overlay = document.createElement("div");
@@ -74,6 +78,7 @@ class SiteState:
     """What the server shows: the folder of the last good build, its epoch, and the error of a failed rebuild."""
 
     site: Path
+    sends: TestSends
     epoch: int = 0
     error: str | None = None
     changed: threading.Condition = field(default_factory=threading.Condition)
@@ -90,10 +95,11 @@ class SiteState:
 class Rebuilder:
     """Builds the course into the served folder, reusing the renders of emails whose inputs did not change."""
 
-    def __init__(self, course_dir: Path, site: Path, preview_date: date):
+    def __init__(self, course_dir: Path, site: Path, preview_date: date, sends: TestSends):
         self.course_dir = course_dir
         self.site = site
         self.preview_date = preview_date
+        self.sends = sends
         self.cache: dict[str, BuiltEmail] = {}
         self.renderer: Renderer | None = None
         self.last_rendered = 0
@@ -109,6 +115,7 @@ class Rebuilder:
         self.cache = {key: email for key, email in self.cache.items() if id(email) in kept}
         self.last_rendered = len(set(self.cache) - before)
         write_output(self.site, output_files(course, emails))
+        self.sends.use(course.syllabus.course, emails)
 
     def watched(self) -> list[Path]:
         return [self.course_dir, *(d for d in theme_dirs(self.course_dir) if d.is_dir())]
@@ -133,9 +140,32 @@ def make_handler(state: SiteState) -> type[BaseHTTPRequestHandler]:
             body = target.read_bytes()
             content_type = CONTENT_TYPES.get(target.suffix, "application/octet-stream")
             if target.suffix == ".html":
-                body = inject(body, state.epoch)
+                body = inject(body, state.epoch, state.sends.token)
             self.send_response(HTTPStatus.OK)
             self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self) -> None:
+            if urlsplit(self.path).path != SEND_PATH:
+                self.send_error(HTTPStatus.NOT_FOUND, "Not found")
+                return
+            refusal = state.sends.refusal(self.headers)
+            if refusal is not None:
+                self.reply(HTTPStatus.FORBIDDEN, refusal)
+                return
+            length = self.headers.get("Content-Length", "")
+            if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+                self.reply(HTTPStatus.BAD_REQUEST, f"the request body must have a length of at most {MAX_BODY_BYTES}")
+                return
+            self.reply(*state.sends.send(self.rfile.read(int(length))))
+
+        def reply(self, status: HTTPStatus, message: str) -> None:
+            body = json.dumps({"message": message}).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
             self.end_headers()
@@ -195,8 +225,8 @@ def resolve(root: Path, url_path: str) -> Path | None:
     return real
 
 
-def inject(page: bytes, epoch: int) -> bytes:
-    script = (RELOAD_SCRIPT % (epoch, EVENTS_PATH)).encode()
+def inject(page: bytes, epoch: int, token: str) -> bytes:
+    script = (RELOAD_SCRIPT % (epoch, json.dumps(SEND_PATH), json.dumps(token), EVENTS_PATH)).encode()
     at = page.rfind(b"</body>")
     return page[:at] + script + page[at:] if at >= 0 else page + script
 
@@ -214,26 +244,37 @@ def serve(
     on_rebuild: Callable[[str], None],
     stop: threading.Event | None = None,
 ) -> None:
-    """Build, serve and rebuild until `stop` is set or Ctrl-C. The first build must succeed."""
+    """Build, serve and rebuild until `stop` is set, Ctrl-C or SIGTERM. The first build must succeed."""
     import watchfiles
 
     workdir = Path(tempfile.mkdtemp(prefix="dripcourse-serve-"))
     site = workdir / "site"
-    rebuilder = Rebuilder(course_dir, site, preview_date)
+    sends = TestSends(os.environ)
+    rebuilder = Rebuilder(course_dir, site, preview_date, sends)
     stop = stop or threading.Event()
     try:
         rebuilder.build()
-        state = SiteState(site)
+        state = SiteState(site, sends)
         server = ThreadingHTTPServer((host, port), make_handler(state))
         server.daemon_threads = True
+        sends.origins = allowed_origins(host, server.server_address[1])
         url = f"http://{host}:{server.server_address[1]}/"
         serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
         serving.start()
+        restore = stop_on_signals(stop, state, server)
         on_ready(url)
         try:
             for changes in watchfiles.watch(
-                *rebuilder.watched(), debounce=25, step=5, stop_event=stop, rust_timeout=500, yield_on_timeout=False
+                *rebuilder.watched(),
+                debounce=25,
+                step=5,
+                stop_event=stop,
+                rust_timeout=500,
+                yield_on_timeout=False,
+                raise_interrupt=False,
             ):
+                if stop.is_set():
+                    break
                 started = time.perf_counter()
                 try:
                     rebuilder.build()
@@ -248,10 +289,35 @@ def serve(
                     f"{len(changes)} file{'s' if len(changes) != 1 else ''} changed)"
                 )
         finally:
-            with state.changed:
-                state.stopping = True
-                state.changed.notify_all()
-            server.shutdown()
+            restore()
+            halt(state, server)
             server.server_close()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def halt(state: SiteState, server: ThreadingHTTPServer) -> None:
+    """End the event streams and the accept loop; safe to call twice."""
+    with state.changed:
+        state.stopping = True
+        state.changed.notify_all()
+    server.shutdown()
+
+
+def stop_on_signals(stop: threading.Event, state: SiteState, server: ThreadingHTTPServer) -> Callable[[], None]:
+    """Ctrl-C and SIGTERM set `stop` and shut the server down from a thread, so the process ends within a poll
+    interval even while a rebuild is running; returns what puts the previous handlers back."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        stop.set()
+        threading.Thread(target=halt, args=(state, server), daemon=True).start()
+
+    previous = {number: signal.signal(number, on_signal) for number in (signal.SIGINT, signal.SIGTERM)}
+
+    def restore() -> None:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+    return restore
