@@ -148,7 +148,9 @@ def verify(raw: bytes, expected: dict[str, str | None], what: str, *, headers_on
         )
         raise HeaderError(Problem(None, f"{what}: the message's headers are not the ones meant ({detail})"))
     for name, value in expected.items():
-        if value is not None and values.get(name) != value:
+        # Compared without whitespace: the email package folds a long encoded name into several encoded words and
+        # reads a space back between them, which changes nothing a reader sees.
+        if value is not None and "".join(values.get(name, "").split()) != "".join(value.split()):
             raise HeaderError(
                 Problem(None, f"{what}: the {name} header reads back as {values.get(name)!r}, not {value!r}")
             )
