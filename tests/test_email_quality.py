@@ -212,7 +212,7 @@ def test_button_is_a_tap_target_as_strong_as_the_text_and_fills_a_phone(browser,
     path = mini_out / "emails" / "02-water-matters.html"
     page = open_email(browser, path, 600)
     button = rect(page, "a.button")
-    assert button["height"] >= 44
+    assert button["height"] >= 44 and button["width"] >= 44  # the tap-target minimum (Apple HIG, WCAG 2.5.5)
     assert float(style(page, "a.button", "fontSize")[:-2]) >= float(style(page, "td.content p", "fontSize")[:-2])
     assert int(style(page, "a.button", "fontWeight")) >= 700
     assert button["width"] < content_width(page) - 100  # on a desktop it sits at its own width
@@ -220,8 +220,9 @@ def test_button_is_a_tap_target_as_strong_as_the_text_and_fills_a_phone(browser,
     page = open_email(browser, path, 375)
     content = content_width(page)
     assert rect(page, "table.button-table")["width"] == content
-    assert rect(page, "a.button")["width"] == content
+    assert rect(page, "a.button")["width"] == content >= 44
     assert rect(page, "a.button")["height"] >= 44
+    assert rect(page, "td.button-cell") == rect(page, "a.button")  # every coloured pixel is the link: no dead edge
     page.close()
 
 
