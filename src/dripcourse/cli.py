@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -365,6 +365,85 @@ def schedule(
         f"Planned {stats.sends:,} sends for {stats.subscribers - stats.skipped:,} subscribers into {out}"
         + (f"; skipped {stats.skipped:,} bad rows" if stats.skipped else "")
     )
+
+
+@app.command()
+def push(
+    target: Annotated[
+        str,
+        typer.Argument(help="kit or postmark."),
+    ],
+    course_dir: CourseDir = Path("course"),
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List every request push would make, and send none.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite or recreate what was changed or deleted on the service, unasked.")
+    ] = False,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Delete on the service what push created and the course no longer has.")
+    ] = False,
+) -> None:
+    """Create or update the course in a mailing service through its API (credentials from the environment).
+
+    The state file COURSE_DIR/push-state/TARGET.json records what exists there, so pushing again updates it."""
+    from dripcourse.push import body_summary
+    from dripcourse.push import push as push_course
+
+    bars: list[Any] = []
+
+    def progress(total: int) -> Callable[[], None]:
+        bar = typer.progressbar(length=total, label="Pushing", file=sys.stderr, hidden=not sys.stderr.isatty())
+        bars.append(bar.__enter__())
+        return lambda: bar.update(1)
+
+    def confirm(question: str) -> bool:
+        return typer.confirm(question, default=False, err=True)
+
+    try:
+        report = run(
+            lambda: push_course(
+                target,
+                course_dir,
+                os.environ,
+                preview=preview_date(),
+                dry_run=dry_run,
+                force=force,
+                prune=prune,
+                confirm=confirm,
+                progress=None if dry_run else progress,
+            )
+        )
+    finally:
+        for bar in bars:
+            bar.__exit__(None, None, None)
+    outcome = report.outcome
+    service = report.remote.service
+    if dry_run:
+        for write in outcome.writes:
+            entry = write.entry(report.base_url)
+            typer.echo(f"{entry['method']} {entry['url']}  {body_summary(write.body)}")
+        typer.echo(
+            f"Dry run: {len(outcome.writes)} requests to {service} written in full to {report.dry_run_file} "
+            "(nothing sent; changes made on the service are checked only by a real push)"
+        )
+        return
+    typer.echo(
+        f"Pushed to {service}: {len(outcome.created)} created, {len(outcome.updated)} updated, "
+        f"{len(outcome.unchanged)} unchanged"
+        + (f", {len(outcome.kept)} kept as changed there" if outcome.kept else "")
+        + (f", {len(outcome.skipped)} not recreated" if outcome.skipped else "")
+        + (f", {len(outcome.deleted)} deleted" if outcome.deleted else "")
+        + f" (state in {report.state_file})"
+    )
+    for what, url in outcome.links:
+        typer.echo(f"  {what}: {url}")
+    if outcome.left:
+        typer.echo(f"Left on {service}, no longer in the course (push --prune deletes them): {', '.join(outcome.left)}")
+    if report.manual:
+        typer.echo("Still to do by hand:")
+        for number, step in enumerate(report.manual, start=1):
+            typer.echo(f"  {number}. {step}")
 
 
 @app.command()
