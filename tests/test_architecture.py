@@ -1,8 +1,9 @@
 """The import graph of dripcourse: layers that only point down, and no circle anywhere.
 
 Read from the source with `ast`, so every import counts: at the top of a module, inside a function (the lazy
-imports of the CLI) and under `TYPE_CHECKING`. Importing `a.b.c` also imports the packages `a.b` and `a`, so those
-count as edges too, and so does a module's own package, which Python loads before it. The same layer order is drawn in docs/architecture.md.
+imports of the CLI) and under `TYPE_CHECKING`. An edge is a use of another module's code: a package's `__init__`
+counts only when something imports a name defined there, so a package may import its own modules as long as none of
+them imports from the package's `__init__`. The same layer order is drawn in docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("model", ["model"]),
     ("views of built emails", ["check", "preview", "exports", "exports.*", "sending"]),
     ("pipelines", ["build", "export", "planner", "scaffold", "importer"]),
-    ("long-running commands", ["preview.server", "preview.testsend", "drip", "drip.*"]),
+    ("services", ["preview.server", "preview.testsend", "drip", "drip.*", "push", "push.*"]),
     ("command line", ["cli", "__main__"]),
 ]
 
@@ -43,25 +44,21 @@ def modules() -> dict[str, Path]:
 
 
 def imports(name: str, path: Path) -> set[str]:
-    """Every dripcourse module `name` imports, with the packages each import passes through."""
+    """Every dripcourse module whose code `name` uses: `import a.b` uses a.b; `from a import b` uses the module a.b
+    when there is one, else a name defined in a's `__init__`, so a itself."""
+    known = modules()
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        targets: list[str] = []
         if isinstance(node, ast.Import):
-            targets = [alias.name for alias in node.names]
+            found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
                 anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join([*anchor, base] if base else anchor)
-            targets = [base] + [f"{base}.{alias.name}" for alias in node.names]
-        for target in targets:
-            parts = target.split(".")
-            found.update(".".join(parts[:n]) for n in range(1, len(parts) + 1))
-    parts = name.split(".")
-    found.update(".".join(parts[:n]) for n in range(1, len(parts)))  # loading a module loads its packages first
-    known = modules()
+            for alias in node.names:
+                found.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base)
     return {t for t in found if t in known and t != name}
 
 
@@ -166,6 +163,7 @@ def test_the_circle_finder_finds_circles(edges: dict[str, set[str]], expected: l
 def test_the_graph_sees_lazy_and_type_checking_imports() -> None:
     edges = graph()
     assert "dripcourse.build" in edges["dripcourse.cli"]  # imported inside the command functions
-    assert "dripcourse.exports" in edges["dripcourse.exports.services"]  # the package a submodule import passes
+    assert "dripcourse.exports.dialects" in edges["dripcourse.exports.services"]  # from dripcourse.exports import dialects
+    assert "dripcourse.model" in edges["dripcourse.check"]
     layers = [name for name, _ in LAYERS]
     assert layer_of("dripcourse.exports.writer") == layers.index("views of built emails")
