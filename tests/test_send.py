@@ -129,7 +129,7 @@ def test_a_filled_message_is_the_message_build_message_makes(name: str) -> None:
         fast.html,
         MONDAY_NOON,
         fast.unsubscribe,
-        to=fast.to,
+        to=(name, "ann@readers.example"),
     )
     slow.replace_header("Message-ID", fast.key)
     a, b = parsed(fast.mime), parsed(message_bytes(slow))

@@ -111,7 +111,7 @@ def render_course(
         html = fill_preview_html(rendered, info)
         text = fill_preview_text(rendered, info)
         msg = build_message(info, lesson.email.slug, lesson.email.subject, text, html, slot.local, info.unsubscribe_url)
-        built.append(BuiltEmail(rendered, slot, html, text, message_bytes(msg)))
+        built.append(BuiltEmail(rendered, slot, html, text, message_bytes(msg, f"emails/{lesson.email.slug}")))
         if cache is not None:
             cache[key] = built[-1]
     return built
