@@ -141,7 +141,7 @@ def check(
     strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")] = False,
 ) -> None:
     """Lint the built emails: Gmail clipping, alt text, links, footer, subject, preheader, placeholders."""
-    from dripcourse.check import lint
+    from dripcourse.build import lint
 
     findings = run(lambda: lint(course_dir, preview_date()))
     for finding in findings:
@@ -164,7 +164,7 @@ def export(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder to write (default: exports/TARGET).")] = None,
 ) -> None:
     """Export the course for a mailing service, in that service's merge-tag syntax, with a README of the steps."""
-    from dripcourse.exports import export as export_course
+    from dripcourse.export import export as export_course
 
     folder = out or Path("exports") / target
     files = run(lambda: export_course(target, course_dir, folder, preview_date()))

@@ -423,9 +423,7 @@ def hard_wrapped(lines: list[str]) -> bool:
     if len(running_on) < 6 or not any(not line.strip() for line in lines):
         return False
     within = sum(55 <= n <= 90 for n in running_on)
-    ended = sum(
-        1 for a, b in pairwise(lines) if a.strip() and b.strip() and ends_heading_shape(a.strip())
-    )
+    ended = sum(1 for a, b in pairwise(lines) if a.strip() and b.strip() and ends_heading_shape(a.strip()))
     return within >= 0.7 * len(running_on) and ended < 0.5 * len(running_on)
 
 

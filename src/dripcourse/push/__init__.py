@@ -70,7 +70,7 @@ def push(
     timeout: float | None = None,
 ) -> PushReport:
     """Push the course's export for `target`. `progress(total)` returns a callable advanced once per object."""
-    from dripcourse.exports import targets
+    from dripcourse.exports.services import TARGETS
     from dripcourse.exports.writer import export_files
 
     available = remotes()
@@ -82,7 +82,7 @@ def push(
     remote = available[target]
     loaded = load_course(course_dir)
     emails = render_course(loaded, preview)
-    files = export_files(targets()[target], loaded, emails)
+    files = export_files(TARGETS[target], loaded, emails)
     manifest = json.loads(files["manifest.json"])
     stems = [e.rendered.lesson.file_stem for e in emails]
     planned = plan(remote, files, stems, loaded.syllabus.course.title)
