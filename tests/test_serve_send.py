@@ -89,7 +89,7 @@ def serve(course: Path, smtp: SmtpServer) -> Iterator[Serve]:
 
 
 def test_button_sends_the_email_on_screen_through_the_configured_smtp_server(
-    browser, serve: Serve, smtp: SmtpServer
+    browser, serve: Serve, smtp: SmtpServer, course: Path
 ) -> None:  # type: ignore[no-untyped-def]
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.goto(serve.url + "#02-water-matters")
@@ -116,6 +116,17 @@ def test_button_sends_the_email_on_screen_through_the_configured_smtp_server(
     page.locator("#send-status.error").wait_for()
     assert page.locator("#send-status").inner_text() == "not an email address: 'not an address'"
     assert len(smtp.messages) == 1
+
+    # After an edit, the button sends the rebuilt email, the one now on screen.
+    source = course / "sources" / "water.md"
+    source.write_text(source.read_text().replace("a simple jug filter", "a plain jug filter"))
+    page.frame_locator("#email-frame").locator("text=a plain jug filter").wait_for(timeout=5000)
+    page.fill("#send-to", "me@writer.example")
+    page.click("#send-button")
+    page.wait_for_function("() => document.querySelectorAll('#send-status.ok').length === 1", timeout=15000)
+    assert len(smtp.messages) == 2
+    html = smtp.messages[1].parsed().get_body(("html",))
+    assert html is not None and "a plain jug filter" in html.get_content()
     page.close()
 
 

@@ -19,8 +19,9 @@ from typer.testing import CliRunner
 
 from conftest import REPO
 from dripcourse.assemble import idea_coverage
-from dripcourse.build import BuiltEmail, Course, load_course, render_course
+from dripcourse.build import load_course, render_course
 from dripcourse.cli import app
+from dripcourse.model import BuiltEmail, Course
 
 COURSE_DIR = REPO / "course"
 # Sections per source, in the order of the articles they retell (see the README's course notes).

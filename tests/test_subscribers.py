@@ -60,10 +60,23 @@ def test_plan_rows_and_bad_rows(mini_course: Path) -> None:
     assert rows[2]["first_name"] == "Bo, Jr."
 
 
-def test_strict_stops_at_the_first_bad_row(mini_course: Path) -> None:
+def test_strict_counts_every_bad_row_as_an_error(mini_course: Path) -> None:
     with pytest.raises(DripcourseError) as caught:
         run_plan(mini_course, SUBSCRIBERS, strict=True)
-    assert str(caught.value) == "subs.csv:4: email: not an email address: 'not-an-address'"
+    assert [str(p) for p in caught.value.problems] == [
+        "subs.csv:4: email: not an email address: 'not-an-address'",
+        "subs.csv:5: signed_up_at: not a date-time like 2026-03-02T09:30:00Z: 'last tuesday'",
+        "subs.csv:6: timezone: unknown IANA time zone 'Europe/Lodnon'",
+    ]
+
+
+def test_strict_lists_the_first_fifty_bad_rows_and_counts_the_rest(mini_course: Path) -> None:
+    rows = "".join(f"bad{n},X,2026-03-06T09:00:00Z,\n" for n in range(70))
+    with pytest.raises(DripcourseError) as caught:
+        run_plan(mini_course, "email,first_name,signed_up_at,timezone\n" + rows, strict=True)
+    shown = [str(p) for p in caught.value.problems]
+    assert len(shown) == 51
+    assert shown[-1] == "subs.csv: and 20 more bad rows"
 
 
 def test_missing_column_is_an_error(mini_course: Path) -> None:

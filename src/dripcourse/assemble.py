@@ -54,7 +54,7 @@ class Lesson:
 
     @property
     def file_stem(self) -> str:
-        return f"{self.email.position:02d}-{self.email.slug}"
+        return self.email.file_stem
 
     @property
     def word_count(self) -> int:
@@ -69,7 +69,7 @@ class Lesson:
 
 
 def assemble(syllabus: Syllabus, sources: dict[str, Source]) -> list[Lesson]:
-    """One lesson per email. Section references must already be checked (sources.resolve_refs)."""
+    """One lesson per email. Section references must already be checked (sources.broken_refs)."""
     numbers = syllabus.course.heading_numbers
 
     def shown(ref: SectionRef) -> LessonSection:

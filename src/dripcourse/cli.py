@@ -96,7 +96,8 @@ def build(course_dir: CourseDir = Path("course"), out: OutDir = Path("out")) -> 
 def sources(
     course_dir: CourseDir = Path("course"),
     strict: Annotated[
-        bool, typer.Option("--strict", help="Exit with code 1 when a section is unused or an idea is uncovered.")
+        bool,
+        typer.Option("--strict", help="Warnings count as errors: exit 1 on an unused section or an uncovered idea."),
     ] = False,
 ) -> None:
     """List every source section with the emails that use it, then every idea with the emails that cover it."""
@@ -149,10 +150,10 @@ def plural(count: int, noun: str, width: int = 0) -> str:
 @app.command()
 def check(
     course_dir: CourseDir = Path("course"),
-    strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings count as errors: exit 1 on any finding.")] = False,
 ) -> None:
     """Lint the built emails: Gmail clipping, alt text, links, footer, subject, preheader, placeholders."""
-    from dripcourse.check import lint
+    from dripcourse.build import lint
 
     findings = run(lambda: lint(course_dir, preview_date()))
     for finding in findings:
@@ -175,7 +176,7 @@ def export(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder to write (default: exports/TARGET).")] = None,
 ) -> None:
     """Export the course for a mailing service, in that service's merge-tag syntax, with a README of the steps."""
-    from dripcourse.exports import export as export_course
+    from dripcourse.export import export as export_course
 
     folder = out or Path("exports") / target
     files = run(lambda: export_course(target, course_dir, folder, preview_date()))
@@ -318,7 +319,9 @@ def schedule(
         Path, typer.Option("--subscribers", "-s", help="CSV with email,first_name,signed_up_at,timezone.")
     ] = Path("subscribers.csv"),
     out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the plan CSV.")] = Path("plan.csv"),
-    strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad row instead of skipping it.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Warnings count as errors: list every bad row and write no plan.")
+    ] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing plan file.")] = False,
 ) -> None:
     """Plan who gets which email when (UTC and local) for a list of subscribers."""
@@ -388,7 +391,7 @@ def schedule(
 def push(
     target: Annotated[
         str,
-        typer.Argument(help="kit or postmark."),
+        typer.Argument(help="kit, postmark or ses."),
     ],
     course_dir: CourseDir = Path("course"),
     dry_run: Annotated[

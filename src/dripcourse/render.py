@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import textwrap
 import traceback
 from dataclasses import dataclass
@@ -151,9 +152,24 @@ def parse_markdown(markdown: str, registry: mergetags.TagRegistry, track: UrlTra
     return tokens
 
 
+# Numbers in hyphenated groups, like the phone number 1-800-799-7233 or the date 2026-03-02: a browser may break a
+# line after any hyphen, and a helpline number split over two lines is easy to misread. Two hyphens at least, so
+# ranges like "1-2 hours" are left alone.
+HYPHENATED_NUMBER = re.compile(r"(?<![\w-])\+?\d{1,4}(?:-\d{1,4}){2,4}(?![\w-])")
+MARKUP_TAG = re.compile(r"(<[^>]*>)")
+
+
+def keep_numbers_whole(html: str) -> str:
+    """Wrap hyphenated numbers in the text (never inside a tag) in a span that does not break across lines."""
+    parts = MARKUP_TAG.split(html)
+    for i in range(0, len(parts), 2):  # even parts are text between tags; sanitized HTML escapes "<" in text
+        parts[i] = HYPHENATED_NUMBER.sub(r'<span style="white-space: nowrap;">\g<0></span>', parts[i])
+    return "".join(parts)
+
+
 def markdown_html(tokens: list[Token]) -> Markup:
     parser = markdown_parser()
-    return Markup(sanitize(parser.renderer.render(tokens, parser.options, {})))
+    return Markup(keep_numbers_whole(sanitize(parser.renderer.render(tokens, parser.options, {}))))
 
 
 def markdown_text(tokens: list[Token], width: int = TEXT_WIDTH) -> str:

@@ -16,9 +16,9 @@ from datetime import datetime
 from email.utils import make_msgid
 
 from dripcourse import mergetags
-from dripcourse.build import BuiltEmail
 from dripcourse.errors import DripcourseError, Problem
 from dripcourse.message import build_message, message_bytes
+from dripcourse.model import BuiltEmail
 from dripcourse.syllabus import CourseInfo
 
 SECURITY_MODES = ("starttls", "ssl", "none")

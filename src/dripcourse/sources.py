@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from yaml.nodes import Node
 
 from dripcourse import mergetags
 from dripcourse.errors import DripcourseError, Problem, did_you_mean
-from dripcourse.syllabus import SectionRef, SourceEntry, Syllabus
+from dripcourse.syllabus import EmailSpec, Idea, SectionRef, SourceEntry
 from dripcourse.yamlread import NodeReader, compose
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
@@ -206,19 +207,17 @@ def front_matter(lines: list[str], shown: Path | str, problems: list[Problem]) -
     return meta, end + 1
 
 
-def load_sources(syllabus: Syllabus) -> dict[str, Source]:
-    """Read every source the syllabus names; problems from all files are reported together."""
+def load_sources(course_dir: Path, entries: Iterable[SourceEntry]) -> tuple[dict[str, Source], list[Problem]]:
+    """Read every source the syllabus names: the ones that read cleanly, and the problems of all the others."""
     problems: list[Problem] = []
     sources: dict[str, Source] = {}
-    root = syllabus.root.resolve()
-    for entry in syllabus.sources.values():
+    root = course_dir.resolve()
+    for entry in entries:
         try:
-            sources[entry.id] = load_source(entry, syllabus.root, root)
+            sources[entry.id] = load_source(entry, course_dir, root)
         except DripcourseError as exc:
             problems.extend(exc.problems)
-    if problems:
-        raise DripcourseError(problems)
-    return sources
+    return sources, problems
 
 
 def load_source(entry: SourceEntry, course_dir: Path, resolved_root: Path) -> Source:
@@ -231,20 +230,33 @@ def load_source(entry: SourceEntry, course_dir: Path, resolved_root: Path) -> So
     return parse_source(entry.id, read_text_file(path, path), path)
 
 
-def resolve_refs(syllabus: Syllabus, sources: dict[str, Source]) -> list[Problem]:
-    """Problems with section references, of emails and of ideas: each names the syllabus line and suggests the
-    nearest section."""
-    places = [(f"emails[{e.position - 1}].sections", e.sections) for e in syllabus.emails]
-    places += [(idea.field, idea.sections) for idea in syllabus.ideas]
-    problems = []
-    for where, refs in places:
+@dataclass(frozen=True)
+class BrokenRef:
+    """A section reference to a section its source does not have."""
+
+    email: EmailSpec | None  # None for a reference in `ideas:`
+    element: str  # where inside the email ("sections[1]"), or the idea's field
+    problem: Problem  # names the syllabus line and suggests the nearest section
+
+
+def broken_refs(
+    emails: Iterable[EmailSpec], ideas: Iterable[Idea], sources: dict[str, Source]
+) -> list[BrokenRef]:
+    """The section references, of emails and of ideas, that name no section of a source that was read."""
+    places: list[tuple[EmailSpec | None, str, str, tuple[SectionRef, ...]]] = [
+        (e, f"emails[{e.position - 1}].", "sections", e.sections) for e in emails
+    ]
+    places += [(None, "", idea.field, idea.sections) for idea in ideas]
+    broken = []
+    for email, prefix, where, refs in places:
         for i, ref in enumerate(refs):
             source = sources.get(ref.source)
             if source is not None and ref.section not in source.sections:
                 hint = did_you_mean(ref.section, source.sections)
                 message = f"source '{ref.source}' has no section '{ref.section}'{hint}"
-                problems.append(ref.place.problem(f"{where}[{i}]", message))
-    return problems
+                element = f"{where}[{i}]"
+                broken.append(BrokenRef(email, element, ref.place.problem(prefix + element, message)))
+    return broken
 
 
 def section_for(ref: SectionRef, sources: dict[str, Source]) -> Section:

@@ -37,6 +37,7 @@ def zone_named(name: str) -> ZoneInfo:
 
 NEEDS_QUOTES = re.compile(r'[,"\r\n]')
 PROGRESS_EVERY = 10_000
+STRICT_SHOWN = 50  # bad rows listed by a --strict run; the rest are counted
 
 
 def csv_field(value: str) -> str:
@@ -183,8 +184,9 @@ def plan_subscribers(
 ) -> PlanStats:
     """Read `email,first_name,signed_up_at,timezone` rows from `source`, write one plan row per send to `sink`.
 
-    Bad rows are reported through `on_problem` with their line number and skipped; with `strict` the first one
-    raises DripcourseError. Memory stays flat: rows are read, planned and written one at a time.
+    Bad rows are reported through `on_problem` with their line number and skipped; with `strict` they count as
+    errors: every one is read, and DripcourseError lists them (the first STRICT_SHOWN, then how many more).
+    Memory stays flat: rows are read, planned and written one at a time.
     """
     reader = csv.reader(source)
     header = next(reader, None)
@@ -203,15 +205,17 @@ def plan_subscribers(
     stats = PlanStats()
     known_zones: dict[str, bool] = {course_zone: True}
     seen = SeenAddresses()
+    errors: list[Problem] = []
     for row in csv_rows(reader, lambda: reader.line_num, file_name):
         if on_progress is not None and reader.line_num % PROGRESS_EVERY == 0:
             on_progress(reader.line_num)
         if isinstance(row, Problem):
             stats.subscribers += 1
             stats.skipped += 1
-            if strict:
-                raise DripcourseError(row)
-            on_problem(row)
+            if not strict:
+                on_problem(row)
+            elif len(errors) < STRICT_SHOWN:
+                errors.append(row)
             continue
         if not row or not any(cell.strip() for cell in row):
             continue
@@ -240,12 +244,17 @@ def plan_subscribers(
             )
         if problem is not None:
             stats.skipped += 1
-            if strict:
-                raise DripcourseError(problem)
-            on_problem(problem)
+            if not strict:
+                on_problem(problem)
+            elif len(errors) < STRICT_SHOWN:
+                errors.append(problem)
             continue
         first_name = row[at["first_name"]].strip() if "first_name" in at and len(row) > at["first_name"] else ""
         text, count = planner.rows(f"{csv_field(address)},{csv_field(first_name)},", signed_up, zone_name)
         sink.write(text)
         stats.sends += count
+    if errors:
+        more = stats.skipped - len(errors)
+        tail = [Problem(file_name, f"and {more} more bad rows")] if more else []
+        raise DripcourseError(errors + tail)
     return stats

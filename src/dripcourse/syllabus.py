@@ -147,6 +147,11 @@ class EmailSpec:
     button: Button | None = None
     place: Place | None = None
 
+    @property
+    def file_stem(self) -> str:
+        """The name of the email's output files: its position and slug, so they sort in course order."""
+        return f"{self.position:02d}-{self.slug}"
+
 
 @dataclass(frozen=True)
 class Syllabus:
@@ -160,6 +165,21 @@ class Syllabus:
     @property
     def root(self) -> Path:
         return self.path.parent
+
+
+class SyllabusProblems(DripcourseError):
+    """A syllabus with problems, with the parts that did read, so that the sources it names can be checked in the
+    same run and every problem of the course is reported at once."""
+
+    def __init__(
+        self,
+        problems: list[Problem],
+        sources: dict[str, SourceEntry],
+        emails: tuple[EmailSpec, ...],
+        ideas: tuple[Idea, ...],
+    ):
+        super().__init__(problems)
+        self.sources, self.emails, self.ideas = sources, emails, ideas
 
 
 def load_syllabus(course_dir: Path) -> Syllabus:
@@ -216,7 +236,7 @@ class SyllabusReader(NodeReader):
         ideas = self.ideas(top.get("ideas"), sources)
         emails = self.emails(top.get("emails"), sources)
         if self.problems or course is None:
-            raise DripcourseError(self.problems)
+            raise SyllabusProblems(self.problems, sources, emails, ideas)
         return Syllabus(self.path, course, schedule, sources, emails, ideas)
 
     def url(self, node: Node | None, field: str, *, required: bool = False) -> str | None:

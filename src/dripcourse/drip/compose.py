@@ -18,8 +18,8 @@ from email.utils import format_datetime, formataddr
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from dripcourse import headers, mergetags
-from dripcourse.build import BuiltEmail
 from dripcourse.message import build_message, message_bytes
+from dripcourse.model import BuiltEmail
 from dripcourse.syllabus import EMAIL, CourseInfo
 
 TEXT_MARK = "dripcourse-text-part"

@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from dripcourse import __version__, mergetags
-from dripcourse.build import BuiltEmail
-from dripcourse.build import Course as LoadedCourse
 from dripcourse.errors import DripcourseError, Problem
 from dripcourse.exports.dialects import Dialect, Refused
 from dripcourse.exports.model import Course, Limit, Piece, Request, Target
 from dripcourse.jsonfile import json_bytes
 from dripcourse.message import mbox
+from dripcourse.model import BuiltEmail
+from dripcourse.model import Course as LoadedCourse
 from dripcourse.schedule import day_names
 from dripcourse.sources import slugify
 

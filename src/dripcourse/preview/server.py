@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from dripcourse.build import BuiltEmail, load_course, output_files, render_course, write_output
+from dripcourse.build import load_course, output_files, render_course, write_output
 from dripcourse.errors import DripcourseError
+from dripcourse.model import BuiltEmail
 from dripcourse.preview.testsend import MAX_BODY_BYTES, SEND_PATH, TestSends, allowed_origins
 from dripcourse.render import Renderer, theme_dirs
 

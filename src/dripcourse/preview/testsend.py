@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from email.message import Message
 from http import HTTPStatus
 
-from dripcourse.build import BuiltEmail
 from dripcourse.errors import DripcourseError
+from dripcourse.model import BuiltEmail
 from dripcourse.sending import send_tests, smtp_settings
 from dripcourse.syllabus import EMAIL, CourseInfo
 
