@@ -65,7 +65,7 @@ def test_strict_counts_every_bad_row_as_an_error(mini_course: Path) -> None:
         run_plan(mini_course, SUBSCRIBERS, strict=True)
     assert [str(p) for p in caught.value.problems] == [
         "subs.csv:4: email: not an email address: 'not-an-address'",
-        "subs.csv:5: signed_up_at: not a date-time like 2026-03-02T09:30:00Z: 'last tuesday'",
+        "subs.csv:5: signed_up_at: must be a date-time like 2026-03-02T09:30:00Z, from 1970 to 9000, got 'last tuesday'",
         "subs.csv:6: timezone: unknown IANA time zone 'Europe/Lodnon'",
     ]
 
