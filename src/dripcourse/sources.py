@@ -239,7 +239,9 @@ class BrokenRef:
     problem: Problem  # names the syllabus line and suggests the nearest section
 
 
-def broken_refs(emails: Iterable[EmailSpec], ideas: Iterable[Idea], sources: dict[str, Source]) -> list[BrokenRef]:
+def broken_refs(
+    emails: Iterable[EmailSpec], ideas: Iterable[Idea], sources: dict[str, Source]
+) -> list[BrokenRef]:
     """The section references, of emails and of ideas, that name no section of a source that was read."""
     places: list[tuple[EmailSpec | None, str, str, tuple[SectionRef, ...]]] = [
         (e, f"emails[{e.position - 1}].", "sections", e.sections) for e in emails
