@@ -23,6 +23,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help and error text: rich's formatter costs more start-up than everything `build` imports for its work.
+    rich_markup_mode=None,
 )
 
 CourseDir = Annotated[Path, typer.Argument(help="The course folder, holding syllabus.yaml.")]
