@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from dripcourse.build import load_course, output_files, render_course, write_output
 from dripcourse.errors import DripcourseError
 from dripcourse.model import BuiltEmail
-from dripcourse.preview.testsend import MAX_BODY_BYTES, SEND_PATH, TestSends, allowed_origins
+from dripcourse.preview.testsend import MAX_BODY_BYTES, SEND_PATH, TestSends
 from dripcourse.render import Renderer, theme_dirs
 
 EVENTS_PATH = "/__dripcourse/events"
@@ -258,7 +258,7 @@ def serve(
         state = SiteState(site, sends)
         server = ThreadingHTTPServer((host, port), make_handler(state))
         server.daemon_threads = True
-        sends.origins = allowed_origins(host, server.server_address[1])
+        sends.listen(host, server.server_address[1])
         url = f"http://{host}:{server.server_address[1]}/"
         serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
         serving.start()
