@@ -266,6 +266,8 @@ def import_articles(
         typer.echo(f"  {len(article.sections)} sections:")
         for section in article.sections:
             typer.echo(f"    {section.id:<44} {section.word_count:>5} words  {section.number or ''}".rstrip())
+        for note in article.notes:
+            typer.echo(f"Warning: {article.source_file}: {note}", err=True)
         for dropped in article.dropped:
             typer.echo(f"Warning: {article.source_file}: dropped {dropped}", err=True)
 
