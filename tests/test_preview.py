@@ -276,6 +276,10 @@ def test_inbox_view_cuts_subject_and_preheader_like_each_client(browser, mini_co
     assert page.locator('.mock[data-client="gmail-mobile"] .count').inner_text() == (
         "Subject: 40 of 67 characters shown (cut) · preheader: 90 of 128 characters shown (cut)"
     )
+    panel = box(page, "#panel-inbox")
+    for client in expected:
+        mock = box(page, f'.mock[data-client="{client}"]')
+        assert panel["left"] <= mock["left"] and mock["right"] <= panel["right"], client  # every mock fits the panel
     page.close()
 
 

@@ -21,6 +21,7 @@ from services.httpbase import ApiServer, Reply
 from services.kit import KitServer
 from services.postmark import PostmarkServer
 from services.pushing import Pusher, same_as_sent
+from services.ses import SesServer
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,10 @@ class Case:
     subject_field: str
     edit_field: str  # a field to change on the service, as a user in its web app would
     count: int  # objects a first push creates for the two-email course
+    credential: str  # the variable a 401 names
+    refused: str = "refused the credentials"
+    missing: str = ""  # what a push without the credential says (default: "needs VARIABLE in the environment")
+    retry_after: bool = True  # whether the service sends Retry-After with a 429 (SES does not: push backs off)
 
 
 def kit_emails(server: KitServer) -> list[dict[str, Any]]:
@@ -49,6 +54,7 @@ CASES = {
         "subject",
         "subject",
         3,
+        "KIT_API_KEY",
     ),
     "postmark": Case(
         PostmarkServer,
@@ -58,6 +64,20 @@ CASES = {
         "Subject",
         "HtmlBody",
         2,
+        "POSTMARK_SERVER_TOKEN",
+    ),
+    "ses": Case(
+        SesServer,
+        lambda s: list(s.templates.values()),
+        lambda s: s.templates[sorted(s.templates)[1]],
+        lambda s, o: s.templates.pop(next(k for k, v in s.templates.items() if v is o)),
+        "Subject",
+        "Html",
+        2,
+        "AWS_ACCESS_KEY_ID",
+        refused="AWS does not recognise these credentials",
+        missing="found no AWS credentials: set AWS_ACCESS_KEY_ID",
+        retry_after=False,
     ),
 }
 
@@ -116,8 +136,8 @@ def test_dry_run_lists_exactly_what_the_push_sends(pushing: tuple[Pusher, Case])
 
 
 def test_a_dry_run_shows_no_credentials(pushing: tuple[Pusher, Case]) -> None:
-    pusher, _ = pushing
-    secrets = [v for k, v in pusher.env.items() if "URL" not in k]
+    pusher, case = pushing
+    secrets = [v for k, v in pusher.env.items() if k == case.credential or "SECRET" in k or "TOKEN" in k]
     result = CliRunner().invoke(app, ["push", pusher.target, str(pusher.course), "--dry-run"], env=pusher.env)
     assert result.exit_code == 0, result.output
     written = (pusher.course / "push-state" / f"{pusher.target}.dry-run.json").read_text(encoding="utf-8")
@@ -170,10 +190,14 @@ def test_a_push_stopped_by_errors_is_finished_by_the_next(pushing: tuple[Pusher,
 
 def test_429_waits_for_retry_after_and_500_backs_off(pushing: tuple[Pusher, Case]) -> None:
     pusher, case = pushing
-    pusher.server.faults.append(("status", Reply(429, {"errors": ["Rate limit hit"]}, {"Retry-After": "7"})))
-    pusher.server.faults.append(("status", Reply(500, {"errors": ["Internal Server Error"]})))
+    throttled = {"Retry-After": "7", "x-amzn-ErrorType": "TooManyRequestsException"}
+    pusher.server.faults.append(
+        ("status", Reply(429, {"errors": ["Rate limit hit"], "message": "slow down"}, throttled))
+    )
+    failed = {"x-amzn-ErrorType": "InternalFailure"}
+    pusher.server.faults.append(("status", Reply(500, {"errors": ["Internal Server Error"], "message": "x"}, failed)))
     report = pusher.push()
-    assert pusher.sleeps[0] == 7.0 and len(pusher.sleeps) == 2
+    assert pusher.sleeps[0] == (7.0 if case.retry_after else 1.0) and len(pusher.sleeps) == 2
     assert len(report.outcome.created) == case.count == len(case.objects(pusher.server))
 
 
@@ -187,21 +211,20 @@ def test_a_timeout_on_a_read_is_retried(pushing: tuple[Pusher, Case]) -> None:
 
 
 def test_401_names_the_variable_and_exits_1(pushing: tuple[Pusher, Case]) -> None:
-    pusher, _ = pushing
-    env = {k: ("wrong" if "URL" not in k else v) for k, v in pusher.env.items()}
+    pusher, case = pushing
+    env = {**pusher.env, case.credential: "AKIDWRONG"}
     result = CliRunner().invoke(app, ["push", pusher.target, str(pusher.course)], env=env)
     assert result.exit_code == 1
-    credential = next(k for k in pusher.env if "URL" not in k)
-    assert "refused the credentials" in result.output and credential in result.output
+    assert case.refused in result.output and case.credential in result.output
     assert "Traceback" not in result.output
 
 
 def test_missing_credentials_name_the_variable(pushing: tuple[Pusher, Case]) -> None:
-    pusher, _ = pushing
-    env = {k: v for k, v in pusher.env.items() if "URL" in k}
-    credential = next(k for k in pusher.env if "URL" not in k)
-    result = CliRunner().invoke(app, ["push", pusher.target, str(pusher.course)], env={credential: ""} | env)
-    assert result.exit_code == 1 and f"needs {credential} in the environment" in result.output
+    pusher, case = pushing
+    env = {**pusher.env, case.credential: ""}
+    result = CliRunner().invoke(app, ["push", pusher.target, str(pusher.course)], env=env)
+    assert result.exit_code == 1
+    assert (case.missing or f"needs {case.credential} in the environment") in result.output
 
 
 def test_deleted_on_the_service_is_recreated_only_after_asking(pushing: tuple[Pusher, Case]) -> None:

@@ -219,3 +219,12 @@ def test_the_preview_from_disk_has_no_send_button(browser, tmp_path: Path) -> No
     page.goto((tmp_path / "out" / "index.html").as_uri())
     assert page.locator("#send-test").is_hidden()
     page.close()
+
+
+def test_the_origins_a_preview_is_served_under() -> None:
+    from dripcourse.preview.testsend import allowed_origins
+
+    loopback = {"http://127.0.0.1:8000", "http://localhost:8000", "http://[::1]:8000"}
+    assert allowed_origins("127.0.0.1", 8000) == loopback
+    assert allowed_origins("::1", 8000) == loopback
+    assert allowed_origins("192.168.1.20", 8000) == {"http://192.168.1.20:8000"}  # --host on a LAN address

@@ -19,7 +19,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from dripcourse.errors import DripcourseError, Problem
-from dripcourse.sources import MAX_SOURCE_BYTES, count_words, read_text_bytes, slugify
+from dripcourse.sources import MAX_SOURCE_BYTES, UTF16_BOMS, count_words, read_text_bytes, slugify
 
 MAX_IMPORT_BYTES = MAX_SOURCE_BYTES  # one limit: import takes no article that plan and build would then refuse
 HEADING_MAX_WORDS = 14
@@ -319,24 +319,40 @@ def yaml_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid YAML double-quoted string
 
 
-def decode(data: bytes) -> tuple[str, str, list[str]]:
-    """Text, the encoding it was read with, and a warning per byte that was not text. UTF-8 when it decodes, or
-    when only a few stray bytes break it (each replaced and named by line); else Windows-1252 (what Word and old
-    blogs write), else Latin-1, which decodes anything."""
+def decode(data: bytes, shown: str = "the file") -> tuple[str, str, list[str]]:
+    """Text, the encoding it was read with, and a warning per stray byte. UTF-16 by its byte-order mark; UTF-8
+    when it decodes, or when only a few stray bytes break it (each replaced and named by line); else Windows-1252
+    (what Word and old blogs write). Anything else, or text full of control bytes, is not an article: Latin-1
+    would decode any file at all, so it is not tried."""
+    if data.startswith(UTF16_BOMS):
+        try:
+            return data.decode("utf-16"), "utf-16", []
+        except UnicodeDecodeError:
+            raise DripcourseError(Problem(shown, "starts like UTF-16 text but is not; save it as UTF-8")) from None
+    notes: list[str] = []
     try:
-        return data.decode("utf-8-sig"), "utf-8", []
+        text, encoding = data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
-        pass
-    text = data.decode("utf-8-sig", errors="replace")
-    stray = text.count("\ufffd") - data.decode("utf-8-sig", errors="ignore").count("\ufffd")
-    multibyte = sum(1 for c in text if ord(c) > 0x7F and c != "\ufffd")
-    if stray <= max(3, len(data) // 10_000) and multibyte >= stray:
-        lines = [n for n, line in enumerate(text.split("\n"), start=1) if "\ufffd" in line]
-        return text, "utf-8", [f"line {n}: a byte that is not UTF-8 was replaced with \ufffd" for n in lines[:10]]
-    try:
-        return data.decode("cp1252"), "cp1252", []
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1", []
+        text, encoding = data.decode("utf-8-sig", errors="replace"), "utf-8"
+        stray = text.count("\ufffd") - data.decode("utf-8-sig", errors="ignore").count("\ufffd")
+        multibyte = sum(1 for c in text if ord(c) > 0x7F and c != "\ufffd")
+        if stray <= max(3, len(data) // 10_000) and multibyte >= stray:
+            lines = [n for n, line in enumerate(text.split("\n"), start=1) if "\ufffd" in line]
+            notes = [f"line {n}: a byte that is not UTF-8 was replaced with \ufffd" for n in lines[:10]]
+        else:
+            try:
+                text, encoding = data.decode("cp1252"), "cp1252"
+            except UnicodeDecodeError:
+                raise DripcourseError(
+                    Problem(shown, "looks like a binary file, not text in UTF-8 or Windows-1252")
+                ) from None
+    if len(BINARY_CONTROL.findall(text)) > max(2, len(text) // 1000):
+        raise DripcourseError(Problem(shown, "looks like a binary file, not text in UTF-8 or Windows-1252"))
+    return text, encoding, notes
+
+
+# Control bytes that text files do not hold (tab, line ends, form feed and DOS's end-of-file mark excepted).
+BINARY_CONTROL = re.compile(r"[\x00-\x08\x0e-\x19\x1b-\x1f\x7f]")
 
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # Unicode's control characters, less tab and newline
@@ -1228,8 +1244,8 @@ def import_orders(folder: Path, targets: list[Path]) -> list[int]:
 def import_article(path: Path, shown: str | None = None, keep_numbers: bool = False) -> ImportedArticle:
     """Read one article file and find its sections; an empty file, or a page with no article text, is refused."""
     where = shown or str(path)
-    data = read_text_bytes(path, where, MAX_IMPORT_BYTES, "an article")
-    text, encoding, notes = decode(data)
+    data = read_text_bytes(path, where, MAX_IMPORT_BYTES, "an article", utf16=True)
+    text, encoding, notes = decode(data, where)
     if not text.strip(" \t\r\n\ufeff"):
         raise DripcourseError(Problem(where, "is empty; there is no article to import"))
     article = split_article(text, path.suffix.lower(), path.name, encoding, keep_numbers)

@@ -88,7 +88,7 @@ def push(
     planned = plan(remote, files, stems, loaded.syllabus.course.title)
     state = State.load(state_path(course_dir, target), target)
     channel = None if dry_run else open_channel(remote, env, sleep, timeout)
-    base_url = channel.base_url if channel else (env.get(remote.url_env) or remote.base(env) or remote.base_url)
+    base_url = channel.base_url if channel else dry_run_base(remote, env)
     advance = progress(len(planned)) if progress else (lambda: None)
     try:
         outcome = run(
@@ -113,6 +113,14 @@ def push(
         listing = [write.entry(base_url) for write in outcome.writes]
         report.dry_run_file.write_text(json.dumps(listing, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return report
+
+
+def dry_run_base(remote: Remote, env: Mapping[str, str]) -> str:
+    if remote.target == "ses":
+        from dripcourse.push.ses import endpoint
+
+        return endpoint(env)
+    return env.get(remote.url_env) or remote.base(env) or remote.base_url
 
 
 def open_channel(

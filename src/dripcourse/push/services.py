@@ -112,4 +112,33 @@ POSTMARK = Remote(
     ],
 )
 
-REMOTES: dict[str, Remote] = {r.target: r for r in (KIT, POSTMARK)}
+# Amazon SES v2 (through botocore; see push/ses.py) --------------------------------------------------------
+SES = Remote(
+    "ses",
+    "Amazon SES",
+    "https://email.REGION.amazonaws.com",
+    "DRIPCOURSE_SES_ENDPOINT_URL",
+    (),  # botocore's own chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO, instance role
+    "AWS credentials with ses:CreateEmailTemplate, ses:GetEmailTemplate and ses:UpdateEmailTemplate",
+    lambda env: {},
+    {
+        "template": Kind(
+            "template",
+            "/v2/email/templates/{id}",
+            lambda reply: reply["TemplateName"],
+            update_body=lambda body, digest: {"TemplateContent": body["TemplateContent"]},
+            find=lambda body: f"/v2/email/templates/{body['TemplateName']}",
+        ),
+    },
+    skip=("template-own-link",),  # the v1 form of the same templates, under the same names
+    manual=lambda manifest: [
+        "The templates are the v2 form: send them with SES v2 SendEmail and ListManagementOptions (a contact "
+        "list and topic), which fills {{amazonSESUnsubscribeUrl}}. For other sends load v1/ from "
+        "`dripcourse export ses` instead.",
+        "Always pass first_name (empty for the fallback) and email in the template data: SES drops a message "
+        "whose template names a variable the data lacks.",
+        *by_hand(manifest),
+    ],
+)
+
+REMOTES: dict[str, Remote] = {r.target: r for r in (KIT, POSTMARK, SES)}
