@@ -280,6 +280,8 @@ def import_articles(
         say(f"  {len(article.sections)} sections:")
         for section in article.sections:
             say(f"    {section.id:<44} {section.word_count:>5} words  {section.number or ''}".rstrip())
+        for note in article.notes:
+            say(f"Warning: {article.source_file}: {note}", err=True)
         for dropped in article.dropped:
             say(f"Warning: {article.source_file}: dropped {dropped}", err=True)
 
