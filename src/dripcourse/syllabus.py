@@ -298,6 +298,12 @@ class SyllabusReader(NodeReader):
         sender_keys = self.mapping(keys.get("sender"), "course.sender", ("name", "email"), ("name", "email"))
         sender_name = self.header_text(sender_keys.get("name"), "course.sender.name", required=True)
         sender_email = self.email_address(sender_keys.get("email"), "course.sender.email", required=True)
+        if sender_name and sender_email and not headers.name_survives_folding(sender_name, sender_email):
+            self.report(
+                sender_keys["name"],
+                "course.sender.name",
+                f"is too long to go into the From header unchanged ({len(sender_name)} characters); shorten it",
+            )
         reply_to = self.email_address(keys.get("reply_to"), "course.reply_to")
         address = self.text(keys.get("postal_address"), "course.postal_address", single_line=False, required=True)
         if address is not None:
