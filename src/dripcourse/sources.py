@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -69,8 +70,22 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "section"
 
 
-def read_text_bytes(path: Path, shown: Path | str, limit: int, kind: str) -> bytes:
-    """The bytes of a text file the user gave, or one clear problem: missing, a folder, too large, binary."""
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def looks_utf16(data: bytes) -> bool:
+    """UTF-16 text without a byte-order mark: mostly-ASCII text puts a NUL in every other byte."""
+    sample = data[:4096]
+    if len(sample) < 4:
+        return False
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    return max(even, odd) > 0.4 * (len(sample) / 2) and min(even, odd) < 0.05 * (len(sample) / 2)
+
+
+def read_text_bytes(path: Path, shown: Path | str, limit: int, kind: str, utf16: bool = False) -> bytes:
+    """The bytes of a text file the user gave, or one clear problem: missing, a folder, too large, binary, UTF-16.
+
+    With `utf16`, UTF-16 with a byte-order mark is returned for the caller to decode."""
     if not path.exists():
         raise DripcourseError(Problem(shown, "file not found"))
     if not path.is_file():
@@ -79,6 +94,12 @@ def read_text_bytes(path: Path, shown: Path | str, limit: int, kind: str) -> byt
     if size > limit:
         raise DripcourseError(Problem(shown, f"is {size:,} bytes; {kind} may be at most {limit:,} bytes"))
     data = path.read_bytes()
+    if data.startswith(UTF16_BOMS):
+        if utf16:
+            return data
+        raise DripcourseError(Problem(shown, "is UTF-16 text; save it as UTF-8"))
+    if looks_utf16(data):
+        raise DripcourseError(Problem(shown, "looks like UTF-16 text without a byte-order mark; save it as UTF-8"))
     if b"\x00" in data:
         raise DripcourseError(Problem(shown, "looks like a binary file, not text"))
     return data

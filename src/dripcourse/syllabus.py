@@ -23,6 +23,11 @@ SOURCE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+\Z")
 COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 MAX_SUBJECT = 150
+# Dates dripcourse plans with (a cohort's start, a signup): far enough from year 1 and 9999 that ten years of
+# lessons, local times and UTC offsets stay inside what Python's datetime can hold.
+EARLIEST = date(1970, 1, 1)
+LATEST = date(9000, 12, 31)
+MAX_LOGO_PIXELS = 2000
 MAX_DAY = 3650  # ten years of daily emails; larger offsets overflow date arithmetic
 DEFAULT_GREETING = "Hi {{ first_name | there }},"
 
@@ -200,7 +205,10 @@ def parse_time(raw: str) -> time:
 def parse_date(raw: str) -> date:
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
         raise ValueError(raw)
-    return date.fromisoformat(raw)
+    value = date.fromisoformat(raw)
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError(raw)
+    return value
 
 
 def is_web_url(value: str) -> bool:
@@ -343,12 +351,19 @@ class SyllabusReader(NodeReader):
         if url is not None and not url.startswith("https://"):
             self.report(keys["url"], "course.logo.url", "must be an https URL so mail clients load it")
             url = None
-        width = self.parsed(keys.get("width"), "course.logo.width", parse_int, "a whole number of pixels")
-        height = self.parsed(keys.get("height"), "course.logo.height", parse_int, "a whole number of pixels")
+        width = self.pixels(keys.get("width"), "course.logo.width")
+        height = self.pixels(keys.get("height"), "course.logo.height")
         alt = self.text(keys.get("alt"), "course.logo.alt", required=True)
         if url and width and height and alt:
             return Logo(url, width, height, alt)
         return None
+
+    def pixels(self, node: Node | None, field: str) -> int | None:
+        value = self.parsed(node, field, parse_int, "a whole number of pixels")
+        if value is not None and node is not None and not 1 <= value <= MAX_LOGO_PIXELS:
+            self.report(node, field, f"must be from 1 to {MAX_LOGO_PIXELS} pixels, got {value}")
+            return None
+        return value
 
     def tracking(self, node: Node | None) -> Tracking:
         if node is None:
@@ -379,7 +394,12 @@ class SyllabusReader(NodeReader):
         if send_time is None and "send_time" not in keys:
             send_time = time(8, 0)
         days = self.send_days(keys.get("send_days"))
-        start = self.parsed(keys.get("start_date"), "schedule.start_date", parse_date, "a date like 2026-03-02")
+        start = self.parsed(
+            keys.get("start_date"),
+            "schedule.start_date",
+            parse_date,
+            f"a date like 2026-03-02, from {EARLIEST} to {LATEST}",
+        )
         if mode == "cohort" and "start_date" not in keys:
             self.report(node, "schedule", "a cohort schedule needs 'start_date'")
         if mode == "evergreen" and "start_date" in keys:
@@ -645,8 +665,9 @@ class SyllabusReader(NodeReader):
 
 
 def valid_zone(name: str) -> bool:
+    """True for an IANA zone name; a region folder like `America` or a path is not one."""
     try:
         zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         return False
     return True

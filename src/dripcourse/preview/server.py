@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import tempfile
@@ -20,15 +21,19 @@ from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from dripcourse.build import load_course, output_files, render_course, write_output
 from dripcourse.errors import DripcourseError
 from dripcourse.model import BuiltEmail
-from dripcourse.preview.testsend import MAX_BODY_BYTES, SEND_PATH, TestSends, allowed_origins
+from dripcourse.preview.testsend import MAX_BODY_BYTES, SEND_PATH, TestSends
 from dripcourse.render import Renderer, theme_dirs
 
 EVENTS_PATH = "/__dripcourse/events"
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+MAX_CONNECTIONS = 32  # open pages each hold one event stream; a flood beyond this is closed at once
+SOCKET_TIMEOUT_SECONDS = 30.0
 KEEPALIVE_SECONDS = 10.0
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -84,6 +89,7 @@ class SiteState:
     error: str | None = None
     changed: threading.Condition = field(default_factory=threading.Condition)
     stopping: bool = False
+    hosts: frozenset[str] = LOOPBACK_HOSTS  # the Host header names a request may carry
 
     def publish(self, error: str | None = None) -> None:
         with self.changed:
@@ -122,14 +128,67 @@ class Rebuilder:
         return [self.course_dir, *(d for d in theme_dirs(self.course_dir) if d.is_dir())]
 
 
+def allowed_hosts(host: str) -> frozenset[str]:
+    """The names a request's Host header may give: the loopback names, and the address `serve` was told to bind."""
+    return LOOPBACK_HOSTS | {host.strip("[]").lower()}
+
+
+def host_name(header: str | None) -> str | None:
+    """The name part of a Host header (`localhost:8000` -> `localhost`, `[::1]:8000` -> `::1`), or None."""
+    if not header:
+        return None
+    value = header.strip().lower()
+    if value.startswith("["):
+        name, bracket, rest = value[1:].partition("]")
+        return name if bracket and (not rest or re.fullmatch(r":[0-9]{1,5}", rest)) else None
+    name, _, port = value.partition(":")
+    return name if not port or port.isdigit() else None
+
+
+class BoundedServer(ThreadingHTTPServer):
+    """A threading server that serves at most MAX_CONNECTIONS connections at once and closes any beyond that."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]):
+        super().__init__(address, handler)
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+
 def make_handler(state: SiteState) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "dripcourse"
+        timeout = SOCKET_TIMEOUT_SECONDS  # a client that stops reading or writing is dropped, not waited for
 
         def log_message(self, format: str, *args: object) -> None:
             pass
 
+        def host_refused(self) -> bool:
+            """Answer 403 to a Host that is not this server's: a DNS-rebinding page must not read the preview."""
+            if host_name(self.headers.get("Host")) in state.hosts:
+                return False
+            self.send_error(HTTPStatus.FORBIDDEN, "Host not allowed")
+            return True
+
         def do_GET(self) -> None:
+            if self.host_refused():
+                return
             parts = urlsplit(self.path)
             if parts.path == EVENTS_PATH:
                 self.events(parse_qs(parts.query).get("epoch", ["-1"])[0])
@@ -150,6 +209,8 @@ def make_handler(state: SiteState) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(body)
 
         def do_POST(self) -> None:
+            if self.host_refused():
+                return
             if urlsplit(self.path).path != SEND_PATH:
                 self.send_error(HTTPStatus.NOT_FOUND, "Not found")
                 return
@@ -195,7 +256,7 @@ def make_handler(state: SiteState) -> type[BaseHTTPRequestHandler]:
                         self.wfile.write(b": keep-alive\n\n")
                     self.wfile.flush()
                     known_epoch, known_error = epoch, error
-            except (BrokenPipeError, ConnectionResetError):
+            except OSError:  # the page was closed, or stopped reading for SOCKET_TIMEOUT_SECONDS
                 return
 
     return Handler
@@ -255,10 +316,9 @@ def serve(
     stop = stop or threading.Event()
     try:
         rebuilder.build()
-        state = SiteState(site, sends)
-        server = ThreadingHTTPServer((host, port), make_handler(state))
-        server.daemon_threads = True
-        sends.origins = allowed_origins(host, server.server_address[1])
+        state = SiteState(site, sends, hosts=allowed_hosts(host))
+        server = BoundedServer((host, port), make_handler(state))
+        sends.listen(host, server.server_address[1])
         url = f"http://{host}:{server.server_address[1]}/"
         serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
         serving.start()
