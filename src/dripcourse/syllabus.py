@@ -254,8 +254,7 @@ class SyllabusReader(NodeReader):
             if problem:
                 self.report(node, field, problem)
                 return None
-            for name in mergetags.unknown_tags(value):
-                self.report(node, field, f"unknown merge tag '{name}'{did_you_mean(name, mergetags.KNOWN)}")
+            self.merge_tags(node, field, value, allowed=False)
         return value
 
     def email_address(self, node: Node | None, field: str, *, required: bool = False) -> str | None:
@@ -298,9 +297,16 @@ class SyllabusReader(NodeReader):
         sender_keys = self.mapping(keys.get("sender"), "course.sender", ("name", "email"), ("name", "email"))
         sender_name = self.header_text(sender_keys.get("name"), "course.sender.name", required=True)
         sender_email = self.email_address(sender_keys.get("email"), "course.sender.email", required=True)
+        if sender_name and sender_email and not headers.name_survives_folding(sender_name, sender_email):
+            self.report(
+                sender_keys["name"],
+                "course.sender.name",
+                f"is too long to go into the From header unchanged ({len(sender_name)} characters); shorten it",
+            )
         reply_to = self.email_address(keys.get("reply_to"), "course.reply_to")
         address = self.text(keys.get("postal_address"), "course.postal_address", single_line=False, required=True)
         if address is not None:
+            self.merge_tags(keys["postal_address"], "course.postal_address", address, allowed=False)
             lines = [line.strip() for line in address.strip().splitlines() if line.strip()]
             if any(CONTROL_CHARS.search(line) for line in lines):
                 self.report(keys["postal_address"], "course.postal_address", "contains a control character")
@@ -321,12 +327,7 @@ class SyllabusReader(NodeReader):
         greeting = DEFAULT_GREETING
         if "greeting" in keys:
             greeting = self.text(keys["greeting"], "course.greeting") or ""
-            for name in mergetags.unknown_tags(greeting):
-                self.report(
-                    keys["greeting"],
-                    "course.greeting",
-                    f"unknown merge tag '{name}'{did_you_mean(name, mergetags.KNOWN)}",
-                )
+            self.merge_tags(keys["greeting"], "course.greeting", greeting)
         tracking = self.tracking(keys.get("tracking"))
         numbers = self.parsed(keys.get("heading_numbers"), "course.heading_numbers", parse_bool, "true or false")
         if None in (title, sender_name, sender_email, address, unsubscribe, website):
@@ -537,10 +538,32 @@ class SyllabusReader(NodeReader):
 
     def markdown(self, node: Node | None, field: str) -> str:
         value = self.text(node, field, single_line=False) or ""
-        for name in mergetags.unknown_tags(value):
-            assert node is not None
-            self.report(node, field, f"unknown merge tag '{name}'{did_you_mean(name, mergetags.KNOWN)}")
+        if node is not None:
+            self.merge_tags(node, field, value)
         return value.strip()
+
+    def merge_tags(self, node: Node, field: str, value: str, *, allowed: bool = True) -> None:
+        """Report unknown and malformed merge tags in `value`, and any merge tag at all where none is `allowed`:
+        subjects, preheaders, names and the postal address reach headers, inbox lines and service fields that
+        are the same for every subscriber (docs/exports.md, "Merge tags")."""
+        problems = mergetags.tag_problems(value)
+        if not allowed:
+            problems += [
+                (m.start(), f"merge tag '{m.group(1)}' is not filled here: {mergetags.FILLED_IN}")
+                for m in mergetags.NEUTRAL.finditer(value)
+                if m.group(1) in mergetags.KNOWN
+            ]
+        for offset, message in sorted(problems):
+            if message.startswith("unknown merge tag"):
+                name = message.split("'")[1]
+                message += did_you_mean(name, mergetags.KNOWN)
+            line, column = self.where(node)
+            style = node.style if isinstance(node, ScalarNode) else None
+            if "\n" not in value and style in (None, "'", '"'):
+                column += offset + (style is not None)
+            else:
+                line += value[:offset].count("\n") + (style in ("|", ">"))
+            self.problems.append(Problem(self.file, message, line, column, field))
 
     def section_refs(self, node: Node | None, field: str, sources: dict[str, SourceEntry]) -> tuple[SectionRef, ...]:
         """An email's sections: each 'source#section', or {ref: 'source#section', heading: text or false}."""
@@ -593,7 +616,10 @@ class SyllabusReader(NodeReader):
         if empty:
             self.report(node, field, "must not be empty; write 'heading: false' to hide the heading")
             return None, False
-        return self.text(node, field), False
+        heading = self.text(node, field)
+        if heading is not None:
+            self.merge_tags(node, field, heading, allowed=False)
+        return heading, False
 
     def ideas(self, node: Node | None, sources: dict[str, SourceEntry]) -> tuple[Idea, ...]:
         """`ideas:` maps an idea id to the sections that carry it: a list, or {summary: ..., sections: [...]}."""
@@ -638,6 +664,9 @@ class SyllabusReader(NodeReader):
         keys = self.mapping(node, field, ("text", "url"), ("text", "url"))
         text = self.text(keys.get("text"), f"{field}.text", required=True)
         url = self.url(keys.get("url"), f"{field}.url")
+        for key, value in (("text", text), ("url", url)):
+            if value is not None:
+                self.merge_tags(keys[key], f"{field}.{key}", value)
         return Button(text, url) if text and url else None
 
 

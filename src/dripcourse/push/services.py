@@ -3,8 +3,10 @@ requests create, and what stays to do by hand (docs/push.md has the same per tar
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from dripcourse.drip.providers.httpapi import Response
 from dripcourse.push.model import Kind, Remote
 
 
@@ -141,4 +143,57 @@ SES = Remote(
     ],
 )
 
-REMOTES: dict[str, Remote] = {r.target: r for r in (KIT, POSTMARK, SES)}
+# SendGrid ---------------------------------------------------------------------------------------------------
+
+
+def until_reset(header: str) -> Any:
+    """A 429's wait from a rate-limit reset header holding a Unix time (SendGrid's X-RateLimit-Reset)."""
+
+    def wait(reply: Response) -> float | None:
+        reset = reply.headers.get(header)
+        if reset is not None and reset.replace(".", "", 1).isdigit():
+            return max(0.0, float(reset) - time.time())
+        return reply.retry_after()
+
+    return wait
+
+
+SENDGRID = Remote(
+    "sendgrid",
+    "SendGrid",
+    "https://api.sendgrid.com",
+    "SENDGRID_API_URL",
+    ("SENDGRID_API_KEY",),
+    "SENDGRID_API_KEY, an API key with the Template Engine scope (full access)",
+    lambda env: {"Authorization": f"Bearer {env['SENDGRID_API_KEY']}"},
+    {
+        "template": Kind(
+            "dynamic template",
+            "/v3/templates/{id}",
+            lambda reply: reply["id"],
+            update="PATCH",
+            update_body=lambda body, digest: {"name": body["name"]},
+            link="https://mc.sendgrid.com/dynamic-templates/{id}",
+            find=lambda body: "/v3/templates?generations=dynamic&page_size=200",
+            pick=lambda reply, body: next((t for t in reply.get("result", []) if t["name"] == body["name"]), None),
+        ),
+        "version": Kind(
+            "template version",
+            "/v3/templates/{this.template.id}/versions/{id}",
+            lambda reply: reply["id"],
+            update="PATCH",
+            prune=False,  # deleting the template deletes its versions
+            find=lambda body: "/v3/templates/{this.template.id}",
+            pick=lambda reply, body: next((v for v in reply.get("versions", []) if v["name"] == body["name"]), None),
+        ),
+    },
+    wait=until_reset("x-ratelimit-reset"),
+    message=errors_list,
+    manual=lambda manifest: [
+        "Send with template_id and dynamic_template_data {first_name, email}, and an unsubscribe group "
+        "(asm.group_id): SendGrid fills {{{unsubscribe}}} only then.",
+        *by_hand(manifest),
+    ],
+)
+
+REMOTES: dict[str, Remote] = {r.target: r for r in (KIT, POSTMARK, SES, SENDGRID)}
