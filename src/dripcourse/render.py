@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import re
@@ -27,7 +28,7 @@ from dripcourse.assemble import Lesson, LessonSection
 from dripcourse.errors import DripcourseError, Problem
 from dripcourse.palette import palette
 from dripcourse.sources import slugify
-from dripcourse.syllabus import CourseInfo, Syllabus
+from dripcourse.syllabus import Button, CourseInfo, Syllabus
 
 TEXT_WIDTH = 76
 # Characters that fill the inbox preview after the preheader, so no body text shows up beside it.
@@ -123,7 +124,8 @@ def sanitize(html: str) -> str:
 class UrlTracker:
     """Adds UTM parameters to links that point at the course's own website."""
 
-    def __init__(self, course: CourseInfo, content: str):
+    def __init__(self, course: CourseInfo, content: str, nonce: str = ""):
+        self.token = f"{mergetags.TOKEN_PREFIX}{nonce}"  # a link holding a merge tag is left as written
         self.host = urlsplit(course.website).netloc.lower().removeprefix("www.")
         self.params = [
             ("utm_source", course.tracking.source),
@@ -135,7 +137,7 @@ class UrlTracker:
 
     def __call__(self, url: str) -> str:
         parts = urlsplit(url)
-        if not self.enabled or parts.scheme not in ("http", "https"):
+        if not self.enabled or parts.scheme not in ("http", "https") or self.token in url:
             return url
         if parts.netloc.lower().removeprefix("www.") != self.host:
             return url
@@ -312,7 +314,7 @@ class Renderer:
     def compose(self, lesson: Lesson, total: int) -> tuple[str, str, mergetags.Tags]:
         """The templates' output before CSS inlining: HTML with its stylesheet, the text part, the merge tags."""
         registry = mergetags.TagRegistry(mergetags.nonce_for([repr(lesson), repr(self.course), *self.theme_texts()]))
-        track = UrlTracker(self.course, lesson.email.slug)
+        track = UrlTracker(self.course, lesson.email.slug, registry.nonce)
 
         def parsed(markdown: str) -> list[Token]:
             return parse_markdown(markdown, registry, track)
@@ -320,10 +322,14 @@ class Renderer:
         blocks = {name: parsed(getattr(lesson.email, name)) for name in ("intro", "outro", "action", "journal")}
         sections = [(s, parsed(s.markdown)) for s in lesson.sections]
         greeting = registry.tokenize(self.course.greeting)
+        email = lesson.email
+        if email.button is not None:
+            button = Button(registry.tokenize(email.button.text), registry.tokenize(email.button.url))
+            email = dataclasses.replace(email, button=button)
         common: dict[str, Any] = {
             "course": self.course,
             "palette": palette(self.course.brand_color),
-            "email": lesson.email,
+            "email": email,
             "lesson": lesson,
             "total": total,
             "unsubscribe_url": registry.token("unsubscribe_url"),

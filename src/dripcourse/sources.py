@@ -118,6 +118,23 @@ def read_text_file(path: Path, shown: Path | str, limit: int = MAX_SOURCE_BYTES)
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def tag_problems(shown: Path | str, line: str, number: int, *, allowed: bool = True) -> list[Problem]:
+    """Unknown or malformed merge tags on one line of a source; in a heading, any merge tag."""
+    found = mergetags.tag_problems(line)
+    if not allowed:
+        found += [
+            (m.start(), f"merge tag '{m.group(1)}' is not filled in a heading: {mergetags.FILLED_IN}")
+            for m in mergetags.NEUTRAL.finditer(line)
+            if m.group(1) in mergetags.KNOWN
+        ]
+    problems = []
+    for offset, message in sorted(found):
+        if message.startswith("unknown merge tag"):
+            message += did_you_mean(message.split("'")[1], mergetags.KNOWN)
+        problems.append(Problem(shown, message, number, offset + 1))
+    return problems
+
+
 def parse_source(source_id: str, text: str, shown: Path | str) -> Source:
     """Split one source document into sections. Raises DripcourseError listing every problem."""
     problems: list[Problem] = []
@@ -133,6 +150,9 @@ def parse_source(source_id: str, text: str, shown: Path | str) -> Source:
         if marker and (fence is None or (marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence))):
             fence = None if fence else marker.group(1)
         heading = None if fence or marker else HEADING.match(line)
+        if heading and len(heading.group(1)) <= 2:
+            # A title or section heading is shown as it is written (and in the schedule): no merge tags.
+            problems += tag_problems(shown, line, number, allowed=False)
         if heading and len(heading.group(1)) == 1 and not chunks and not title and not "".join(intro).strip():
             title = heading.group(2)
             continue
@@ -163,12 +183,7 @@ def parse_source(source_id: str, text: str, shown: Path | str) -> Source:
             continue
         markdown = "\n".join(body).strip("\n")
         for offset, body_line in enumerate(body):
-            for name in mergetags.unknown_tags(body_line):
-                problems.append(
-                    Problem(
-                        shown, f"unknown merge tag '{name}'{did_you_mean(name, mergetags.KNOWN)}", number + 1 + offset
-                    )
-                )
+            problems += tag_problems(shown, body_line, number + 1 + offset)
         sections[section_id] = Section(source_id, section_id, heading_text, markdown, number)
     if not sections and not problems:
         problems.append(Problem(shown, "has no content: write some text, with '## ' headings for sections"))
@@ -239,9 +254,7 @@ class BrokenRef:
     problem: Problem  # names the syllabus line and suggests the nearest section
 
 
-def broken_refs(
-    emails: Iterable[EmailSpec], ideas: Iterable[Idea], sources: dict[str, Source]
-) -> list[BrokenRef]:
+def broken_refs(emails: Iterable[EmailSpec], ideas: Iterable[Idea], sources: dict[str, Source]) -> list[BrokenRef]:
     """The section references, of emails and of ideas, that name no section of a source that was read."""
     places: list[tuple[EmailSpec | None, str, str, tuple[SectionRef, ...]]] = [
         (e, f"emails[{e.position - 1}].", "sections", e.sections) for e in emails
