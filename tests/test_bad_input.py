@@ -305,7 +305,7 @@ CASES = [
         "merge tag in source",
         "source",
         edit("sources/water.md", "Hard water", "{{ frist_name }}, hard water"),
-        r"{course}/sources/water\.md:\d+: unknown merge tag 'frist_name' \(did you mean 'first_name'\?\)",
+        r"{course}/sources/water\.md:\d+:1: unknown merge tag 'frist_name' \(did you mean 'first_name'\?\)",
     ),
     # Templates
     Case(
@@ -330,7 +330,7 @@ CASES = [
         "template unknown merge tag",
         "template",
         write("templates/email.txt", "{{ merge_tag('nickname') }}\n"),
-        r"{course}/templates/email\.txt:1: template failed: ValueError: unknown merge tag 'nickname'",
+        r"{course}/templates/email\.txt:1: template error: unknown merge tag 'nickname'",
     ),
     Case(
         "template includes outside",

@@ -5,17 +5,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from dripcourse.sources import Section, Source, count_words, section_for
+from dripcourse.sources import Section, Source, count_words, reading_minutes, section_for
 from dripcourse.syllabus import EmailSpec, Idea, SectionRef, Syllabus
 
 # Numbering an article put before its headings: "1. ", "2) ", "3: ", "4 - ", "#5 ", "Step 6: ", "Reason #7 - ".
-# A number that is part of the words ("3 things he needs", "1.5 million", "1-2 hours") is not numbering.
+# A number that is part of the words ("3 things he needs", "1.5 million", "1-2 hours", "5 - 10 reps is plenty",
+# "#1 rule: show up") is not numbering.
 DASH = "-\u2013\u2014"
 HEADING_NUMBER = re.compile(
     rf"^(?:(?:step|reason|tip|part|chapter|sign)\s*)?"  # an optional label
-    rf"(?:#\s*\d{{1,3}}(?:\s*[.):]|\s+[{DASH}])?"  # "#5", "#5:", "#5 -"
+    rf"(?:#\s*\d{{1,3}}(?:\s*[.):]|\s+[{DASH}]|(?=\s+(?-i:[^\W\d_a-z])))"  # "#5 Title", "#5:", "#5 -", not "#1 rule"
     rf"|\d{{1,3}}(?:[.):]|\s*[{DASH}]))"  # "5.", "5)", "5:", "5 -"
-    rf"\s+(?=\S)",
+    rf"\s+(?=[^\d\s])",  # not "5 - 10 reps"
     re.I,
 )
 
@@ -54,7 +55,7 @@ class Lesson:
 
     @property
     def file_stem(self) -> str:
-        return f"{self.email.position:02d}-{self.email.slug}"
+        return self.email.file_stem
 
     @property
     def word_count(self) -> int:
@@ -65,11 +66,11 @@ class Lesson:
 
     @property
     def reading_minutes(self) -> int:
-        return max(1, round(self.word_count / 230))
+        return reading_minutes(self.word_count)
 
 
 def assemble(syllabus: Syllabus, sources: dict[str, Source]) -> list[Lesson]:
-    """One lesson per email. Section references must already be checked (sources.resolve_refs)."""
+    """One lesson per email. Section references must already be checked (sources.broken_refs)."""
     numbers = syllabus.course.heading_numbers
 
     def shown(ref: SectionRef) -> LessonSection:

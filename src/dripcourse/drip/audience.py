@@ -19,7 +19,7 @@ from typing import TextIO
 
 from dripcourse.drip.ledger import Row, plan_text
 from dripcourse.errors import DripcourseError, Problem
-from dripcourse.subscribers import REQUIRED_COLUMNS, Planner, parse_signup, zone_named
+from dripcourse.subscribers import REQUIRED_COLUMNS, SIGNUP_EXPECTED, Planner, csv_rows, parse_signup, zone_named
 from dripcourse.syllabus import EMAIL, Syllabus, valid_zone
 
 SEPARATOR = "\x1f"
@@ -201,7 +201,11 @@ class ListReader:
         match, blake2b, separator = EMAIL.match, hashlib.blake2b, SEPARATOR
         own_first, tails = plans.own_first, plans.tails
         self.position = -1
-        for row in reader:
+        for row in csv_rows(reader, lambda: reader.line_num + first_line, file_name):
+            if isinstance(row, Problem):
+                report.bad += 1
+                report.problems.append(row)
+                continue
             if not row or not (row[0].strip() or "".join(row).strip()):
                 continue
             self.position += 1
@@ -231,7 +235,7 @@ class ListReader:
                     signed_up = parse_signup(raw, zone_name)
                     epoch = int(signed_up.timestamp())
                 except (ValueError, OverflowError):
-                    problem = "signed_up_at", f"not a date-time like 2026-03-02T09:30:00Z: {raw!r}"
+                    problem = "signed_up_at", f"must be {SIGNUP_EXPECTED}, got {raw!r}"
             if problem is not None:
                 report.bad += 1
                 line = reader.line_num + first_line

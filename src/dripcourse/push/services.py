@@ -1,0 +1,266 @@
+"""Each service push can load, as data: credentials, how to read back, update and delete what the export's
+requests create, and what stays to do by hand (docs/push.md has the same per target)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from dripcourse.drip.providers.httpapi import Response
+from dripcourse.push.model import Kind, Remote
+
+
+def errors_list(body: Any) -> str:
+    """Kit and SendGrid answer errors as a list (of strings or of {message})."""
+    found = body.get("errors") if isinstance(body, dict) else None
+    if isinstance(found, list):
+        return "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in found)
+    return str(body)[:300]
+
+
+def field(name: str) -> Any:
+    def message(body: Any) -> str:
+        return str(body.get(name, body))[:300] if isinstance(body, dict) else str(body)[:300]
+
+    return message
+
+
+def inside(name: str) -> Any:
+    def view(body: Any) -> Any:
+        return body.get(name) if isinstance(body, dict) else None
+
+    return view
+
+
+def by_hand(manifest: dict[str, Any]) -> list[str]:
+    return list(manifest.get("schedule", {}).get("by_hand") or [])
+
+
+def kit_pick(listing: str, wrap: str, match: tuple[str, ...]) -> Any:
+    def pick(reply: Any, body: Any) -> Any:
+        for item in (reply or {}).get(listing) or []:
+            if all(item.get(name) == body.get(name) for name in match):
+                return {wrap: item}
+        return None
+
+    return pick
+
+
+# Kit v4 -----------------------------------------------------------------------------------------------------
+KIT = Remote(
+    "kit",
+    "Kit",
+    "https://api.kit.com",
+    "KIT_API_URL",
+    ("KIT_API_KEY",),
+    "KIT_API_KEY, a v4 API key from Kit's Settings > Developer",
+    lambda env: {"X-Kit-Api-Key": env["KIT_API_KEY"]},
+    {
+        "sequence": Kind(
+            "sequence",
+            "/v4/sequences/{id}",
+            lambda reply: reply["sequence"]["id"],
+            view=inside("sequence"),
+            keep=("active",),
+            find=lambda body: "/v4/sequences?per_page=1000",
+            pick=kit_pick("sequences", "sequence", ("name",)),
+        ),
+        "email": Kind(
+            "sequence email",
+            "/v4/sequences/{course.sequence.id}/emails/{id}",
+            lambda reply: reply["email"]["id"],
+            view=inside("email"),
+            keep=("published",),
+            find=lambda body: "/v4/sequences/{course.sequence.id}/emails?per_page=1000",
+            pick=kit_pick("emails", "email", ("subject", "position")),
+        ),
+    },
+    message=errors_list,
+    manual=lambda manifest: [
+        "In Kit, open the sequence and review each email: push creates them unpublished and never publishes, "
+        "unpublishes, activates or deactivates anything afterwards.",
+        "Choose the sequence's email template (one that holds only {{ message_content }}, so Kit adds no frame "
+        "around the course's own layout), publish the emails, then activate the sequence.",
+        *by_hand(manifest),
+    ],
+)
+
+# Postmark ---------------------------------------------------------------------------------------------------
+POSTMARK = Remote(
+    "postmark",
+    "Postmark",
+    "https://api.postmarkapp.com",
+    "POSTMARK_API_URL",
+    ("POSTMARK_SERVER_TOKEN",),
+    "POSTMARK_SERVER_TOKEN, the server's API token (Servers > your server > API Tokens), not the account token",
+    lambda env: {"X-Postmark-Server-Token": env["POSTMARK_SERVER_TOKEN"]},
+    {
+        "template": Kind(
+            "template",
+            "/templates/{id}",
+            lambda reply: reply["TemplateId"],
+            keep=("TemplateType",),  # set at creation; Postmark's edit call does not take it
+            find=lambda body: f"/templates/{body['Alias']}",
+        ),
+    },
+    # Postmark answers an unknown template with 422 and its API error code 1101.
+    missing=lambda status, body: (
+        status == 404 or (status == 422 and isinstance(body, dict) and body.get("ErrorCode") == 1101)
+    ),
+    message=field("Message"),
+    manual=lambda manifest: [
+        "Send with TemplateAlias and a TemplateModel holding first_name (empty for the fallback) and email, "
+        "through a message stream with unsubscribe handling, so {{{ pm:unsubscribe }}} is filled.",
+    ],
+)
+
+# Amazon SES v2 (through botocore; see push/ses.py) --------------------------------------------------------
+SES = Remote(
+    "ses",
+    "Amazon SES",
+    "https://email.REGION.amazonaws.com",
+    "DRIPCOURSE_SES_ENDPOINT_URL",
+    (),  # botocore's own chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO, instance role
+    "AWS credentials with ses:CreateEmailTemplate, ses:GetEmailTemplate and ses:UpdateEmailTemplate",
+    lambda env: {},
+    {
+        "template": Kind(
+            "template",
+            "/v2/email/templates/{id}",
+            lambda reply: reply["TemplateName"],
+            update_body=lambda body, digest: {"TemplateContent": body["TemplateContent"]},
+            find=lambda body: f"/v2/email/templates/{body['TemplateName']}",
+        ),
+    },
+    skip=("template-own-link",),  # the v1 form of the same templates, under the same names
+    manual=lambda manifest: [
+        "The templates are the v2 form: send them with SES v2 SendEmail and ListManagementOptions (a contact "
+        "list and topic), which fills {{amazonSESUnsubscribeUrl}}. For other sends load v1/ from "
+        "`dripcourse export ses` instead.",
+        "Always pass first_name (empty for the fallback) and email in the template data: SES drops a message "
+        "whose template names a variable the data lacks.",
+        *by_hand(manifest),
+    ],
+)
+
+# SendGrid ---------------------------------------------------------------------------------------------------
+
+
+def until_reset(header: str) -> Any:
+    """A 429's wait from a rate-limit reset header holding a Unix time (SendGrid's X-RateLimit-Reset)."""
+
+    def wait(reply: Response) -> float | None:
+        reset = reply.headers.get(header)
+        if reset is not None and reset.replace(".", "", 1).isdigit():
+            return max(0.0, float(reset) - time.time())
+        return reply.retry_after()
+
+    return wait
+
+
+SENDGRID = Remote(
+    "sendgrid",
+    "SendGrid",
+    "https://api.sendgrid.com",
+    "SENDGRID_API_URL",
+    ("SENDGRID_API_KEY",),
+    "SENDGRID_API_KEY, an API key with the Template Engine scope (full access)",
+    lambda env: {"Authorization": f"Bearer {env['SENDGRID_API_KEY']}"},
+    {
+        "template": Kind(
+            "dynamic template",
+            "/v3/templates/{id}",
+            lambda reply: reply["id"],
+            update="PATCH",
+            update_body=lambda body, digest: {"name": body["name"]},
+            link="https://mc.sendgrid.com/dynamic-templates/{id}",
+            find=lambda body: "/v3/templates?generations=dynamic&page_size=200",
+            pick=lambda reply, body: next((t for t in reply.get("result", []) if t["name"] == body["name"]), None),
+        ),
+        "version": Kind(
+            "template version",
+            "/v3/templates/{this.template.id}/versions/{id}",
+            lambda reply: reply["id"],
+            update="PATCH",
+            prune=False,  # deleting the template deletes its versions
+            find=lambda body: "/v3/templates/{this.template.id}",
+            pick=lambda reply, body: next((v for v in reply.get("versions", []) if v["name"] == body["name"]), None),
+        ),
+    },
+    wait=until_reset("x-ratelimit-reset"),
+    message=errors_list,
+    manual=lambda manifest: [
+        "Send with template_id and dynamic_template_data {first_name, email}, and an unsubscribe group "
+        "(asm.group_id): SendGrid fills {{{unsubscribe}}} only then.",
+        *by_hand(manifest),
+    ],
+)
+
+# Mailgun ----------------------------------------------------------------------------------------------------
+
+
+def mailgun_view(reply: Any) -> Any:
+    """A template with its active version, in the create form's field names."""
+    template = (reply or {}).get("template") or {}
+    version = template.get("version") or {}
+    return {
+        "name": template.get("name"),
+        "description": template.get("description"),
+        "template": version.get("template"),
+        "tag": version.get("tag"),
+        "comment": version.get("comment"),
+        "headers": version.get("headers"),
+    }
+
+
+def mailgun_version(body: Any, digest: str) -> dict[str, str]:
+    """A content change is a new active version; its tag, from the content hash, is unique per change."""
+    return {
+        "template": body["template"],
+        "tag": f"dripcourse-{digest[:12]}",
+        "comment": body["comment"],
+        "headers": body["headers"],
+        "active": "yes",
+    }
+
+
+def basic(user: str, secret: str) -> str:
+    import base64
+
+    return "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()
+
+
+MAILGUN = Remote(
+    "mailgun",
+    "Mailgun",
+    "https://api.mailgun.net",
+    "MAILGUN_API_URL",
+    ("MAILGUN_API_KEY", "MAILGUN_DOMAIN"),
+    "MAILGUN_API_KEY (a private API key of the account that owns MAILGUN_DOMAIN; EU accounts set "
+    "MAILGUN_API_URL=https://api.eu.mailgun.net)",
+    lambda env: {"Authorization": basic("api", env["MAILGUN_API_KEY"])},
+    {
+        "template": Kind(
+            "template",
+            "/v3/{input:domain}/templates/{id}",
+            lambda reply: reply["template"]["name"],
+            view=mailgun_view,
+            read="/v3/{input:domain}/templates/{id}?active=yes",
+            update="POST",
+            update_path="/v3/{input:domain}/templates/{id}/versions",
+            update_body=mailgun_version,
+            find=lambda body: f"/v3/{{input:domain}}/templates/{body['name']}?active=yes",
+        ),
+    },
+    inputs={"domain": "MAILGUN_DOMAIN"},
+    message=field("message"),
+    manual=lambda manifest: [
+        "Send with template=NAME and t:variables {first_name, email}. A Mailgun template holds no text part: "
+        "send the export's text/NAME.txt as the message text (or t:text=yes).",
+        "Each content change is a new active version; Mailgun keeps at most 40 versions of a template, so delete "
+        "old ones in Sending > Templates when it refuses a new one.",
+        *by_hand(manifest),
+    ],
+)
+
+REMOTES: dict[str, Remote] = {r.target: r for r in (KIT, POSTMARK, SES, SENDGRID, MAILGUN)}
