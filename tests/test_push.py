@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from dripcourse.cli import app
 from dripcourse.errors import DripcourseError
 from dripcourse.push import PushError
+from services.brevo import BrevoServer
 from services.httpbase import ApiServer, Reply
 from services.kit import KitServer
 from services.mailgun import MailgunServer
@@ -111,6 +112,21 @@ CASES = {
         2,
         "MAILGUN_API_KEY",
         subject=lambda version: version["headers"]["Subject"],
+    ),
+    "brevo": Case(
+        BrevoServer,
+        lambda s: list(s.templates.values()),
+        lambda s: s.templates[sorted(s.templates)[1]],
+        lambda s, o: s.templates.pop(o["id"]),
+        "subject",
+        "htmlContent",
+        2,
+        "BREVO_API_KEY",
+        throttle=lambda: {
+            "x-sib-ratelimit-limit": "10",
+            "x-sib-ratelimit-remaining": "0",
+            "x-sib-ratelimit-reset": "5",
+        },
     ),
 }
 

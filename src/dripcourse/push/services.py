@@ -263,4 +263,64 @@ MAILGUN = Remote(
     ],
 )
 
-REMOTES: dict[str, Remote] = {r.target: r for r in (KIT, POSTMARK, SES, SENDGRID, MAILGUN)}
+# Brevo ------------------------------------------------------------------------------------------------------
+
+
+def brevo_view(reply: Any) -> Any:
+    """A template as Brevo answers a GET, in the create request's field names."""
+    reply = reply or {}
+    sender = reply.get("sender") or {}
+    return {
+        "templateName": reply.get("name"),
+        "subject": reply.get("subject"),
+        "sender": {"name": sender.get("name"), "email": sender.get("email")},
+        "replyTo": reply.get("replyTo"),
+        "htmlContent": reply.get("htmlContent"),
+        "isActive": reply.get("isActive"),
+    }
+
+
+def seconds_header(header: str) -> Any:
+    """A 429's wait from a header holding seconds (Brevo's x-sib-ratelimit-reset), else Retry-After."""
+
+    def wait(reply: Response) -> float | None:
+        value = reply.headers.get(header)
+        if value is not None and value.replace(".", "", 1).isdigit():
+            return float(value)
+        return reply.retry_after()
+
+    return wait
+
+
+BREVO = Remote(
+    "brevo",
+    "Brevo",
+    "https://api.brevo.com",
+    "BREVO_API_URL",
+    ("BREVO_API_KEY",),
+    "BREVO_API_KEY, a v3 API key (SMTP & API > API keys); an SMTP key does not work here",
+    lambda env: {"api-key": env["BREVO_API_KEY"]},
+    {
+        "template": Kind(
+            "template",
+            "/v3/smtp/templates/{id}",
+            lambda reply: reply["id"],
+            view=brevo_view,
+            keep=("isActive",),
+            find=lambda body: "/v3/smtp/templates?limit=1000&offset=0",
+            pick=lambda reply, body: next(
+                (t for t in reply.get("templates", []) if t.get("name") == body["templateName"]), None
+            ),
+        ),
+    },
+    wait=seconds_header("x-sib-ratelimit-reset"),
+    message=field("message"),
+    manual=lambda manifest: [
+        "Brevo's API makes no automations: in Automations, create a workflow triggered by 'Contact added to "
+        "list', then a Wait step and a 'Send an email' step per template, with the delays in the export's "
+        "README (`dripcourse export brevo`).",
+        *by_hand(manifest),
+    ],
+)
+
+REMOTES: dict[str, Remote] = {r.target: r for r in (KIT, POSTMARK, SES, SENDGRID, MAILGUN, BREVO)}
