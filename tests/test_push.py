@@ -18,8 +18,10 @@ from typer.testing import CliRunner
 from dripcourse.cli import app
 from dripcourse.errors import DripcourseError
 from dripcourse.push import PushError
+from services.brevo import BrevoServer
 from services.httpbase import ApiServer, Reply
 from services.kit import KitServer
+from services.mailgun import MailgunServer
 from services.postmark import PostmarkServer
 from services.pushing import Pusher, same_as_sent
 from services.sendgrid import SendgridServer
@@ -43,6 +45,7 @@ class Case:
     retry_after: bool = True  # whether the service says how long to wait after a 429 (SES does not: push backs off)
     throttle: Callable[[], dict[str, str]] = lambda: {"Retry-After": "7"}  # the headers of its 429
     per_email: int = 1  # objects per email
+    subject: Callable[[dict[str, Any]], str] | None = None  # the subject of a stored object (default: subject_field)
 
 
 def kit_emails(server: KitServer) -> list[dict[str, Any]]:
@@ -99,6 +102,32 @@ CASES = {
         },
         per_email=2,
     ),
+    "mailgun": Case(
+        MailgunServer,
+        lambda s: list(s.templates.values()),
+        lambda s: s.active(s.templates[sorted(s.templates)[1]]),
+        lambda s, o: s.templates.pop(next(k for k, t in s.templates.items() if o in t["versions"])),
+        "Subject",
+        "template",
+        2,
+        "MAILGUN_API_KEY",
+        subject=lambda version: version["headers"]["Subject"],
+    ),
+    "brevo": Case(
+        BrevoServer,
+        lambda s: list(s.templates.values()),
+        lambda s: s.templates[sorted(s.templates)[1]],
+        lambda s, o: s.templates.pop(o["id"]),
+        "subject",
+        "htmlContent",
+        2,
+        "BREVO_API_KEY",
+        throttle=lambda: {
+            "x-sib-ratelimit-limit": "10",
+            "x-sib-ratelimit-remaining": "0",
+            "x-sib-ratelimit-reset": "5",
+        },
+    ),
 }
 
 
@@ -132,7 +161,9 @@ def test_an_edit_updates_only_what_changed(pushing: tuple[Pusher, Case]) -> None
     writes = pusher.writes(seen)
     assert len(writes) == 1 and writes[0].method in ("PUT", "PATCH", "POST")
     assert len(report.outcome.updated) == 1 and report.outcome.updated[0].endswith(" 02-water-matters")
-    assert case.second_email(pusher.server)[case.subject_field] == "The ingredient nobody measures"
+    stored = case.second_email(pusher.server)
+    subject = case.subject(stored) if case.subject else stored[case.subject_field]
+    assert subject == "The ingredient nobody measures"
     assert pusher.server.violations == []
     assert len(case.objects(pusher.server)) == case.count
 

@@ -19,6 +19,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from dripcourse.assemble import without_number
 from dripcourse.errors import DripcourseError, OutputError, Problem
+from dripcourse.schema import block
 from dripcourse.sources import Section, Source, parse_source, read_text_file, reading_minutes, slugify
 from dripcourse.yamlread import compose
 
@@ -302,19 +303,9 @@ def emails_yaml(emails: list[DraftEmail]) -> list[str]:
 
 def fresh_syllabus(title: str, sources: dict[str, Source], emails: list[DraftEmail]) -> str:
     lines = [
-        "course:",
-        f"  title: {q(title)}",
-        "  language: en",
-        "  sender:                          # placeholders: replace before sending",
-        "    name: Your Name",
-        "    email: you@example.com",
-        "  postal_address: 123 Example Street, Anytown, NY 10001, USA",
-        "  unsubscribe_url: https://example.com/unsubscribe",
-        "  website: https://example.com",
-        "schedule:",
-        "  mode: evergreen",
-        "  time_zone: America/New_York",
-        '  send_time: "08:00"',
+        "# The sender, address and links below are placeholders: replace them before sending.",
+        *block("course", {"course.title": q(title), "course.language": "en"}),
+        *block("schedule", {"schedule.mode": "evergreen", "schedule.time_zone": "America/New_York"}),
         "sources:",
         *[f"  {source_id}: {q(str(source.path))}" for source_id, source in sources.items()],
         "emails:",
@@ -425,7 +416,8 @@ def draft_syllabus(course_dir: Path, days: int, existing: SyllabusText | None) -
         return merged_syllabus(existing, sources, emails)
     sections = sum(len(s.sections) for s in sources.values())
     return (
-        f"# Draft: {days} emails from {sections} sections of {len(sources)} sources, in source order, balanced by\n"
+        f"# Draft: {days} email{'s' * (days != 1)} from {sections} section{'s' * (sections != 1)} of {len(sources)} "
+        f"source{'s' * (len(sources) != 1)}, in source order, balanced by\n"
         "# reading time. Edit the subjects and preheaders, and add intros, actions and journal prompts.\n"
         + fresh_syllabus(next(iter(sources.values())).title, sources, emails)
     )

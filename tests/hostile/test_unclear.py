@@ -41,17 +41,17 @@ SYLLABUS = [
     (
         "frist-name-in-subject",
         ("subject: Start small", "subject: 'Hi {{ frist_name }}'"),
-        f"{S}:19:14: emails[0].subject: unknown merge tag 'frist_name' (did you mean 'first_name'?)",
+        f"{S}:19:18: emails[0].subject: unknown merge tag 'frist_name' (did you mean 'first_name'?)",
     ),
     (
         "frist-name-in-preheader",
         ("preheader: One small habit beats a grand plan that never begins.", "preheader: 'For {{ frist_name | you }}'"),
-        f"{S}:20:16: emails[0].preheader: unknown merge tag 'frist_name' (did you mean 'first_name'?)",
+        f"{S}:20:21: emails[0].preheader: unknown merge tag 'frist_name' (did you mean 'first_name'?)",
     ),
     (
         "emial-in-subject",
         ("subject: Keep going", "subject: 'Sent to {{ emial }}'"),
-        f"{S}:24:14: emails[1].subject: unknown merge tag 'emial' (did you mean 'email'?)",
+        f"{S}:24:23: emails[1].subject: unknown merge tag 'emial' (did you mean 'email'?)",
     ),
     ("logo-width-zero", logo("0"), f"{S}:10:60: course.logo.width: must be from 1 to 2000 pixels, got 0"),
     (

@@ -16,10 +16,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from dripcourse.drip.providers.base import Transient, Unknown
 from dripcourse.drip.providers.httpapi import HttpApi, Response
+from dripcourse.drip.providers.mailgun import form_data
 from dripcourse.errors import OutputError, Problem
 from dripcourse.push.model import Kind, Remote
 from dripcourse.push.state import State
@@ -364,8 +365,9 @@ class HttpChannel:
         for attempt in range(1, MAX_TRIES + 1):
             try:
                 if encoding == "form" and body is not None:
-                    data = urlencode(body).encode()
-                    reply = self.api.request(method, path, data, content_type="application/x-www-form-urlencoded")
+                    fields = [(name, "", str(value).encode("utf-8")) for name, value in body.items()]
+                    data, content_type = form_data(fields)
+                    reply = self.api.request(method, path, data, content_type=content_type)
                 else:
                     reply = self.api.request(method, path, body)
             except Transient as exc:

@@ -196,4 +196,131 @@ SENDGRID = Remote(
     ],
 )
 
-REMOTES: dict[str, Remote] = {r.target: r for r in (KIT, POSTMARK, SES, SENDGRID)}
+# Mailgun ----------------------------------------------------------------------------------------------------
+
+
+def mailgun_view(reply: Any) -> Any:
+    """A template with its active version, in the create form's field names."""
+    template = (reply or {}).get("template") or {}
+    version = template.get("version") or {}
+    return {
+        "name": template.get("name"),
+        "description": template.get("description"),
+        "template": version.get("template"),
+        "tag": version.get("tag"),
+        "comment": version.get("comment"),
+        "headers": version.get("headers"),
+    }
+
+
+def mailgun_version(body: Any, digest: str) -> dict[str, str]:
+    """A content change is a new active version; its tag, from the content hash, is unique per change."""
+    return {
+        "template": body["template"],
+        "tag": f"dripcourse-{digest[:12]}",
+        "comment": body["comment"],
+        "headers": body["headers"],
+        "active": "yes",
+    }
+
+
+def basic(user: str, secret: str) -> str:
+    import base64
+
+    return "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()
+
+
+MAILGUN = Remote(
+    "mailgun",
+    "Mailgun",
+    "https://api.mailgun.net",
+    "MAILGUN_API_URL",
+    ("MAILGUN_API_KEY", "MAILGUN_DOMAIN"),
+    "MAILGUN_API_KEY (a private API key of the account that owns MAILGUN_DOMAIN; EU accounts set "
+    "MAILGUN_API_URL=https://api.eu.mailgun.net)",
+    lambda env: {"Authorization": basic("api", env["MAILGUN_API_KEY"])},
+    {
+        "template": Kind(
+            "template",
+            "/v3/{input:domain}/templates/{id}",
+            lambda reply: reply["template"]["name"],
+            view=mailgun_view,
+            read="/v3/{input:domain}/templates/{id}?active=yes",
+            update="POST",
+            update_path="/v3/{input:domain}/templates/{id}/versions",
+            update_body=mailgun_version,
+            find=lambda body: f"/v3/{{input:domain}}/templates/{body['name']}?active=yes",
+        ),
+    },
+    inputs={"domain": "MAILGUN_DOMAIN"},
+    message=field("message"),
+    manual=lambda manifest: [
+        "Send with template=NAME and t:variables {first_name, email}. A Mailgun template holds no text part: "
+        "send the export's text/NAME.txt as the message text (or t:text=yes).",
+        "Each content change is a new active version; Mailgun keeps at most 40 versions of a template, so delete "
+        "old ones in Sending > Templates when it refuses a new one.",
+        *by_hand(manifest),
+    ],
+)
+
+# Brevo ------------------------------------------------------------------------------------------------------
+
+
+def brevo_view(reply: Any) -> Any:
+    """A template as Brevo answers a GET, in the create request's field names."""
+    reply = reply or {}
+    sender = reply.get("sender") or {}
+    return {
+        "templateName": reply.get("name"),
+        "subject": reply.get("subject"),
+        "sender": {"name": sender.get("name"), "email": sender.get("email")},
+        "replyTo": reply.get("replyTo"),
+        "htmlContent": reply.get("htmlContent"),
+        "isActive": reply.get("isActive"),
+    }
+
+
+def seconds_header(header: str) -> Any:
+    """A 429's wait from a header holding seconds (Brevo's x-sib-ratelimit-reset), else Retry-After."""
+
+    def wait(reply: Response) -> float | None:
+        value = reply.headers.get(header)
+        if value is not None and value.replace(".", "", 1).isdigit():
+            return float(value)
+        return reply.retry_after()
+
+    return wait
+
+
+BREVO = Remote(
+    "brevo",
+    "Brevo",
+    "https://api.brevo.com",
+    "BREVO_API_URL",
+    ("BREVO_API_KEY",),
+    "BREVO_API_KEY, a v3 API key (SMTP & API > API keys); an SMTP key does not work here",
+    lambda env: {"api-key": env["BREVO_API_KEY"]},
+    {
+        "template": Kind(
+            "template",
+            "/v3/smtp/templates/{id}",
+            lambda reply: reply["id"],
+            view=brevo_view,
+            keep=("isActive",),
+            find=lambda body: "/v3/smtp/templates?limit=1000&offset=0",
+            pick=lambda reply, body: next(
+                (t for t in reply.get("templates", []) if t.get("name") == body["templateName"]), None
+            ),
+        ),
+    },
+    wait=seconds_header("x-sib-ratelimit-reset"),
+    message=field("message"),
+    manual=lambda manifest: [
+        "Brevo's API makes no automations: in Automations, create a workflow triggered by 'Contact added to "
+        "list', then a Wait step and a 'Send an email' step per template, with the delays in the export's "
+        "README (`dripcourse export brevo`).",
+        *by_hand(manifest),
+    ],
+)
+
+REMOTES: dict[str, Remote] = {r.target: r for r in (KIT, POSTMARK, SES, SENDGRID, MAILGUN, BREVO)}
