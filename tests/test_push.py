@@ -21,6 +21,7 @@ from dripcourse.push import PushError
 from services.brevo import BrevoServer
 from services.httpbase import ApiServer, Reply
 from services.kit import KitServer
+from services.listmonk import ListmonkServer
 from services.mailgun import MailgunServer
 from services.postmark import PostmarkServer
 from services.pushing import Pusher, same_as_sent
@@ -46,6 +47,7 @@ class Case:
     throttle: Callable[[], dict[str, str]] = lambda: {"Retry-After": "7"}  # the headers of its 429
     per_email: int = 1  # objects per email
     subject: Callable[[dict[str, Any]], str] | None = None  # the subject of a stored object (default: subject_field)
+    setup: Callable[[Pusher], None] = lambda pusher: None  # a change to the course this target needs
 
 
 def kit_emails(server: KitServer) -> list[dict[str, Any]]:
@@ -128,6 +130,23 @@ CASES = {
             "x-sib-ratelimit-reset": "5",
         },
     ),
+    # A cohort course: listmonk gets one campaign per email, scheduled by a status change.
+    "listmonk": Case(
+        ListmonkServer,
+        lambda s: [
+            *(t for t in s.templates.values() if t["type"] == "campaign"),
+            *s.campaigns.values(),
+            *(c for c in s.campaigns.values() if c["status"] == "scheduled"),
+        ],
+        lambda s: s.campaigns[sorted(s.campaigns)[1]],
+        lambda s, o: s.campaigns.pop(o["id"]),
+        "subject",
+        "body",
+        5,
+        "LISTMONK_API_TOKEN",
+        per_email=2,
+        setup=lambda pusher: pusher.edit("  mode: evergreen\n", "  mode: cohort\n  start_date: 2027-03-01\n"),
+    ),
 }
 
 
@@ -135,7 +154,9 @@ CASES = {
 def pushing(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Pusher, Case]]:
     case = CASES[request.param]
     with case.server() as server:
-        yield Pusher(tmp_path, request.param, server, server.env()), case  # type: ignore[attr-defined]
+        pusher = Pusher(tmp_path, request.param, server, server.env())  # type: ignore[attr-defined]
+        case.setup(pusher)
+        yield pusher, case
 
 
 def test_first_push_creates_everything_and_a_second_makes_no_write(pushing: tuple[Pusher, Case]) -> None:
@@ -285,7 +306,7 @@ def test_deleted_on_the_service_is_recreated_only_after_asking(pushing: tuple[Pu
     case.drop(pusher.server, case.second_email(pusher.server))
     seen = len(pusher.server.requests)
     report = pusher.push()  # the question is answered no
-    assert pusher.writes(seen) == [] and len(report.outcome.skipped) == 1
+    assert pusher.writes(seen) == [] and len(report.outcome.skipped) == case.per_email
     assert "was deleted there" in pusher.questions[-1]
     pusher.answer = True
     report = pusher.push()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import quote
 
 from dripcourse.drip.providers.httpapi import Response
 from dripcourse.push.model import Kind, Remote
@@ -323,4 +324,76 @@ BREVO = Remote(
     ],
 )
 
-REMOTES: dict[str, Remote] = {r.target: r for r in (KIT, POSTMARK, SES, SENDGRID, MAILGUN, BREVO)}
+# listmonk ---------------------------------------------------------------------------------------------------
+
+
+def listmonk_campaign(reply: Any) -> Any:
+    """A campaign as listmonk answers it, with its lists as ids, as the create request has them."""
+    data = dict((reply or {}).get("data") or {})
+    data["lists"] = [item.get("id") for item in data.get("lists") or [] if isinstance(item, dict)]
+    return data
+
+
+def listmonk_manual(manifest: dict[str, Any]) -> list[str]:
+    steps = by_hand(manifest)
+    if manifest.get("schedule", {}).get("mode") == "cohort":
+        return [
+            "The campaigns are scheduled: listmonk sends each at its send_at to the lists in LISTMONK_LIST_IDS. "
+            "Check them under Campaigns before the first date.",
+            *steps,
+        ]
+    return [
+        "The campaigns are drafts: listmonk has no drip sequences, so start each one yourself on its day, or set "
+        "schedule.mode to cohort with a start_date and push again to have them scheduled.",
+        *steps,
+    ]
+
+
+LISTMONK = Remote(
+    "listmonk",
+    "listmonk",
+    "https://listmonk.example",
+    "LISTMONK_URL",
+    ("LISTMONK_URL", "LISTMONK_API_USER", "LISTMONK_API_TOKEN"),
+    "LISTMONK_API_USER and LISTMONK_API_TOKEN, an API user (Admin > Users) whose role may manage campaigns and "
+    "templates",
+    lambda env: {"Authorization": f"token {env['LISTMONK_API_USER']}:{env['LISTMONK_API_TOKEN']}"},
+    {
+        "template": Kind(
+            "template",
+            "/api/templates/{id}",
+            lambda reply: reply["data"]["id"],
+            view=inside("data"),
+            find=lambda body: "/api/templates",
+            pick=lambda reply, body: next(
+                ({"data": t} for t in reply.get("data") or [] if t.get("name") == body["name"]), None
+            ),
+        ),
+        "campaign": Kind(
+            "campaign",
+            "/api/campaigns/{id}",
+            lambda reply: reply["data"]["id"],
+            view=listmonk_campaign,
+            link="{base}/admin/campaigns/{id}",
+            find=lambda body: "/api/campaigns?per_page=100&query=" + quote(body["name"]),
+            pick=lambda reply, body: next(
+                ({"data": c} for c in (reply.get("data") or {}).get("results") or [] if c.get("name") == body["name"]),
+                None,
+            ),
+        ),
+        "status": Kind(
+            "schedule",
+            "/api/campaigns/{this.campaign.id}",
+            lambda reply: reply["data"]["id"],
+            view=inside("data"),
+            update_path="/api/campaigns/{this.campaign.id}/status",
+            prune=False,  # the campaign's own state: deleting the campaign removes it
+        ),
+    },
+    inputs={"list_ids": "LISTMONK_LIST_IDS"},
+    missing=lambda status, body: status == 404,
+    message=field("message"),
+    manual=listmonk_manual,
+)
+
+REMOTES: dict[str, Remote] = {r.target: r for r in (KIT, POSTMARK, SES, SENDGRID, MAILGUN, BREVO, LISTMONK)}
