@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from dripcourse.cli import app
@@ -334,3 +335,74 @@ def test_a_zero_width_joiner_at_a_headings_end_is_removed_but_kept_inside_an_emo
         "Read Together \U0001f468\u200d\U0001f469\u200d\U0001f467\n\nTen minutes, one book, every night of the week.\n"
     )
     assert titles(text)[1:] == ["Show One Result", "Read Together \U0001f468\u200d\U0001f469\u200d\U0001f467"]
+
+
+PAGE_BODY = (
+    "<h1>Starter Care</h1><p>A starter is a pet in a jar that raises every loaf you bake, if it is fed on time.</p>"
+    "<h2>Feeding schedule</h2><p>Once a day on the counter: discard most of it, then add flour and water.</p>"
+    "<h2>Storing it</h2><p>A glass jar with a loose lid, so the gas can escape while it works away.</p>"
+    "<h3>Going away</h3><p>A stiff feed and the back of the fridge will see it through a fortnight.</p>"
+)
+
+
+@pytest.mark.parametrize("wrapper", ["div", 'div id="page"', 'div id="wrapper"', 'div class="container"', "section"])
+def test_a_pages_headings_survive_whatever_container_holds_the_article(wrapper: str) -> None:
+    tag = wrapper.split()[0]
+    html = f"<html><head><title>Starter Care</title></head><body><{wrapper}>{PAGE_BODY}</{tag}></body></html>"
+    article = split_article(html, ".html", "a.html")
+    assert [s.title for s in article.sections] == ["Introduction", "Feeding schedule", "Storing it", "Going away"]
+    assert article.notes == []
+
+
+def test_text_split_with_line_breaks_keeps_its_words_apart_and_its_sentences_whole() -> None:
+    html = (
+        "<html><body><div class='post-body entry-content'>Everyone said the coast was dear in May; it is not, if "
+        "you stay a street back from the beach.<br/><br/><h4>Where I slept</h4>A <i>pensão</i> cost 32 euros a "
+        "night. See my <a href='https://example.org/rooms'>list of rooms</a> for more.<br/><br/>"
+        "<h4>How much did I spend?</h4>About 15 euros a day on food, and the ferry is <b>cheap</b>.<br/></div>"
+        "</body></html>"
+    )
+    text = split_article(html, ".html", "a.html").markdown()
+    assert "A *pensão* cost 32 euros a night. See my [list of rooms](https://example.org/rooms) for more." in text
+    assert "## How much did I spend? {#how-much-did-i-spend}" in text
+    assert "the ferry is **cheap**." in text
+
+
+def test_word_and_google_docs_exports_keep_their_headings_and_title() -> None:
+    gdoc = (
+        '<html><body class="c6 doc-content"><p class="c3 title"><span>Sunday Meal Prep</span></p>'
+        '<p class="c1"><span>Two hours on a Sunday can spare you five evenings of staring into the fridge.</span></p>'
+        '<h2 class="c2"><span class="c4">Cook one grain</span></h2><p class="c1"><span>Rice keeps for four days'
+        " in a cold fridge, and goes with everything.</span></p><h2><span>Label the lids</span></h2><p><span>Write"
+        " the day on masking tape, so nothing is a guess.</span></p></body></html>"
+    )
+    article = split_article(gdoc, ".html", "doc.html")
+    assert article.title == "Sunday Meal Prep"
+    assert [s.title for s in article.sections] == ["Introduction", "Cook one grain", "Label the lids"]
+    word = (
+        "<html><head><meta name=ProgId content=Word.Document><title>Volunteering</title></head><body>"
+        "<div class=WordSection1><p class=MsoTitle>Volunteering<o:p></o:p></p><p class=MsoNormal>Giving your "
+        "time is kind, and easy to overdo; a few limits keep it going.<o:p></o:p></p><h2>Say yes to one "
+        "thing<o:p></o:p></h2><p class=MsoNormal>Learn one role well before you take a second one on.<o:p></o:p>"
+        "</p><h2>Guard your calendar</h2><p class=MsoNormal>Block the hours like a paid shift.</p></div></body></html>"
+    )
+    article = split_article(word, ".htm", "word.htm")
+    assert [s.title for s in article.sections] == ["Introduction", "Say yes to one thing", "Guard your calendar"]
+    assert article.markdown().count("Volunteering") == 1
+
+
+def test_clutter_sections_inside_a_saved_article_are_dropped() -> None:
+    html = (
+        "<html><body><article><h1>Quick Pickles</h1><p>Vinegar, salt, sugar and an hour: that is all a quick "
+        "pickle needs.</p><h2>Table of Contents</h2><ul><li><a href='#brine'>The brine</a></li></ul>"
+        "<h2 id='brine'>The brine</h2><p>Equal parts vinegar and water, a spoon of salt, half a spoon of sugar.</p>"
+        "<h2>Subscribe to my newsletter</h2><p>Get new recipes every Friday.</p>"
+        "<h2>You might also like</h2><ul><li><a href='/a'>Fridge jam</a></li><li><a href='/b'>Soda bread</a></li></ul>"
+        "<h2>Leave a comment</h2><p>Your email address will not be published.</p>"
+        "<p>This page has been visited 4,210 times.</p><p>© 2023 Jo's Kitchen</p></article></body></html>"
+    )
+    article = split_article(html, ".html", "a.html")
+    assert [s.title for s in article.sections] == ["Introduction", "The brine"]
+    text = article.markdown()
+    for clutter in ("Table of Contents", "Subscribe", "Fridge jam", "Leave a comment", "4,210", "©"):
+        assert clutter not in text

@@ -19,7 +19,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from dripcourse.errors import DripcourseError, Problem
-from dripcourse.sources import MAX_SOURCE_BYTES, UTF16_BOMS, count_words, read_text_bytes, slugify
+from dripcourse.sources import MAX_SOURCE_BYTES, UTF16_BOMS, count_words, markdown_headings, read_text_bytes, slugify
 
 MAX_IMPORT_BYTES = MAX_SOURCE_BYTES  # one limit: import takes no article that plan and build would then refuse
 HEADING_MAX_WORDS = 14
@@ -109,13 +109,17 @@ CLUTTER = [
             re.I,
         ),
     ),
+    ("copyright", re.compile(r"^(?:©|\(c\)\s|copyright\b|all rights reserved).{0,120}$", re.I)),
     ("script notice", re.compile(r"^(?:you need to|please)? ?enable javascript\b.{0,80}$", re.I)),
     ("reading time", re.compile(r"^.{0,60}\b\d{1,3}\s*(?:-|\s)?min(?:ute)?s?\s+read\b.{0,60}$", re.I)),
     (
         "counter",
         re.compile(
             r"^(?:[\d.,]+[km]?\s+(?:views?|comments?|likes?|shares?|responses?|reads?|claps?|votes?|reviews?|"
-            r"restacks?|thoughts? on .{0,80})|[\d.,]+[km]?|no comments?|(?:like|comment|share|reply)"
+            r"restacks?|thoughts? on .{0,80})|"
+            r"(?:views?|comments?|likes?|shares?|reads?|visits?|hits)\s*:\s*[\d.,]+[km]?|"
+            r"this (?:page|post|article) has been (?:visited|viewed|read) [\d.,]+ times|visitors?\s*:?\s*[\d.,]+|"
+            r"[\d.,]+[km]?|no comments?|(?:like|comment|share|reply)"
             r"(?:\s*[·|•]\s*(?:like|comment|share|reply))+)\s*:?$",
             re.I,
         ),
@@ -405,6 +409,23 @@ def clutter_reason(text: str) -> str | None:
     return None
 
 
+CLUTTER_HEADING = re.compile(
+    r"^(?:table of contents|contents|in this (?:article|post)|on this page|jump to|"
+    r"subscribe\b.{0,60}|sign up\b.{0,60}|join (?:my|our|the) (?:newsletter|list)\b.{0,40}|(?:get|never miss) .{0,30}"
+    r"(?:newsletter|inbox|updates)|you (?:might|may) also (?:like|enjoy)|related(?: posts| articles| reading)?|"
+    r"more (?:posts|from \w+.{0,20})|read (?:next|more)|recent posts|popular posts|keep reading|"
+    r"leave a (?:comment|reply)|comments?|\d+ (?:comments?|responses?|thoughts? on .{0,80})|add a comment|"
+    r"pin (?:it|this)(?: for later)?|share (?:this|it)(?: post| article)?|follow (?:me|us)\b.{0,30})\s*[:!.]?$",
+    re.I,
+)
+
+
+@cache
+def clutter_heading(text: str) -> bool:
+    """A heading the page puts around the article: contents boxes, subscribe forms, related posts, comments."""
+    return bool(CLUTTER_HEADING.match(strip_emphasis(text).strip(" :")))
+
+
 def looks_like_byline(text: str) -> bool:
     """ "By Ana Baker", "By: Priya N. · 8 min read", not "By the end of the week, ..."."""
     rest = re.sub(r"^by\s*:?\s*", "", text, flags=re.I)
@@ -554,9 +575,19 @@ class Classifier:
     # -- clutter ---------------------------------------------------------------------------------------------
     def find_clutter(self) -> None:
         first_body = next((i for i, b in enumerate(self.blocks) if b.kind != "heading" and b.words >= 12), 0)
+        furniture: int | None = None  # the level of a heading like "You might also like", while in its section
         for i, block in enumerate(self.blocks):
+            if block.kind == "heading" and furniture is not None and block.level <= furniture:
+                furniture = None
+            if furniture is not None:
+                if block.kind == "heading" or block.words <= 40:
+                    self.drop(block, "page section")
+                    continue
+                furniture = None
             if block.kind == "heading" and block.explicit:
-                reason = clutter_reason(block.text) if normalise(block.text) in {"related", "share this"} else None
+                reason = None
+                if clutter_heading(block.text):
+                    reason, furniture = "page section", block.level
             elif "\n" in block.text:
                 lines = block.text.split("\n")
                 reasons = [clutter_reason(line) for line in lines]
@@ -917,6 +948,9 @@ def markdown_blocks(text: str) -> tuple[str | None, list[Block]]:
     paragraph_line = 0
     fence: list[str] | None = None
     continued: dict[int, list[str]] = {}
+    # Headings by the rule sources are split by (CommonMark's, from markdown-it): ATX and setext, top level only.
+    headings = {start + h.first: h for h in markdown_headings("\n".join(lines[start:]))}
+    inside_heading = 0  # lines of a setext heading still to skip
 
     def flush() -> None:
         if paragraph:
@@ -929,6 +963,8 @@ def markdown_blocks(text: str) -> tuple[str | None, list[Block]]:
     for number in range(start, len(lines)):
         raw = lines[number]
         line = raw.strip()
+        if number < inside_heading:
+            continue
         if fence is not None:
             fence.append(raw)
             if re.match(r"^ {0,3}(`{3,}|~{3,})\s*$", raw) and len(fence) > 1:
@@ -939,20 +975,14 @@ def markdown_blocks(text: str) -> tuple[str | None, list[Block]]:
             flush()
             fence = [raw]
             continue
-        heading = re.match(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$", raw)
-        setext = re.match(r"^ {0,3}(=+|-+)\s*$", raw)
-        if heading:
+        if number in headings:
             flush()
-            if heading.group(2).strip():
-                blocks.append(
-                    with_anchor(Block(heading.group(2).strip(), number + 1, "heading", len(heading.group(1)), True))
-                )
+            heading = headings.pop(number)
+            blocks.append(with_anchor(Block(heading.text, number + 1, "heading", heading.level, True)))
+            inside_heading = start + heading.after
             continue
-        if setext and len(paragraph) == 1 and not BULLET.match(paragraph[0]):
-            level = 1 if setext.group(1)[0] == "=" else 2
-            blocks.append(with_anchor(Block(paragraph[0].strip(), paragraph_line, "heading", level, True)))
-            paragraph.clear()
-            continue
+        if re.match(r"^ {0,3}#{1,6}[ \t]*#*[ \t]*$", raw):
+            continue  # an empty ATX heading: no text to keep
         if not line or is_thematic_break(raw):
             flush()
             continue
@@ -1046,6 +1076,8 @@ def loosen_layout(root: object) -> None:
         ):
             for element in [table, *table.iter("tbody", "thead", "tr", "td", "th")]:
                 element.tag = "div"
+    for container in list(root.iter("div", "td", "section", "article", "main", "blockquote", "li")):
+        paragraphs_from_breaks(container)
     for paragraph in list(root.iter("p")):
         first = paragraph[0] if len(paragraph) else None
         if (
@@ -1065,30 +1097,155 @@ def loosen_layout(root: object) -> None:
             paragraph.remove(br)
 
 
-def html_blocks(text: str) -> tuple[str | None, list[Block]]:
-    """Title and blocks of a saved page: trafilatura keeps the article (headings, lists, emphasis and links as
-    Markdown) and drops navigation, bylines, share bars, comments and related posts."""
+INLINE_TAGS = {
+    "a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "dfn", "em", "font", "i", "kbd", "mark", "q", "s",
+    "samp", "small", "span", "strike", "strong", "sub", "sup", "time", "u", "var", "wbr",
+}  # fmt: skip
+
+
+def paragraphs_from_breaks(container: object) -> None:
+    """Text written straight into a container and split with `<br>` (Blogger, old editors) becomes paragraphs,
+    its inline markup inside them, so the extractor neither splits a sentence at an `<i>` nor glues words."""
+    import lxml.html
+
+    assert isinstance(container, lxml.html.HtmlElement)
+    if not (container.text or "").strip() and not any((c.tail or "").strip() for c in container):
+        return
+    if not any(c.tag == "br" or (isinstance(c.tag, str) and c.tag not in INLINE_TAGS) for c in container):
+        return
+    if container.tag in ("li", "td") and not any(c.tag == "br" for c in container):
+        return
+    items: list[object] = [container.text or ""]
+    for child in container:
+        items += [child, child.tail or ""]
+        child.tail = None
+    container.text = None
+    for child in list(container):
+        container.remove(child)
+    run: list[object] = []
+
+    def flush() -> None:
+        if any(isinstance(i, str) and i.strip() for i in run) or any(not isinstance(i, str) for i in run):
+            paragraph = lxml.html.Element("p")
+            last: lxml.html.HtmlElement | None = None
+            for item in run:
+                if isinstance(item, str):
+                    if last is None:
+                        paragraph.text = (paragraph.text or "") + item
+                    else:
+                        last.tail = (last.tail or "") + item
+                else:
+                    assert isinstance(item, lxml.html.HtmlElement)
+                    paragraph.append(item)
+                    last = item
+            if paragraph.text_content().strip():
+                container.append(paragraph)
+        run.clear()
+
+    for item in items:
+        if isinstance(item, str) or (isinstance(item, lxml.html.HtmlElement) and item.tag in INLINE_TAGS):
+            run.append(item)
+        elif isinstance(item, lxml.html.HtmlElement) and item.tag == "br":
+            flush()
+        else:
+            flush()
+            assert isinstance(item, lxml.html.HtmlElement)
+            container.append(item)
+    flush()
+
+
+def html_blocks(text: str) -> tuple[str | None, list[Block], list[str]]:
+    """Title, blocks and warnings of a saved page: trafilatura keeps the article (headings, lists, emphasis and
+    links as Markdown) and drops navigation, bylines, share bars, comments and related posts. Its output is
+    checked against the page: when it lost headings the page has, it is asked again favouring recall, and
+    whatever is still missing is named in a warning."""
+    import copy
+
     import lxml.etree
     import lxml.html
-    import trafilatura
 
     try:
         root = lxml.html.document_fromstring(text)
     except (lxml.etree.ParserError, ValueError):
-        return None, []
+        return None, [], []
     title = page_title(root)
     loosen_layout(root)
-    extracted = trafilatura.extract(
-        root, output_format="markdown", include_formatting=True, include_links=True, include_comments=False
-    )
-    if not extracted:
+    collapse_whitespace(root)
+    wanted = page_headings(root, title)
+    spare = copy.deepcopy(root) if wanted else None
+    blocks = extract_blocks(root, favor_recall=False)
+    missing = wanted - {normalise(strip_emphasis(b.text)) for b in blocks if b.kind == "heading"}
+    if missing and spare is not None:
+        recalled = extract_blocks(spare, favor_recall=True)
+        still = wanted - {normalise(strip_emphasis(b.text)) for b in recalled if b.kind == "heading"}
+        if len(still) < len(missing):
+            blocks, missing = recalled, still
+    if not blocks:
         body = root.find(".//body")
         plain = body.text_content() if body is not None else root.text_content()
-        return title, text_blocks(clean(plain))
-    found_title, blocks = markdown_blocks(extracted)
-    if title and blocks and blocks[0].kind == "heading" and normalise(blocks[0].text) == normalise(title):
+        return title, text_blocks(clean(plain)), []
+    if title and blocks[0].kind == "heading" and normalise(blocks[0].text) == normalise(title):
         blocks.pop(0)
-    return title or found_title, blocks
+    lost = ", ".join(sorted(missing))[:200]
+    return title, blocks, [f"the page has {len(missing)} heading(s) its article text lost: {lost}"] if missing else []
+
+
+def extract_blocks(root: object, favor_recall: bool) -> list[Block]:
+    import trafilatura
+
+    extracted = trafilatura.extract(
+        root,
+        output_format="markdown",
+        include_formatting=True,
+        include_links=True,
+        include_comments=False,
+        favor_recall=favor_recall,
+    )
+    return markdown_blocks(extracted)[1] if extracted else []
+
+
+PAGE_FURNITURE = re.compile(
+    r"comment|sidebar|widget|related|footer|share|social|subscribe|newsletter|menu|nav|breadcrumb|toc|author|"
+    r"signup|cookie|banner|promo|advert",
+    re.I,
+)
+
+
+def page_headings(root: object, title: str | None) -> set[str]:
+    """The `<h2>`-`<h6>` headings of the page's own text: not in navigation, a sidebar, comments or a footer,
+    and not page furniture themselves, so the extractor's output can be checked for every one of them."""
+    import lxml.html
+
+    assert isinstance(root, lxml.html.HtmlElement)
+    found: set[str] = set()
+    for element in root.iter("h2", "h3", "h4", "h5", "h6"):
+        text = " ".join(element.text_content().split())
+        key = normalise(text)
+        if not key or key == normalise(title or "") or clutter_heading(text) or clutter_reason(text):
+            continue
+        around = [element, *element.iterancestors()]
+        if any(
+            a.tag in ("nav", "header", "footer", "aside", "form")
+            or PAGE_FURNITURE.search(f"{a.get('class', '')} {a.get('id', '')} {a.get('role', '')}")
+            for a in around
+        ):
+            continue
+        found.add(key)
+    return found
+
+
+def collapse_whitespace(root: object) -> None:
+    """HTML's line breaks in running text are spaces; only `<br>` and `<pre>` break a line."""
+    import lxml.html
+
+    assert isinstance(root, lxml.html.HtmlElement)
+    for element in root.iter():
+        if element.tag == "pre" or any(a.tag == "pre" for a in element.iterancestors()):
+            continue
+        if element.text and "\n" in element.text:
+            element.text = re.sub(r"\s*\n\s*", " ", element.text)
+        if element.tail and "\n" in element.tail:
+            element.tail = re.sub(r"\s*\n\s*", " ", element.tail)
 
 
 CANONICAL = re.compile(r"<link\b[^>]*\brel=[\"']?canonical\b[^>]*>", re.I)
@@ -1269,7 +1426,16 @@ def import_article(path: Path, shown: str | None = None, keep_numbers: bool = Fa
     return article
 
 
-LINE_RULES = (strip_emphasis, clutter_reason, case_shape, heading_like, heading_shape, numbering, is_name)
+LINE_RULES = (
+    strip_emphasis,
+    clutter_reason,
+    clutter_heading,
+    case_shape,
+    heading_like,
+    heading_shape,
+    numbering,
+    is_name,
+)
 
 
 def split_article(
@@ -1281,8 +1447,9 @@ def split_article(
         suffix = ".md"
     plain = suffix not in (".md", ".markdown", ".html", ".htm")
     fields: dict[str, str] = {}
+    notes: list[str] = []
     if suffix in (".html", ".htm"):
-        title, blocks = html_blocks(text)
+        title, blocks, notes = html_blocks(text)
         canonical = canonical_url(text)
         if canonical:
             fields["original_url"] = canonical
@@ -1319,4 +1486,5 @@ def split_article(
         classifier.dropped,
         keep_numbers,
         fields,
+        notes,
     )

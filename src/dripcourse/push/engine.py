@@ -16,10 +16,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from dripcourse.drip.providers.base import Transient, Unknown
 from dripcourse.drip.providers.httpapi import HttpApi, Response
+from dripcourse.drip.providers.mailgun import form_data
 from dripcourse.errors import OutputError, Problem
 from dripcourse.push.model import Kind, Remote
 from dripcourse.push.state import State
@@ -144,10 +145,13 @@ class Resolver:
         self.state = state
         self.env = env
         self.dry_run = dry_run
+        self.base_url = ""
 
     def value(self, reference: str, this: Any = None) -> Any:
         if reference == "id" and this is not None:
             return this
+        if reference == "base":
+            return self.base_url
         if reference.startswith("input:"):
             name = reference.removeprefix("input:")
             variable = self.remote.inputs.get(name)
@@ -196,6 +200,7 @@ def run(
     advance: Callable[[], None] = lambda: None,
 ) -> Outcome:
     resolve = Resolver(remote, state, env, dry_run)
+    resolve.base_url = channel.base_url.rstrip("/") if channel is not None else ""
     outcome = Outcome()
     ask = (lambda question: True) if force else confirm
 
@@ -227,7 +232,7 @@ def run(
         print_ = fingerprint(item.kind, write.body, remote_object) if found else None
         state.record(item.key, id=object_id, hash=content_hash(write), remote=print_)
         if item.kind.link:
-            outcome.links.append((item.what, resolve.path(item.kind.link, object_id)))
+            outcome.links.append((item.what, resolve.path(item.kind.link, object_id, item.key)))
 
     def update(item: Planned, write: Write, object_id: Any) -> None:
         body = strip(item.kind, write.body)
@@ -364,8 +369,9 @@ class HttpChannel:
         for attempt in range(1, MAX_TRIES + 1):
             try:
                 if encoding == "form" and body is not None:
-                    data = urlencode(body).encode()
-                    reply = self.api.request(method, path, data, content_type="application/x-www-form-urlencoded")
+                    fields = [(name, "", str(value).encode("utf-8")) for name, value in body.items()]
+                    data, content_type = form_data(fields)
+                    reply = self.api.request(method, path, data, content_type=content_type)
                 else:
                     reply = self.api.request(method, path, body)
             except Transient as exc:
