@@ -20,6 +20,7 @@ from email import policy
 from email.errors import HeaderParseError, MessageError
 from email.header import decode_header, make_header
 from email.headerregistry import Address
+from email.message import EmailMessage
 from email.parser import BytesParser
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -151,13 +152,23 @@ def verify(raw: bytes, expected: dict[str, str | None], what: str, *, headers_on
     The message also has to be one multipart/alternative of a text/plain and a text/html part (unless
     `headers_only`, for a message whose body was checked once and is copied as it is).
     """
+    msg = verify_fields(raw, expected, what, headers_only=headers_only)
+    try:
+        parts = (
+            [part.get_content_type() for part in msg.iter_parts()] if msg.is_multipart() and not headers_only else []
+        )
+    except (MessageError, ValueError, IndexError, TypeError) as exc:
+        raise HeaderError(Problem(None, f"{what}: the message does not parse back ({exc})")) from None
+    if msg.get_content_type() != "multipart/alternative" or (not headers_only and parts != ["text/plain", "text/html"]):
+        raise HeaderError(Problem(None, f"{what}: the message is not one text part and one HTML part"))
+
+
+def verify_fields(raw: bytes, expected: dict[str, str | None], what: str, *, headers_only: bool = True) -> EmailMessage:
+    """Parse header fields (a head, or a whole message) back and check they are exactly `expected`, once each."""
     try:
         msg = BytesParser(policy=policy.default).parsebytes(raw, headersonly=headers_only)
         names = Counter(name.lower() for name in msg)
         values = {name: str(msg[name]) for name in expected if expected[name] is not None and msg[name] is not None}
-        parts = (
-            [part.get_content_type() for part in msg.iter_parts()] if msg.is_multipart() and not headers_only else []
-        )
     except (MessageError, ValueError, IndexError, TypeError) as exc:
         raise HeaderError(Problem(None, f"{what}: the message does not parse back ({exc})")) from None
     wanted = Counter(name.lower() for name in expected)
@@ -175,5 +186,4 @@ def verify(raw: bytes, expected: dict[str, str | None], what: str, *, headers_on
             raise HeaderError(
                 Problem(None, f"{what}: the {name} header reads back as {values.get(name)!r}, not {value!r}")
             )
-    if msg.get_content_type() != "multipart/alternative" or (not headers_only and parts != ["text/plain", "text/html"]):
-        raise HeaderError(Problem(None, f"{what}: the message is not one text part and one HTML part"))
+    return msg
