@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+import tempfile
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -242,19 +243,13 @@ def import_articles(
     ] = False,
 ) -> None:
     """Turn articles into Markdown sources, one per article, with their sections found."""
-    from dripcourse.importer import import_article, import_orders
-    from dripcourse.sources import slugify
+    from dripcourse.importer import import_article, import_orders, import_targets
+    from dripcourse.outputs import write_file
 
-    if source_id is not None and len(files) != 1:
-        raise fail(DripcourseError(Problem(None, "--id names one source; give exactly one file with it")))
+    targets = run(lambda: import_targets(files, into, source_id, force))
     articles = [run(lambda f=f: import_article(f, keep_numbers=keep_numbers)) for f in files]  # type: ignore[misc]
-    targets = [into / f"{source_id or slugify(f.stem)}.md" for f in files]
-    existing = [t for t in targets if t.exists()]
-    if existing and not force:
-        raise fail(DripcourseError([Problem(t, "already exists; pass --force to replace it") for t in existing]))
-    into.mkdir(parents=True, exist_ok=True)
     for article, target, order in zip(articles, targets, import_orders(into, targets), strict=True):
-        target.write_text(article.markdown(import_order=order), encoding="utf-8")
+        run(lambda: write_file(target, article.markdown(import_order=order).encode("utf-8")))  # noqa: B023
         typer.echo(f"{article.source_file} -> {target} ({article.encoding})")
         typer.echo(f"  title: {article.title}")
         typer.echo(f"  {len(article.sections)} sections:")
@@ -294,6 +289,23 @@ def new(
 MAX_ROW_WARNINGS = 50
 
 
+def check_plan_file(out: Path, inputs: list[Path], force: bool) -> None:
+    """A plan file goes where a new file can be made, and never over one of the files the plan is made from."""
+    from dripcourse.errors import OutputError
+
+    if out.is_dir():
+        raise OutputError(Problem(out, "is a folder; give the plan a file name, such as plan.csv"))
+    folder = out.absolute().parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise OutputError(Problem(out, f"cannot be written: the folder {folder} {what}"))
+    for item in inputs:
+        if item.exists() and os.path.realpath(item) == os.path.realpath(out):
+            raise OutputError(Problem(out, f"is {item}, which the plan is made from; choose another --out"))
+    if (out.exists() or out.is_symlink()) and not force:
+        raise OutputError(Problem(out, "already exists; pass --force to replace it"))
+
+
 @app.command()
 def schedule(
     course_dir: CourseDir = Path("course"),
@@ -312,8 +324,7 @@ def schedule(
     course = run(lambda: load_course(course_dir))
     if not subscribers.is_file():
         raise fail(DripcourseError(Problem(subscribers, "file not found")))
-    if out.exists() and not force:
-        raise fail(OutputError(Problem(out, "already exists; pass --force to replace it")))
+    run(lambda: check_plan_file(out, [subscribers, *course.input_files()], force))
     warned = 0
 
     def warn(problem: Problem) -> None:
@@ -322,13 +333,17 @@ def schedule(
         if warned <= MAX_ROW_WARNINGS:
             typer.echo(f"Skipped: {problem}", err=True)
 
-    staging = out.with_name(f".{out.name}.partial")
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{out.name[:100]}.", suffix=".partial", dir=out.parent)
+    except OSError as exc:
+        raise fail(OutputError(Problem(out, f"cannot write: {exc.strerror or exc}"))) from None
+    staging = Path(name)
     raw = subscribers.open("rb")
     try:
         with (
             raw,
             io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as source,
-            staging.open("w", encoding="utf-8", newline="") as sink,
+            open(handle, "w", encoding="utf-8", newline="") as sink,
             typer.progressbar(
                 length=subscribers.stat().st_size, label="Planning", file=sys.stderr, hidden=not sys.stderr.isatty()
             ) as bar,
@@ -348,9 +363,12 @@ def schedule(
                     on_progress=progress,
                 )
             )
+        staging.chmod(0o644)
         staging.replace(out)
     except UnicodeDecodeError as exc:
         raise fail(DripcourseError(Problem(subscribers, f"is not UTF-8 text ({exc.reason})"))) from None
+    except OSError as exc:
+        raise fail(OutputError(Problem(out, f"cannot write: {exc.strerror or exc}"))) from None
     finally:
         staging.unlink(missing_ok=True)
     if warned > MAX_ROW_WARNINGS:

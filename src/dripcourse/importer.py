@@ -18,7 +18,8 @@ from functools import cache
 from itertools import pairwise
 from pathlib import Path
 
-from dripcourse.sources import count_words, read_text_bytes, slugify
+from dripcourse.errors import DripcourseError, OutputError, Problem
+from dripcourse.sources import MAX_ID_LENGTH, count_words, file_source_id, read_text_bytes, slugify
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 HEADING_MAX_WORDS = 14
@@ -423,9 +424,7 @@ def hard_wrapped(lines: list[str]) -> bool:
     if len(running_on) < 6 or not any(not line.strip() for line in lines):
         return False
     within = sum(55 <= n <= 90 for n in running_on)
-    ended = sum(
-        1 for a, b in pairwise(lines) if a.strip() and b.strip() and ends_heading_shape(a.strip())
-    )
+    ended = sum(1 for a, b in pairwise(lines) if a.strip() and b.strip() and ends_heading_shape(a.strip()))
     return within >= 0.7 * len(running_on) and ended < 0.5 * len(running_on)
 
 
@@ -1094,6 +1093,49 @@ def import_orders(folder: Path, targets: list[Path]) -> list[int]:
             own, following = following, following + 1
         orders.append(own)
     return orders
+
+
+SOURCE_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def import_targets(files: list[Path], into: Path, source_id: str | None, force: bool) -> list[Path]:
+    """The source file each article becomes, or every reason it cannot: an id that is not a slug, two articles
+    that would become one source, an article that would replace itself, a source that exists (without force)."""
+    if source_id is not None:
+        if len(files) != 1:
+            raise DripcourseError(Problem(None, "--id names one source; give exactly one file with it"))
+        if not SOURCE_SLUG.match(source_id) or len(source_id) > MAX_ID_LENGTH:
+            raise DripcourseError(
+                Problem(
+                    None,
+                    f"--id must be lowercase letters, digits and single hyphens, at most {MAX_ID_LENGTH} characters, "
+                    f"got {source_id!r}",
+                )
+            )
+    if into.exists() and not into.is_dir():
+        raise OutputError(Problem(into, "is not a folder; choose another --into"))
+    targets = [into / f"{source_id or file_source_id(f.stem)}.md" for f in files]
+    problems = []
+    first: dict[Path, Path] = {}
+    for article, target in zip(files, targets, strict=True):
+        if target in first:
+            problems.append(
+                Problem(article, f"would become {target}, like {first[target]}; import one of them with its own --id")
+            )
+            continue
+        first[target] = article
+        if target.exists() and article.exists() and target.resolve() == article.resolve():
+            problems.append(Problem(article, "is the source it would be imported into; import it from elsewhere"))
+    if problems:
+        raise DripcourseError(problems)
+    existing = [t for t in targets if t.exists() or t.is_symlink()]
+    if existing and not force:
+        raise DripcourseError([Problem(t, "already exists; pass --force to replace it") for t in existing])
+    try:
+        into.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(Problem(into, f"cannot be created: {exc.strerror or exc}")) from None
+    return targets
 
 
 def import_article(path: Path, shown: str | None = None, keep_numbers: bool = False) -> ImportedArticle:

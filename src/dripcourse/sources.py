@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -58,6 +59,21 @@ def count_words(markdown: str) -> int:
 def slugify(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "section"
+
+
+MAX_ID_LENGTH = 60
+
+
+def file_source_id(name: str) -> str:
+    """The source id for a file name: its slug, plus a short hash of the name when the slug lost letters it cannot
+    spell (日本, 中文) or came out empty, so two such names never share an id."""
+    slug = slugify(name) if re.search(r"[A-Za-z0-9]", name) else ""
+    decomposed = unicodedata.normalize("NFKD", name)
+    lost = any(ch.isalnum() and not ch.isascii() for ch in decomposed)
+    if lost or not slug:
+        digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+        slug = f"{slug[: MAX_ID_LENGTH - 9] or 'source'}-{digest}"
+    return slug[:MAX_ID_LENGTH].strip("-")
 
 
 def read_text_bytes(path: Path, shown: Path | str, limit: int, kind: str) -> bytes:

@@ -22,6 +22,7 @@ SOURCE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$")
 COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 MAX_SUBJECT = 150
+MAX_SLUG = 80  # a slug names the email's files; file systems stop at 255 bytes a name
 MAX_DAY = 3650  # ten years of daily emails; larger offsets overflow date arithmetic
 DEFAULT_GREETING = "Hi {{ first_name | there }},"
 
@@ -448,6 +449,11 @@ class SyllabusReader(NodeReader):
         if slug is not None and not SLUG.match(slug):
             self.report(
                 keys["slug"], f"{field}.slug", f"must be lowercase letters, digits and single hyphens, got {slug!r}"
+            )
+            slug = None
+        elif slug is not None and len(slug) > MAX_SLUG:
+            self.report(
+                keys["slug"], f"{field}.slug", f"is {len(slug)} characters; keep it to {MAX_SLUG} (it names the files)"
             )
             slug = None
         subject = self.text(keys.get("subject"), f"{field}.subject", required=True)
