@@ -17,6 +17,7 @@ import fcntl
 import json
 import os
 import secrets
+import shutil
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -86,6 +87,8 @@ def foreign_entries(folder: Path, owned: Ownership) -> list[str]:
 
 def settle(out: Path, option: str) -> Path:
     """The real folder to write for `out`: a link to a folder is written through, never replaced."""
+    if len(os.fsencode(out.name)) > MAX_NAME_BYTES:
+        raise OutputError(Problem(out, f"the folder name is longer than {MAX_NAME_BYTES} bytes; choose a shorter one"))
     if out.is_symlink():
         if not out.exists():
             raise OutputError(
@@ -125,7 +128,7 @@ def refuse_inputs(out: Path, place: Path, course_dir: Path | None, inputs: Itera
     for item in inputs:
         real = Path(os.path.realpath(item))
         if place == real or place in real.parents:
-            raise OutputError(Problem(out, f"would hold the course's own {item}; choose another {option}"))
+            raise OutputError(Problem(out, f"would hold {item}, which the build reads; choose another {option}"))
 
 
 @contextmanager
@@ -200,7 +203,7 @@ def write_folder(
 
 def swap(out: Path, place: Path, files: Mapping[str, bytes], mark: bool = True) -> None:
     owned = read_marker(place) if place.is_dir() else None
-    stray = sorted(os.listdir(place)) if place.is_dir() else []
+    stray = sorted(p.name + "/" * p.is_dir() for p in place.iterdir()) if place.is_dir() else []
     if owned is not None:
         stray = foreign_entries(place, owned)
     if stray:
@@ -211,6 +214,7 @@ def swap(out: Path, place: Path, files: Mapping[str, bytes], mark: bool = True) 
         if leftover.is_dir() and not leftover.is_symlink():
             remove_owned(leftover)  # a killed run's staging folder: only what it wrote goes
     staging = Path(tempfile.mkdtemp(prefix=f".{place.name}.dripcourse-", dir=place.parent))
+    swapped = False
     try:
         write_bytes(staging / MARKER, marker_bytes(owned.token if owned else secrets.token_hex(16), files))
         made: set[Path] = set()
@@ -225,14 +229,18 @@ def swap(out: Path, place: Path, files: Mapping[str, bytes], mark: bool = True) 
             os.rename(staging, place)  # onto nothing, or onto the empty folder given
             if not mark:
                 (place / MARKER).unlink()
-        elif not exchange(staging, place):
+            return
+        if not exchange(staging, place):
             old = staging.with_name(staging.name + "-old")
             os.rename(place, old)
             os.rename(staging, place)
             os.rename(old, staging)
+        swapped = True
     finally:
-        if staging.exists():
-            remove_owned(staging)  # the old output after a swap, or this run's own files after a failure
+        if swapped:
+            remove_owned(staging)  # the old output: only what dripcourse wrote in it goes
+        elif staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)  # this run's own staging folder, made by mkdtemp above
 
 
 RENAME_EXCHANGE = 2
