@@ -2,15 +2,18 @@
 
     python scripts/screenshots.py [COURSE_DIR] [--out docs/screenshots] [--heights-only]
 
-The emails are shot full length as a reader scrolls them, in the system's light and dark colour scheme (dark
+Every email is shot full length as a reader scrolls it, in the system's light and dark colour scheme (dark
 applies the theme's own dark styles, as Apple Mail does). The preview is shot at 1440 x 900: the Email tab, the
-Inbox tab, and an email in Gmail's forced dark mode. Uses Debian's chromium (/usr/bin/chromium) through Playwright;
+Inbox tab, an email in Gmail's forced dark mode, the last email chosen (the list scrolled, the toolbar in place),
+and the send-test field as `dripcourse serve` shows it. Pictures this script saved before that the course no longer
+has (an email renamed or removed) are deleted. Uses Debian's chromium (/usr/bin/chromium) through Playwright;
 nothing is downloaded and no page may reach the network.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -32,6 +35,8 @@ ARGS = [
 WIDTHS = (600, 375)
 SCHEMES = ("light", "dark")
 PREVIEW_SIZE = {"width": 1440, "height": 900}
+# The names this script gives its pictures: only files named so are ever deleted as stale.
+OWN_NAMES = re.compile(rf"(\d+-[a-z0-9-]+-({'|'.join(map(str, WIDTHS))})-({'|'.join(SCHEMES)})|preview-[a-z-]+)\.png")
 
 
 def offline_page(browser: Any, **options: Any) -> Any:
@@ -64,15 +69,23 @@ def wait_for_frame(page: Any) -> None:
 
 def shoot_preview(browser: Any, index: Path, stems: list[str], out_dir: Path) -> list[Path]:
     middle = stems[len(stems) // 2]
-    shots = [
+    shots: list[tuple[str, str, dict[str, str]]] = [
         ("preview-index.png", f"#{stems[0]}", {}),
         ("preview-inbox.png", f"#{middle}", {"tab": "#tab-inbox"}),
         ("preview-forced-dark.png", f"#{middle}", {"scheme": "full", "width": "#width-375"}),
+        ("preview-last-email.png", f"#{stems[0]}", {"click": f"#item-{stems[-1]}", "width": "#width-375"}),
+        ("preview-send-test.png", f"#{stems[0]}", {"serve": "reader@example.org"}),
     ]
     saved = []
     for name, fragment, actions in shots:
         page = offline_page(browser, viewport=PREVIEW_SIZE)
         page.goto(index.as_uri() + fragment)
+        if "serve" in actions:
+            # What `dripcourse serve` adds to the page: the send-test field (the server is not running here).
+            page.evaluate("dripcourseEnableSend('/__dripcourse/send-test', '')")
+            page.fill("#send-to", actions["serve"])
+        if "click" in actions:
+            page.click(actions["click"])
         if "width" in actions:
             page.click(actions["width"])
         if "scheme" in actions:
@@ -104,10 +117,15 @@ def main() -> None:
         if out_dir:
             out_dir.mkdir(parents=True, exist_ok=True)
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        before = {p for p in out_dir.iterdir() if OWN_NAMES.fullmatch(p.name)} if out_dir else set()
         heights = shoot_emails(browser, emails, out_dir)
         if out_dir:
-            for path in shoot_preview(browser, built / "index.html", [p.stem for p in emails], out_dir):
-                print(path)
+            saved = shoot_preview(browser, built / "index.html", [p.stem for p in emails], out_dir)
+            saved += [out_dir / f"{e.stem}-{w}-{s}.png" for e in emails for w in WIDTHS for s in SCHEMES]
+            for path in sorted(before - set(saved)):
+                path.unlink()
+                print(f"deleted stale {path}")
+            print(f"saved {len(saved)} pictures in {out_dir}/")
         browser.close()
     print(f"{'email':<32}" + "".join(f"{f'{w} px':>10}" for w in WIDTHS))
     for stem, by_width in heights.items():

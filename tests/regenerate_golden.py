@@ -9,7 +9,8 @@ from datetime import date
 from pathlib import Path
 
 from dripcourse.build import build
-from dripcourse.exports import export, targets
+from dripcourse.export import export
+from dripcourse.exports.services import TARGETS
 
 HERE = Path(__file__).parent
 FIXTURE = HERE / "fixtures" / "mini"
@@ -24,7 +25,7 @@ def build_golden(out: Path) -> None:
 
 def export_golden(out: Path) -> None:
     """Every target's export of the fixture course, one folder per target under `out`."""
-    for target in sorted(targets()):
+    for target in sorted(TARGETS):
         export(target, FIXTURE, out / target, PREVIEW_DATE)
 
 

@@ -330,7 +330,7 @@ CASES = [
         "template unknown merge tag",
         "template",
         write("templates/email.txt", "{{ merge_tag('nickname') }}\n"),
-        r"{course}/templates/email\.txt:1: template failed: ValueError: unknown merge tag 'nickname'",
+        r"{course}/templates/email\.txt:1: template error: unknown merge tag 'nickname'",
     ),
     Case(
         "template includes outside",

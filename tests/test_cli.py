@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -30,6 +31,15 @@ def test_every_command_has_help(command: str) -> None:
     assert "Usage:" in result.output
     help_text = get_command(app).commands[command].help  # type: ignore[attr-defined]
     assert help_text and len(help_text) > 20
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_shows_no_type_placeholders_and_describes_every_parameter(command: str) -> None:
+    """Each option and argument reads "--name  what it does", without "<bool>" or "<list[Path]>" between."""
+    result = CliRunner().invoke(app, [command, "--help"], terminal_width=200)
+    assert not re.search(r"<(bool|int|float|str|path|list\[\w+\])>", result.output, re.I), result.output
+    for param in get_command(app).commands[command].params:  # type: ignore[attr-defined]
+        assert param.help and param.help.split()[0] in result.output, (command, param.name)
 
 
 def test_build_prints_a_summary(mini_course: Path, tmp_path: Path) -> None:

@@ -212,7 +212,7 @@ def test_button_is_a_tap_target_as_strong_as_the_text_and_fills_a_phone(browser,
     path = mini_out / "emails" / "02-water-matters.html"
     page = open_email(browser, path, 600)
     button = rect(page, "a.button")
-    assert button["height"] >= 44
+    assert button["height"] >= 44 and button["width"] >= 44  # the tap-target minimum (Apple HIG, WCAG 2.5.5)
     assert float(style(page, "a.button", "fontSize")[:-2]) >= float(style(page, "td.content p", "fontSize")[:-2])
     assert int(style(page, "a.button", "fontWeight")) >= 700
     assert button["width"] < content_width(page) - 100  # on a desktop it sits at its own width
@@ -220,8 +220,9 @@ def test_button_is_a_tap_target_as_strong_as_the_text_and_fills_a_phone(browser,
     page = open_email(browser, path, 375)
     content = content_width(page)
     assert rect(page, "table.button-table")["width"] == content
-    assert rect(page, "a.button")["width"] == content
+    assert rect(page, "a.button")["width"] == content >= 44
     assert rect(page, "a.button")["height"] >= 44
+    assert rect(page, "td.button-cell") == rect(page, "a.button")  # every coloured pixel is the link: no dead edge
     page.close()
 
 
@@ -298,3 +299,28 @@ def test_forced_dark_mode_keeps_every_email_readable(browser, out: Path, mode: s
     need_tool(AXE_JS.is_file(), "axe-core (npm ci in tests/quality)")
     found = {path.name: forced_dark_violations(browser, path, mode) for path in html_files(out)}
     assert {name: v for name, v in found.items() if v} == {}
+
+
+def test_the_helpline_number_never_breaks_across_lines(browser, out: Path) -> None:  # type: ignore[no-untyped-def]
+    """A browser may break a line after any hyphen; 1-800-799-7233 split in two is easy to misread."""
+    with_number = [p for p in html_files(out) if "1-800-799-7233" in p.read_text()]
+    assert len(with_number) >= 3  # Day 0, the red-flags lesson and the last one
+    for path in with_number:
+        for width in (320, 375, 414, 600):
+            page = open_email(browser, path, width)
+            lines = page.evaluate(
+                """() => {
+                    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+                    const found = [];
+                    while (walker.nextNode()) {
+                        const node = walker.currentNode, at = node.data.indexOf("1-800-799-7233");
+                        if (at < 0) continue;
+                        const range = document.createRange();
+                        range.setStart(node, at); range.setEnd(node, at + 14);
+                        found.push(new Set([...range.getClientRects()].map(r => Math.round(r.top))).size);
+                    }
+                    return found;
+                }"""
+            )
+            page.close()
+            assert lines and all(n == 1 for n in lines), (path.name, width, lines)

@@ -20,7 +20,8 @@ from typer.testing import CliRunner
 from conftest import REPO
 from dripcourse.cli import app
 from dripcourse.errors import DripcourseError
-from dripcourse.exports import export, targets
+from dripcourse.export import export
+from dripcourse.exports.services import TARGETS
 
 PREVIEW = date(2026, 3, 2)
 # A tag only one dialect writes: none may appear in another service's export.
@@ -42,7 +43,7 @@ SIGNATURES = {
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, bytes]]:
     root = tmp_path_factory.mktemp("exports")
-    return {name: export(name, REPO / "course", root / name, PREVIEW) for name in targets()}
+    return {name: export(name, REPO / "course", root / name, PREVIEW) for name in TARGETS}
 
 
 def all_text(files: dict[str, bytes]) -> str:

@@ -21,7 +21,7 @@ import pytest
 
 from conftest import BASE_SYLLABUS, REPO, make_course
 from dripcourse.build import load_course, render_course
-from dripcourse.exports import export
+from dripcourse.export import export
 from engines.judges import django_render, listmonk_render, node_render
 
 PREVIEW = date(2026, 3, 2)

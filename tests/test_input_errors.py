@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -263,3 +265,41 @@ def test_cli_lists_several_problems(tmp_path: Path) -> None:
         f"  {course / 'syllabus.yaml'}:11:3: schedule: a cohort schedule needs 'start_date'",
         f"  {course / 'syllabus.yaml'}:22:5: emails[1].day: day 0 is already used by emails[0]",
     ]
+
+
+def readme_example(opening: str) -> str:
+    """The fenced block of the README that starts with `opening`."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    start = readme.index("```\n" + opening) + 4
+    return readme[start : readme.index("```", start)]
+
+
+def test_the_readme_example_of_two_problems_in_two_stages_happens_exactly(tmp_path: Path) -> None:
+    """A syllabus problem (a time zone) and a reference problem (a section the source lacks) come in one report:
+    the reference is checked against the source even though the syllabus itself did not read cleanly."""
+    head = BASE_SYLLABUS.split("sources:")[0].replace("America/New_York", "America/New_Yrok")
+    lines = [*head.splitlines(), "sources:", "  space: sources/space.md", "emails:"]
+    lines += ["  - day: 0", "    slug: welcome", "    subject: Room to breathe", "    intro: |"]
+    while len(lines) < 34:
+        lines.append("      Space is not a verdict on the two of you.")
+    lines += ["    sections: [space#intro]", "  - day: 2", "    slug: talk", "    subject: Saying it plainly"]
+    lines += ["    sections:", "      - space#comunicate"]
+    assert lines[39] == "      - space#comunicate"  # line 40, column 9, as the README shows it
+    source = "Some distance is ordinary.\n\n## Communicate\n\nSay what you need in one sentence.\n"
+    make_course(tmp_path, "\n".join(lines) + "\n", {"space.md": source})
+    result = subprocess.run(
+        [sys.executable, "-m", "dripcourse", "build", "course"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert result.stderr == readme_example("Error: 2 problems found:")
+    assert not (tmp_path / "out").exists()
+
+
+def test_source_problems_come_with_syllabus_problems(course_factory) -> None:  # type: ignore[no-untyped-def]
+    syllabus = BASE_SYLLABUS.replace('send_time: "08:00"', 'send_time: "25:00"')
+    course = course_factory(syllabus, {"habits.md": BASE_SOURCE.replace("---\n\nA calm", "title: [\n---\n\nA calm")})
+    with pytest.raises(DripcourseError) as caught:
+        load_course(course)
+    shown = [str(p) for p in caught.value.problems]
+    assert shown[0].endswith("syllabus.yaml:13:14: schedule.send_time: must be a time of day like '08:00', got '25:00'")
+    assert any("habits.md:" in p for p in shown[1:]), shown

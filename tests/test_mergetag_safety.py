@@ -25,11 +25,11 @@ from conftest import BASE_SOURCE, BASE_SYLLABUS, make_course
 from dripcourse import mergetags
 from dripcourse.cli import app
 from dripcourse.exports import dialects as d
-from dripcourse.exports import targets
+from dripcourse.exports.services import TARGETS
 from dripcourse.syllabus import CourseInfo, Sender
 from engines.judges import django_render, listmonk_render, node_render
 
-ALL_TARGETS = sorted(targets())
+ALL_TARGETS = sorted(TARGETS)
 ENV = {"SOURCE_DATE_EPOCH": "1772409600"}  # 2026-03-02
 
 
@@ -204,7 +204,7 @@ def test_service_syntax_in_a_source_is_escaped_or_refused(syntax_course: Path, t
         assert not Path(f"out-{target}").exists()
         return
     assert code == 0, output
-    dialect = targets()[target].dialect
+    dialect = TARGETS[target].dialect
     pages = [p for p in html_payloads(Path(f"out-{target}")) if "Type these as written:" in p]
     assert pages
     for page in pages:

@@ -276,6 +276,10 @@ def test_inbox_view_cuts_subject_and_preheader_like_each_client(browser, mini_co
     assert page.locator('.mock[data-client="gmail-mobile"] .count').inner_text() == (
         "Subject: 40 of 67 characters shown (cut) · preheader: 90 of 128 characters shown (cut)"
     )
+    panel = box(page, "#panel-inbox")
+    for client in expected:
+        mock = box(page, f'.mock[data-client="{client}"]')
+        assert panel["left"] <= mock["left"] and mock["right"] <= panel["right"], client  # every mock fits the panel
     page.close()
 
 
@@ -375,8 +379,10 @@ class Server:
         self.url, self.port = match.group(1), int(match.group(2))
 
     def stop(self) -> str:
+        """Ctrl-C, then the rest of the output. The server stops within a poll interval; the wait is long because
+        on a loaded machine a rebuild that is under way finishes first."""
         self.process.send_signal(signal.SIGINT)
-        output, _ = self.process.communicate(timeout=10)
+        output, _ = self.process.communicate(timeout=60)
         return output
 
 
@@ -444,6 +450,21 @@ def test_serve_reloads_on_edit_shows_errors_and_stops_cleanly(browser, server: S
     assert server.process.returncode == 0
     assert "Stopped." in output and "Traceback" not in output
     assert re.search(r"Rebuilt in \d+ ms \(1 emails rendered", output), output
+
+
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
+def test_serve_stops_on_a_signal_that_arrives_during_a_rebuild(server: Server, number: int) -> None:
+    """The signal lands while files are still changing; the server ends the rebuild, closes the port and exits 0."""
+    source = server.course / "sources" / "leaves.md"
+    text = source.read_text()
+    for n in range(5):
+        source.write_text(text + f"\nMore {n}.\n")
+        time.sleep(0.03)
+    server.process.send_signal(number)
+    output, _ = server.process.communicate(timeout=60)
+    assert server.process.returncode == 0, output
+    assert output.rstrip().endswith("Stopped.") and "Traceback" not in output
+    assert listening_addresses(server.port) == []
 
 
 def test_serve_refuses_a_course_that_does_not_build(tmp_path: Path) -> None:

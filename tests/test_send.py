@@ -19,12 +19,13 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from dripcourse import mergetags
-from dripcourse.build import BuiltEmail, load_course, render_course
+from dripcourse.build import load_course, render_course
 from dripcourse.cli import app
 from dripcourse.drip import session
 from dripcourse.drip.compose import LessonMessage, Recipient, send_key, verify_unsubscribe
 from dripcourse.drip.ledger import open_ledger
 from dripcourse.message import build_message, message_bytes
+from dripcourse.model import BuiltEmail
 from dripcourse.syllabus import CourseInfo
 from services.smtp import SmtpServer
 from services.world import FIXTURES, SECRET, World
@@ -128,7 +129,7 @@ def test_a_filled_message_is_the_message_build_message_makes(name: str) -> None:
         fast.html,
         MONDAY_NOON,
         fast.unsubscribe,
-        to=fast.to,
+        to=(name, "ann@readers.example"),
     )
     slow.replace_header("Message-ID", fast.key)
     a, b = parsed(fast.mime), parsed(message_bytes(slow))

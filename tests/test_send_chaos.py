@@ -20,7 +20,7 @@ from dripcourse.build import load_course, render_course
 from dripcourse.drip import session
 from dripcourse.drip.audience import Unsubscribes
 from dripcourse.drip.ledger import open_ledger
-from dripcourse.drip.providers import make_provider
+from dripcourse.drip.providers.registry import make_provider
 from dripcourse.drip.runner import Audience, Drip, SendOptions
 from services.smtp import SmtpServer
 from services.world import World

@@ -19,8 +19,9 @@ from typer.testing import CliRunner
 
 from conftest import REPO
 from dripcourse.assemble import idea_coverage
-from dripcourse.build import BuiltEmail, Course, load_course, render_course
+from dripcourse.build import load_course, render_course
 from dripcourse.cli import app
+from dripcourse.model import BuiltEmail, Course
 
 COURSE_DIR = REPO / "course"
 # Sections per source, in the order of the articles they retell (see the README's course notes).
@@ -163,6 +164,10 @@ CLICHE_PHRASES = [
     "firmer ground",
     "your full space",
 ]
+# Claims about whole groups of people that the course cannot back.
+GROUP_CLAIMS = ["many men", "most men", "men are", "men tend", "women are", "all men", "every man", "like all men"]
+# The lessons teach; they do not sell. (An offer, if a course wants one, belongs outside the lesson.)
+SALES_PHRASES = ["coaching", "book a free", "free call", "20-minute call", "twenty minutes with me"]
 # A US course is spelled one way throughout.
 BRITISH_SPELLINGS = ["counsell", "behaviour", "honour", "colour", "defence", "practise", "fulfil "]
 
@@ -334,7 +339,16 @@ def test_no_button_sends_the_reader_to_couples_counseling(course: Course) -> Non
             assert not re.search(r"counsel|therap", email.button.text + email.button.url, re.I), email.slug
 
 
-@pytest.mark.parametrize("phrase", LEFTOVER_PHRASES + TACTIC_PHRASES + WE_PHRASES + AWKWARD_PHRASES + CLICHE_PHRASES + BRITISH_SPELLINGS
+@pytest.mark.parametrize(
+    "phrase",
+    LEFTOVER_PHRASES
+    + TACTIC_PHRASES
+    + WE_PHRASES
+    + AWKWARD_PHRASES
+    + CLICHE_PHRASES
+    + GROUP_CLAIMS
+    + SALES_PHRASES
+    + BRITISH_SPELLINGS,
 )
 def test_phrase_is_in_no_email(emails: list[BuiltEmail], phrase: str) -> None:
     found = [e.rendered.lesson.email.slug for e in emails if phrase in plain_body(e)]

@@ -12,9 +12,10 @@ from typer.testing import CliRunner
 
 from conftest import make_course
 from dripcourse.assemble import without_number
-from dripcourse.build import BuiltEmail, load_course, render_course
+from dripcourse.build import load_course, render_course
 from dripcourse.cli import app
 from dripcourse.errors import DripcourseError
+from dripcourse.model import BuiltEmail
 
 # The section under test goes on line 15, ideas from line 20 on, so every expected position below is fixed.
 SYLLABUS = """\

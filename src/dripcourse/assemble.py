@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from dripcourse.sources import Section, Source, count_words, section_for
+from dripcourse.sources import Section, Source, count_words, reading_minutes, section_for
 from dripcourse.syllabus import EmailSpec, Idea, SectionRef, Syllabus
 
 # Numbering an article put before its headings: "1. ", "2) ", "3: ", "4 - ", "#5 ", "Step 6: ", "Reason #7 - ".
@@ -54,7 +54,7 @@ class Lesson:
 
     @property
     def file_stem(self) -> str:
-        return f"{self.email.position:02d}-{self.email.slug}"
+        return self.email.file_stem
 
     @property
     def word_count(self) -> int:
@@ -65,11 +65,11 @@ class Lesson:
 
     @property
     def reading_minutes(self) -> int:
-        return max(1, round(self.word_count / 230))
+        return reading_minutes(self.word_count)
 
 
 def assemble(syllabus: Syllabus, sources: dict[str, Source]) -> list[Lesson]:
-    """One lesson per email. Section references must already be checked (sources.resolve_refs)."""
+    """One lesson per email. Section references must already be checked (sources.broken_refs)."""
     numbers = syllabus.course.heading_numbers
 
     def shown(ref: SectionRef) -> LessonSection:

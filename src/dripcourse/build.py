@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -11,61 +10,77 @@ from typing import Any
 
 from dripcourse import __version__
 from dripcourse.assemble import Lesson, assemble
-from dripcourse.check import check_course
-from dripcourse.errors import DripcourseError
+from dripcourse.check import Finding, check_course, check_course_settings, reference_findings
+from dripcourse.errors import DripcourseError, Problem
+from dripcourse.jsonfile import json_bytes
 from dripcourse.message import build_message, mbox, message_bytes
+from dripcourse.model import BuiltEmail, Course
 from dripcourse.outputs import write_folder
 from dripcourse.preview import index_html
-from dripcourse.render import RenderedEmail, Renderer, fill_preview_html, fill_preview_text
+from dripcourse.render import Renderer, fill_preview_html, fill_preview_text
 from dripcourse.schedule import (
     SendSlot,
     cohort_calendar,
     course_plan,
-    day_names,
     schedule_csv,
     schedule_json,
     schedule_rows,
+    schedule_settings,
 )
-from dripcourse.sources import Source, load_sources, resolve_refs
-from dripcourse.syllabus import Syllabus, load_syllabus
+from dripcourse.sources import BrokenRef, Source, broken_refs, load_sources
+from dripcourse.syllabus import Syllabus, SyllabusProblems, load_syllabus
 
 MANIFEST = "manifest.json"
 
 
 @dataclass(frozen=True)
-class Course:
-    """Everything read from a course folder, checked and assembled; nothing written yet."""
+class Reading:
+    """A course folder as read: the syllabus (None when it has problems), the sources that read cleanly, the
+    problems of the syllabus and the sources, and the section references that name no section."""
 
-    syllabus: Syllabus
+    syllabus: Syllabus | None
     sources: dict[str, Source]
-    lessons: list[Lesson]
+    problems: list[Problem]
+    broken: list[BrokenRef]
 
-    def input_files(self) -> list[Path]:
-        """The syllabus, every source and every template of the course's own: what an output must never replace."""
-        root = self.syllabus.root
-        templates = (
-            sorted(p for p in (root / "templates").glob("*") if p.is_file()) if (root / "templates").is_dir() else []
-        )
-        return [self.syllabus.path, *(root / entry.path for entry in self.syllabus.sources.values()), *templates]
+    def all_problems(self) -> list[Problem]:
+        return self.problems + [b.problem for b in self.broken]
 
 
-@dataclass(frozen=True)
-class BuiltEmail:
-    rendered: RenderedEmail
-    slot: SendSlot
-    html: str
-    text: str
-    eml: bytes
+def read_course(course_dir: Path) -> Reading:
+    """Read the syllabus and every source it names, even when the syllabus has problems, so that one run reports
+    the problems of every file. Raises only when there is no syllabus to read at all."""
+    syllabus: Syllabus | None
+    try:
+        syllabus = load_syllabus(course_dir)
+        problems: list[Problem] = []
+        entries, emails, ideas = syllabus.sources, syllabus.emails, syllabus.ideas
+    except SyllabusProblems as exc:
+        syllabus, problems = None, exc.problems
+        entries, emails, ideas = exc.sources, exc.emails, exc.ideas
+    sources, source_problems = load_sources(course_dir, entries.values())
+    return Reading(syllabus, sources, problems + source_problems, broken_refs(emails, ideas, sources))
 
 
 def load_course(course_dir: Path) -> Course:
-    """Load the syllabus and sources and check every section reference; raises DripcourseError with all problems."""
-    syllabus = load_syllabus(course_dir)
-    sources = load_sources(syllabus)
-    problems = resolve_refs(syllabus, sources)
-    if problems:
+    """Read and assemble a course folder; raises DripcourseError with every problem of every file."""
+    reading = read_course(course_dir)
+    problems = reading.all_problems()
+    if problems or reading.syllabus is None:
         raise DripcourseError(problems)
-    return Course(syllabus, sources, assemble(syllabus, sources))
+    return Course(reading.syllabus, reading.sources, assemble(reading.syllabus, reading.sources))
+
+
+def lint(course_dir: Path, preview_date: date) -> list[Finding]:
+    """`check`: build the course in memory and lint every email. A broken section reference is a finding on the
+    email that holds it; any other input problem is an error, as in every command."""
+    reading = read_course(course_dir)
+    if reading.problems or reading.syllabus is None:
+        raise DripcourseError(reading.all_problems())
+    if reading.broken:
+        return check_course_settings(reading.syllabus) + reference_findings(reading.broken)
+    course = Course(reading.syllabus, reading.sources, assemble(reading.syllabus, reading.sources))
+    return check_course(course, render_course(course, preview_date))
 
 
 def render_course(
@@ -92,7 +107,7 @@ def render_course(
         html = fill_preview_html(rendered, info)
         text = fill_preview_text(rendered, info)
         msg = build_message(info, lesson.email.slug, lesson.email.subject, text, html, slot.local, info.unsubscribe_url)
-        built.append(BuiltEmail(rendered, slot, html, text, message_bytes(msg)))
+        built.append(BuiltEmail(rendered, slot, html, text, message_bytes(msg, f"emails/{lesson.email.slug}")))
         if cache is not None:
             cache[key] = built[-1]
     return built
@@ -129,17 +144,11 @@ def output_files(course: Course, emails: list[BuiltEmail]) -> dict[str, bytes]:
     manifest: dict[str, Any] = {
         "generator": f"dripcourse {__version__}",
         "course": course.syllabus.course.title,
-        "schedule": {
-            "mode": schedule.mode,
-            "time_zone": schedule.time_zone,
-            "send_time": schedule.send_time.strftime("%H:%M"),
-            "send_days": day_names(schedule.send_days),
-            "start_date": schedule.start_date.isoformat() if schedule.start_date else None,
-        },
+        "schedule": schedule_settings(schedule),
         "emails": entries,
         "files": sorted([*files, MANIFEST]),
     }
-    files[MANIFEST] = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    files[MANIFEST] = json_bytes(manifest)
     return files
 
 

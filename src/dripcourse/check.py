@@ -1,22 +1,16 @@
-"""`dripcourse check`: a lint of the built emails that needs no outside tools."""
+"""`dripcourse check`: rules over built emails that need no outside tools. Nothing here reads a file; the build
+hands the rules a course and its emails (build.lint)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 from html.parser import HTMLParser
-from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from dripcourse.assemble import assemble
-from dripcourse.errors import Problem
-from dripcourse.sources import load_sources, resolve_refs
-from dripcourse.syllabus import CourseInfo, Syllabus, load_syllabus
-
-if TYPE_CHECKING:
-    from dripcourse.build import BuiltEmail, Course
+from dripcourse.model import BuiltEmail, Course
+from dripcourse.sources import BrokenRef
+from dripcourse.syllabus import CourseInfo, Syllabus
 
 GMAIL_CLIP_BYTES = 102_400  # Gmail clips a message whose HTML is larger and hides the rest behind a link
 SIZE_WARNING_BYTES = 80 * 1024
@@ -136,16 +130,9 @@ def check_course_settings(syllabus: Syllabus) -> list[Finding]:
     return findings
 
 
-def reference_findings(problems: list[Problem], syllabus: Syllabus) -> list[Finding]:
+def reference_findings(broken: list[BrokenRef]) -> list[Finding]:
     """Broken section references, as findings on the emails that hold them (or on the course, for an idea's)."""
-    findings = []
-    for problem in problems:
-        match = re.match(r"emails\[(\d+)\]\.(sections\[\d+\])", problem.field or "")
-        email = syllabus.emails[int(match.group(1))] if match else None
-        name = f"{email.position:02d}-{email.slug}" if email else "course"
-        element = match.group(2) if match else problem.field or "sections"
-        findings.append(Finding("error", name, element, problem.message))
-    return findings
+    return [Finding("error", b.email.file_stem if b.email else "course", b.element, b.problem.message) for b in broken]
 
 
 def check_course(course: Course, emails: list[BuiltEmail]) -> list[Finding]:
@@ -153,16 +140,3 @@ def check_course(course: Course, emails: list[BuiltEmail]) -> list[Finding]:
     for email in emails:
         findings += check_email(email, course.syllabus.course)
     return findings
-
-
-def lint(course_dir: Path, preview_date: date) -> list[Finding]:
-    """Build the course in memory and lint every email. Broken section references become findings."""
-    from dripcourse.build import Course, render_course
-
-    syllabus = load_syllabus(course_dir)
-    sources = load_sources(syllabus)
-    problems = resolve_refs(syllabus, sources)
-    if problems:
-        return check_course_settings(syllabus) + reference_findings(problems, syllabus)
-    course = Course(syllabus, sources, assemble(syllabus, sources))
-    return check_course(course, render_course(course, preview_date))

@@ -9,12 +9,13 @@ import tempfile
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from dripcourse import __version__
 from dripcourse.errors import DripcourseError, Problem
+from dripcourse.terminal import say
 
 T = TypeVar("T")
 
@@ -34,11 +35,11 @@ def fail(error: DripcourseError) -> typer.Exit:
     count = len(error.problems)
     heading = "Error:" if count == 1 else f"Error: {count} problems found:"
     if count == 1:
-        typer.echo(f"{heading} {error.problems[0]}", err=True)
+        say(f"{heading} {error.problems[0]}", err=True)
     else:
-        typer.echo(heading, err=True)
+        say(heading, err=True)
         for problem in error.problems:
-            typer.echo(f"  {problem}", err=True)
+            say(f"  {problem}", err=True)
     return typer.Exit(error.exit_code)
 
 
@@ -52,15 +53,25 @@ def run(action: Callable[[], T]) -> T:
 
 def preview_date() -> date:
     """The signup date an evergreen build previews: SOURCE_DATE_EPOCH when set (reproducible builds), else today."""
+    from dripcourse.errors import EnvironmentFault
+    from dripcourse.syllabus import EARLIEST, LATEST
+
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.isdigit():
-        return datetime.fromtimestamp(int(epoch), UTC).date()
+    if epoch and epoch.isascii() and epoch.isdigit():
+        latest = int(datetime.combine(LATEST, datetime.min.time(), UTC).timestamp())
+        if int(epoch) <= latest:
+            return datetime.fromtimestamp(int(epoch), UTC).date()
+        raise fail(
+            EnvironmentFault(
+                Problem(None, f"SOURCE_DATE_EPOCH must be a Unix time from 0 to {latest} ({EARLIEST} to {LATEST})")
+            )
+        )
     return date.today()
 
 
 def show_version(value: bool) -> None:
     if value:
-        typer.echo(f"dripcourse {__version__}")
+        say(f"dripcourse {__version__}")
         raise typer.Exit()
 
 
@@ -79,14 +90,15 @@ def build(course_dir: CourseDir = Path("course"), out: OutDir = Path("out")) -> 
     from dripcourse.build import build as build_course
 
     course = run(lambda: build_course(course_dir, out, preview_date()))
-    typer.echo(f"Built {len(course.lessons)} emails of '{course.syllabus.course.title}' into {out}/")
+    say(f"Built {len(course.lessons)} emails of '{course.syllabus.course.title}' into {out}/")
 
 
 @app.command()
 def sources(
     course_dir: CourseDir = Path("course"),
     strict: Annotated[
-        bool, typer.Option("--strict", help="Exit with code 1 when a section is unused or an idea is uncovered.")
+        bool,
+        typer.Option("--strict", help="Warnings count as errors: exit 1 on an unused section or an uncovered idea."),
     ] = False,
 ) -> None:
     """List every source section with the emails that use it, then every idea with the emails that cover it."""
@@ -95,55 +107,60 @@ def sources(
 
     course = run(lambda: load_course(course_dir))
     usage = section_usage(course.syllabus, course.sources)
+    coverage = idea_coverage(course.syllabus)
+    width = max([len(use.section.id) for use in usage] + [len(idea.idea.id) for idea in coverage] + [32])
     current = None
     for use in usage:
         section = use.section
         if section.source != current:
             current = section.source
             source = course.sources[current]
-            typer.echo(f"{current}  {source.path}  ({source.title})")
+            say(f"{current}  {source.path}  ({source.title})")
         if use.emails:
             status = ", ".join(f"day {e.day} {e.slug}" for e in use.emails)
         elif use.covered_elsewhere:
             status = "left out; its ideas are covered: " + ", ".join(i.idea.id for i in use.ideas)
         else:
             status = "UNUSED"
-        typer.echo(f"  {section.id:<32} {section.word_count:>4} words  {status}")
+        say(f"  {section.id:<{width}} {plural(section.word_count, 'word', 4):<10}  {status}")
     used = sum(bool(use.emails) for use in usage)
     covered = sum(use.covered_elsewhere for use in usage)
     unused = len(usage) - used - covered
     left_out = f"{covered} left out with their ideas covered, " if course.syllabus.ideas else ""
-    uncovered = 0
-    if course.syllabus.ideas:
-        typer.echo(f"ideas  {course.syllabus.path}")
-        for idea in idea_coverage(course.syllabus):
+    uncovered = sum(not idea.emails for idea in coverage)
+    if coverage:
+        say(f"ideas  {course.syllabus.path}")
+        for idea in coverage:
             emails = ", ".join(f"day {e.day} {e.slug}" for e in idea.emails)
             where = ", ".join(map(str, idea.idea.sections))
-            typer.echo(f"  {idea.idea.id:<32} {emails or 'UNCOVERED (in ' + where + ')'}")
+            say(f"  {idea.idea.id:<{width}} {emails or 'UNCOVERED (in ' + where + ')'}")
             if idea.idea.summary:
-                typer.echo(f"      {idea.idea.summary}")
-            uncovered += not idea.emails
-    typer.echo(f"{len(usage)} sections, {used} used, {left_out}{unused} unused")
-    if course.syllabus.ideas:
-        ideas = len(course.syllabus.ideas)
-        typer.echo(f"{ideas} ideas, {ideas - uncovered} covered, {uncovered} uncovered")
+                say(f"      {idea.idea.summary}")
+    say(f"{plural(len(usage), 'section')}, {used} used, {left_out}{unused} unused")
+    if coverage:
+        say(f"{plural(len(coverage), 'idea')}, {len(coverage) - uncovered} covered, {uncovered} uncovered")
     if strict and (unused or uncovered):
         raise typer.Exit(1)
+
+
+def plural(count: int, noun: str, width: int = 0) -> str:
+    """'1 word', '2 words'; the count right-aligned in `width` so columns line up."""
+    return f"{count:>{width}} {noun}{'' if count == 1 else 's'}"
 
 
 @app.command()
 def check(
     course_dir: CourseDir = Path("course"),
-    strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings count as errors: exit 1 on any finding.")] = False,
 ) -> None:
     """Lint the built emails: Gmail clipping, alt text, links, footer, subject, preheader, placeholders."""
-    from dripcourse.check import lint
+    from dripcourse.build import lint
 
     findings = run(lambda: lint(course_dir, preview_date()))
     for finding in findings:
-        typer.echo(str(finding))
+        say(str(finding))
     errors = sum(f.severity == "error" for f in findings)
-    typer.echo(f"{errors} errors, {len(findings) - errors} warnings")
+    say(f"{errors} errors, {len(findings) - errors} warnings")
     if errors or (strict and findings):
         raise typer.Exit(1)
 
@@ -160,11 +177,11 @@ def export(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder to write (default: exports/TARGET).")] = None,
 ) -> None:
     """Export the course for a mailing service, in that service's merge-tag syntax, with a README of the steps."""
-    from dripcourse.exports import export as export_course
+    from dripcourse.export import export as export_course
 
     folder = out or Path("exports") / target
     files = run(lambda: export_course(target, course_dir, folder, preview_date()))
-    typer.echo(f"Wrote {len(files)} files for {target} into {folder}/ (see README.txt)")
+    say(f"Wrote {len(files)} files for {target} into {folder}/ (see README.txt)")
 
 
 @app.command("send-test")
@@ -204,13 +221,13 @@ def send_test(
     built = render_course(course, preview_date())
     chosen = built if send_all else [b for b in built if b.rendered.lesson.email.slug == (email or slugs[0])]
     count = run(lambda: send_tests(chosen, course.syllabus.course, to, settings, datetime.now(UTC)))
-    typer.echo(f"Sent {count} test email{'s' if count != 1 else ''} to {to} through {settings.host}:{settings.port}")
+    say(f"Sent {count} test email{'s' if count != 1 else ''} to {to} through {settings.host}:{settings.port}")
 
 
 @app.command()
 def serve(
     course_dir: CourseDir = Path("course"),
-    port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 8000,
+    port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).", min=0, max=65535)] = 8000,
     host: Annotated[str, typer.Option(help="Address to bind; only 127.0.0.1 unless you ask.")] = "127.0.0.1",
     open_browser: Annotated[bool, typer.Option("--open", help="Open the preview in a browser.")] = False,
 ) -> None:
@@ -220,16 +237,17 @@ def serve(
     from dripcourse.preview.server import serve as serve_course
 
     def ready(url: str) -> None:
-        typer.echo(f"Serving {course_dir} at {url} (Ctrl-C to stop)")
+        say(f"Serving {course_dir} at {url} (Ctrl-C to stop)")
         if open_browser:
             webbrowser.open(url)
 
     try:
-        run(lambda: serve_course(course_dir, host, port, preview_date(), ready, typer.echo))
+        run(lambda: serve_course(course_dir, host, port, preview_date(), ready, say))
     except OSError as exc:
         raise fail(DripcourseError(Problem(None, f"cannot serve on {host}:{port}: {exc.strerror}"))) from None
     except KeyboardInterrupt:
-        typer.echo("Stopped.")
+        pass  # Ctrl-C before the server was up (during the first build)
+    say("Stopped.")
 
 
 @app.command("import")
@@ -250,13 +268,13 @@ def import_articles(
     articles = [run(lambda f=f: import_article(f, keep_numbers=keep_numbers)) for f in files]  # type: ignore[misc]
     for article, target, order in zip(articles, targets, import_orders(into, targets), strict=True):
         run(lambda: write_file(target, article.markdown(import_order=order).encode("utf-8")))  # noqa: B023
-        typer.echo(f"{article.source_file} -> {target} ({article.encoding})")
-        typer.echo(f"  title: {article.title}")
-        typer.echo(f"  {len(article.sections)} sections:")
+        say(f"{article.source_file} -> {target} ({article.encoding})")
+        say(f"  title: {article.title}")
+        say(f"  {len(article.sections)} sections:")
         for section in article.sections:
-            typer.echo(f"    {section.id:<44} {section.word_count:>5} words  {section.number or ''}".rstrip())
+            say(f"    {section.id:<44} {section.word_count:>5} words  {section.number or ''}".rstrip())
         for dropped in article.dropped:
-            typer.echo(f"Warning: {article.source_file}: dropped {dropped}", err=True)
+            say(f"Warning: {article.source_file}: dropped {dropped}", err=True)
 
 
 @app.command()
@@ -271,7 +289,7 @@ def plan(
     from dripcourse.planner import plan_course
 
     target = run(lambda: plan_course(course_dir, days, force))
-    typer.echo(f"Wrote a {days}-email draft to {target}")
+    say(f"Wrote a {days}-email draft to {target}")
 
 
 @app.command()
@@ -283,7 +301,7 @@ def new(
     from dripcourse.scaffold import new_course
 
     written = run(lambda: new_course(folder, templates))
-    typer.echo(f"Created {folder}/ with {len(written)} files. Build it with: dripcourse build {folder}")
+    say(f"Created {folder}/ with {len(written)} files. Build it with: dripcourse build {folder}")
 
 
 MAX_ROW_WARNINGS = 50
@@ -294,10 +312,10 @@ def check_plan_file(out: Path, inputs: list[Path], force: bool) -> None:
     from dripcourse.errors import OutputError
 
     if out.is_dir():
-        raise OutputError(Problem(out, "is a folder; give the plan a file name, such as plan.csv"))
-    folder = out.absolute().parent
+        raise OutputError(Problem(out, "is a folder; give the plan a file name, like plan.csv"))
+    folder = out.parent
     if not folder.is_dir():
-        what = "is not a folder" if folder.exists() else "does not exist"
+        what = "is a file, not a folder" if folder.exists() else "does not exist"
         raise OutputError(Problem(out, f"cannot be written: the folder {folder} {what}"))
     for item in inputs:
         if item.exists() and os.path.realpath(item) == os.path.realpath(out):
@@ -313,7 +331,9 @@ def schedule(
         Path, typer.Option("--subscribers", "-s", help="CSV with email,first_name,signed_up_at,timezone.")
     ] = Path("subscribers.csv"),
     out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the plan CSV.")] = Path("plan.csv"),
-    strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad row instead of skipping it.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Warnings count as errors: list every bad row and write no plan.")
+    ] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing plan file.")] = False,
 ) -> None:
     """Plan who gets which email when (UTC and local) for a list of subscribers."""
@@ -322,6 +342,8 @@ def schedule(
     from dripcourse.subscribers import plan_subscribers
 
     course = run(lambda: load_course(course_dir))
+    if subscribers.is_dir():
+        raise fail(DripcourseError(Problem(subscribers, "is a folder; give the subscriber CSV file")))
     if not subscribers.is_file():
         raise fail(DripcourseError(Problem(subscribers, "file not found")))
     run(lambda: check_plan_file(out, [subscribers, *course.input_files()], force))
@@ -331,7 +353,7 @@ def schedule(
         nonlocal warned
         warned += 1
         if warned <= MAX_ROW_WARNINGS:
-            typer.echo(f"Skipped: {problem}", err=True)
+            say(f"Skipped: {problem}", err=True)
 
     try:
         handle, name = tempfile.mkstemp(prefix=f".{out.name[:100]}.", suffix=".partial", dir=out.parent)
@@ -372,11 +394,90 @@ def schedule(
     finally:
         staging.unlink(missing_ok=True)
     if warned > MAX_ROW_WARNINGS:
-        typer.echo(f"Skipped {warned - MAX_ROW_WARNINGS} more bad rows.", err=True)
-    typer.echo(
+        say(f"Skipped {warned - MAX_ROW_WARNINGS} more bad rows.", err=True)
+    say(
         f"Planned {stats.sends:,} sends for {stats.subscribers - stats.skipped:,} subscribers into {out}"
         + (f"; skipped {stats.skipped:,} bad rows" if stats.skipped else "")
     )
+
+
+@app.command()
+def push(
+    target: Annotated[
+        str,
+        typer.Argument(help="kit, postmark or ses."),
+    ],
+    course_dir: CourseDir = Path("course"),
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List every request push would make, and send none.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite or recreate what was changed or deleted on the service, unasked.")
+    ] = False,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Delete on the service what push created and the course no longer has.")
+    ] = False,
+) -> None:
+    """Create or update the course in a mailing service through its API (credentials from the environment).
+
+    The state file COURSE_DIR/push-state/TARGET.json records what exists there, so pushing again updates it."""
+    from dripcourse.push import body_summary
+    from dripcourse.push import push as push_course
+
+    bars: list[Any] = []
+
+    def progress(total: int) -> Callable[[], None]:
+        bar = typer.progressbar(length=total, label="Pushing", file=sys.stderr, hidden=not sys.stderr.isatty())
+        bars.append(bar.__enter__())
+        return lambda: bar.update(1)
+
+    def confirm(question: str) -> bool:
+        return typer.confirm(question, default=False, err=True)
+
+    try:
+        report = run(
+            lambda: push_course(
+                target,
+                course_dir,
+                os.environ,
+                preview=preview_date(),
+                dry_run=dry_run,
+                force=force,
+                prune=prune,
+                confirm=confirm,
+                progress=None if dry_run else progress,
+            )
+        )
+    finally:
+        for bar in bars:
+            bar.__exit__(None, None, None)
+    outcome = report.outcome
+    service = report.remote.service
+    if dry_run:
+        for write in outcome.writes:
+            entry = write.entry(report.base_url)
+            say(f"{entry['method']} {entry['url']}  {body_summary(write.body)}")
+        say(
+            f"Dry run: {len(outcome.writes)} requests to {service} written in full to {report.dry_run_file} "
+            "(nothing sent; changes made on the service are checked only by a real push)"
+        )
+        return
+    say(
+        f"Pushed to {service}: {len(outcome.created)} created, {len(outcome.updated)} updated, "
+        f"{len(outcome.unchanged)} unchanged"
+        + (f", {len(outcome.kept)} kept as changed there" if outcome.kept else "")
+        + (f", {len(outcome.skipped)} not recreated" if outcome.skipped else "")
+        + (f", {len(outcome.deleted)} deleted" if outcome.deleted else "")
+        + f" (state in {report.state_file})"
+    )
+    for what, url in outcome.links:
+        say(f"  {what}: {url}")
+    if outcome.left:
+        say(f"Left on {service}, no longer in the course (push --prune deletes them): {', '.join(outcome.left)}")
+    if report.manual:
+        say("Still to do by hand:")
+        for number, step in enumerate(report.manual, start=1):
+            say(f"  {number}. {step}")
 
 
 @app.command()
@@ -426,12 +527,12 @@ def send(
         choices = [(spec, True) for spec in mark_sent or []] + [(spec, False) for spec in resend or []]
         if choices:
             run(lambda: session.decide(course_dir, ledger, choices, datetime.now(UTC).timestamp()))
-            typer.echo(f"Settled {len(choices)} unresolved send{'s' if len(choices) != 1 else ''}")
+            say(f"Settled {len(choices)} unresolved send{'s' if len(choices) != 1 else ''}")
             return
         items = run(lambda: session.unresolved(course_dir, ledger))
         for item in items:
-            typer.echo(f"{item.lesson}:{item.email}  {item.state}  {item.provider}  {item.send_key}")
-        typer.echo(f"{len(items)} unresolved; settle each with --mark-sent SLUG:EMAIL or --resend SLUG:EMAIL")
+            say(f"{item.lesson}:{item.email}  {item.state}  {item.provider}  {item.send_key}")
+        say(f"{len(items)} unresolved; settle each with --mark-sent SLUG:EMAIL or --resend SLUG:EMAIL")
         return
     if via is None:
         raise fail(
@@ -460,14 +561,14 @@ def send(
             )
         )
     if report.busy:
-        typer.echo("Another dripcourse send is using this ledger; nothing to do.", err=True)
+        say("Another dripcourse send is using this ledger; nothing to do.", err=True)
         return
     lists = report.list_report
     if lists is not None:
         for problem in lists.problems[:MAX_ROW_WARNINGS]:
-            typer.echo(f"Skipped: {problem}", err=True)
+            say(f"Skipped: {problem}", err=True)
         if len(lists.problems) > MAX_ROW_WARNINGS:
-            typer.echo(f"Skipped {len(lists.problems) - MAX_ROW_WARNINGS} more bad rows.", err=True)
+            say(f"Skipped {len(lists.problems) - MAX_ROW_WARNINGS} more bad rows.", err=True)
     skipped = ", ".join(f"{n} {kind}" for kind, n in sorted(report.skipped.items()))
     parts = [f"Sent {report.sent}", f"failed {report.failed}", f"skipped {sum(report.skipped.values())}"]
     parts[-1] += f" ({skipped})" if skipped else ""
@@ -477,9 +578,9 @@ def send(
         parts.append(f"resolved {report.resolved} interrupted sends")
     if report.unresolved:
         parts.append(f"unresolved {report.unresolved} (see dripcourse send --unresolved)")
-    typer.echo(", ".join(parts))
+    say(", ".join(parts))
     if report.stopped:
-        typer.echo(f"Error: stopped: {report.stopped}", err=True)
+        say(f"Error: stopped: {report.stopped}", err=True)
         raise typer.Exit(1)
 
 
@@ -494,20 +595,23 @@ def status(
 
     report = run(lambda: session.status(course_dir, ledger, datetime.now(UTC).timestamp(), subscriber))
     columns = ("sent", "due", "waiting", "sending", "failed", "skipped", "unresolved")
-    typer.echo(f"{'lesson':<28} " + " ".join(f"{name:>8}" for name in columns))
+    say(f"{'lesson':<28} " + " ".join(f"{name:>8}" for name in columns))
     for item in report.lessons:
-        typer.echo(
+        say(
             f"{item.position:>2} {item.slug:<25} {item.sent:>8} {item.due:>8} {item.waiting:>8} {item.in_flight:>8}"
             f" {item.failed:>8} {item.skipped:>8} {item.unresolved:>10}"
         )
-    typer.echo(f"{report.subscribers} subscribers, {report.listed} on the current list, {report.suppressed} suppressed")
+    say(f"{report.subscribers} subscribers, {report.listed} on the current list, {report.suppressed} suppressed")
     for slug, state, detail in report.person or []:
-        typer.echo(f"  {slug:<25} {state:<32} {detail}")
+        say(f"  {slug:<25} {state:<32} {detail}")
 
 
 def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        typer.echo("Interrupted.", err=True)
+        say("Interrupted.", err=True)
         sys.exit(130)
+    except Exception as exc:  # the last net: every known fault has its own message before it gets here
+        say(f"Error: internal error ({type(exc).__name__}: {exc}); please report it with the command you ran", err=True)
+        sys.exit(1)

@@ -47,6 +47,12 @@ class OutputError(DripcourseError):
     exit_code = 1
 
 
+class EnvironmentFault(DripcourseError):
+    """Something outside the course is wrong: an environment variable, a port, the file system."""
+
+    exit_code = 1
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """' (did you mean 'x'?)' for the nearest choice, or ''."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)

@@ -19,7 +19,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from dripcourse.errors import DripcourseError, OutputError, Problem
-from dripcourse.sources import MAX_ID_LENGTH, count_words, file_source_id, read_text_bytes, slugify
+from dripcourse.sources import MAX_ID_LENGTH, UTF16_BOMS, count_words, file_source_id, read_text_bytes, slugify
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 HEADING_MAX_WORDS = 14
@@ -298,16 +298,28 @@ def yaml_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid YAML double-quoted string
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """Text and the encoding it was read with: UTF-8 when it decodes, else Windows-1252 (what Word and old blogs
-    write), else Latin-1, which decodes anything."""
+def decode(data: bytes, shown: str = "the file") -> tuple[str, str]:
+    """Text and the encoding it was read with: UTF-16 by its byte-order mark, UTF-8 when it decodes, else
+    Windows-1252 (what Word and old blogs write). Anything else, or text full of control bytes, is not an article:
+    Latin-1 would decode any file at all, so it is not tried."""
+    if data.startswith(UTF16_BOMS):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            raise DripcourseError(Problem(shown, "starts like UTF-16 text but is not; save it as UTF-8")) from None
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             text = data.decode(encoding)
-            return text, "utf-8" if encoding == "utf-8-sig" else encoding
         except UnicodeDecodeError:
             continue
-    return data.decode("latin-1"), "latin-1"
+        if len(BINARY_CONTROL.findall(text)) > max(2, len(text) // 1000):
+            break
+        return text, "utf-8" if encoding == "utf-8-sig" else encoding
+    raise DripcourseError(Problem(shown, "looks like a binary file, not text in UTF-8 or Windows-1252"))
+
+
+# Control bytes that text files do not hold (tab, line ends, form feed and DOS's end-of-file mark excepted).
+BINARY_CONTROL = re.compile(r"[\x00-\x08\x0e-\x19\x1b-\x1f\x7f]")
 
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # Unicode's control characters, less tab and newline
@@ -1140,8 +1152,8 @@ def import_targets(files: list[Path], into: Path, source_id: str | None, force: 
 
 def import_article(path: Path, shown: str | None = None, keep_numbers: bool = False) -> ImportedArticle:
     """Read one article file and find its sections."""
-    data = read_text_bytes(path, shown or str(path), MAX_IMPORT_BYTES, "an article")
-    text, encoding = decode(data)
+    data = read_text_bytes(path, shown or str(path), MAX_IMPORT_BYTES, "an article", utf16=True)
+    text, encoding = decode(data, shown or str(path))
     return split_article(text, path.suffix.lower(), path.name, encoding, keep_numbers)
 
 

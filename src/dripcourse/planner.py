@@ -19,7 +19,15 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from dripcourse.assemble import without_number
 from dripcourse.errors import DripcourseError, OutputError, Problem
-from dripcourse.sources import Section, Source, file_source_id, parse_source, read_text_file, slugify
+from dripcourse.sources import (
+    Section,
+    Source,
+    file_source_id,
+    parse_source,
+    read_text_file,
+    reading_minutes,
+    slugify,
+)
 from dripcourse.yamlread import compose
 
 SUBJECT_MAX = 50
@@ -205,7 +213,7 @@ def preheader_for(run: list[Section], subject: str, sources: dict[str, Source]) 
 
 
 def reading_time(run: list[Section]) -> str:
-    count = max(1, round(sum(s.word_count for s in run) / 230))
+    count = reading_minutes(sum(s.word_count for s in run))
     return f"About {count} minute{'s' if count > 1 else ''} of reading."
 
 

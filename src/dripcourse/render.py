@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import textwrap
 import traceback
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import jinja2
+import jinja2.sandbox
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markupsafe import Markup
@@ -46,6 +48,49 @@ def default_theme_dir() -> Path:
     if packaged.is_dir():
         return Path(str(packaged))
     return Path(__file__).resolve().parents[2] / "templates"
+
+
+class TemplateRefused(jinja2.TemplateError):
+    """A template file that is not a regular file inside its theme folder (a symlink out of it, a device...)."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class ThemeLoader(jinja2.FileSystemLoader):
+    """Loads a template only when it is a regular file inside its folder, after following every link.
+
+    Course folders get shared: a theme must not be able to pull `/etc/passwd` into an email through a symlink.
+    """
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
+        pieces = jinja2.loaders.split_template_path(template)
+        for folder in self.searchpath:
+            path = Path(folder).joinpath(*pieces)
+            if not (path.exists() or path.is_symlink()):
+                continue
+            check_template_file(path, Path(folder))
+        return super().get_source(environment, template)
+
+
+def check_template_file(path: Path, folder: Path) -> None:
+    """Raise TemplateRefused unless `path` resolves to a regular file inside `folder` (itself inside its parent)."""
+    boundary = folder.parent.resolve() / folder.name
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        raise TemplateRefused(path, "is a broken or looping link") from None
+    if not real.is_relative_to(boundary):
+        raise TemplateRefused(path, f"leads outside {folder} (to {real}); a template must be a file inside it")
+    if not real.is_file():
+        raise TemplateRefused(path, "is not a regular file")
+
+
+def theme_files(folder: Path) -> list[Path]:
+    """The regular files of a theme folder, links not followed."""
+    return [path for path in sorted(folder.rglob("*")) if path.is_file() and not path.is_symlink()]
 
 
 def theme_dirs(course_dir: Path) -> list[Path]:
@@ -107,9 +152,24 @@ def parse_markdown(markdown: str, registry: mergetags.TagRegistry, track: UrlTra
     return tokens
 
 
+# Numbers in hyphenated groups, like the phone number 1-800-799-7233 or the date 2026-03-02: a browser may break a
+# line after any hyphen, and a helpline number split over two lines is easy to misread. Two hyphens at least, so
+# ranges like "1-2 hours" are left alone.
+HYPHENATED_NUMBER = re.compile(r"(?<![\w-])\+?\d{1,4}(?:-\d{1,4}){2,4}(?![\w-])")
+MARKUP_TAG = re.compile(r"(<[^>]*>)")
+
+
+def keep_numbers_whole(html: str) -> str:
+    """Wrap hyphenated numbers in the text (never inside a tag) in a span that does not break across lines."""
+    parts = MARKUP_TAG.split(html)
+    for i in range(0, len(parts), 2):  # even parts are text between tags; sanitized HTML escapes "<" in text
+        parts[i] = HYPHENATED_NUMBER.sub(r'<span style="white-space: nowrap;">\g<0></span>', parts[i])
+    return "".join(parts)
+
+
 def markdown_html(tokens: list[Token]) -> Markup:
     parser = markdown_parser()
-    return Markup(sanitize(parser.renderer.render(tokens, parser.options, {})))
+    return Markup(keep_numbers_whole(sanitize(parser.renderer.render(tokens, parser.options, {}))))
 
 
 def markdown_text(tokens: list[Token], width: int = TEXT_WIDTH) -> str:
@@ -227,11 +287,12 @@ class Renderer:
     def __init__(self, syllabus: Syllabus, template_dirs: list[Path] | None = None):
         self.use(syllabus)
         self.template_dirs = template_dirs or theme_dirs(syllabus.root)
-        loader = jinja2.FileSystemLoader([str(d) for d in self.template_dirs])
-        self.html_env = jinja2.Environment(
+        loader = ThemeLoader([str(d) for d in self.template_dirs])
+        # Sandboxed: a theme can format what it is given, but not reach Python's internals (`__globals__`, `os`).
+        self.html_env = jinja2.sandbox.SandboxedEnvironment(
             loader=loader, autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True
         )
-        self.text_env = jinja2.Environment(
+        self.text_env = jinja2.sandbox.SandboxedEnvironment(
             loader=loader, autoescape=False, undefined=jinja2.StrictUndefined, keep_trailing_newline=True
         )
         self.text_env.filters["wrap"] = wrap_filter
@@ -265,16 +326,20 @@ class Renderer:
             "total": total,
             "unsubscribe_url": registry.token("unsubscribe_url"),
             "postal_address": registry.token("postal_address"),
-            "merge_tag": registry.token,
+            "merge_tag": partial(template_merge_tag, registry),
             "track": track,
         }
         html_template = self.template("email.html", self.html_env)
         text_template = self.template("email.txt", self.text_env)
         try:
             return self.run_templates(html_template, text_template, common, greeting, sections, blocks, registry)
+        except TemplateRefused as exc:
+            raise DripcourseError(Problem(exc.path, f"template refused: {exc.reason}")) from None
         except jinja2.TemplateError as exc:
             raise DripcourseError(self.template_problem(exc, f"template error: {exc}")) from None
         except Exception as exc:  # a template can raise anything (a division by zero, a bad filter argument)
+            if not self.raised_by_template(exc):
+                raise  # dripcourse's own fault: not the template's to answer for
             raise DripcourseError(self.template_problem(exc, f"template failed: {type(exc).__name__}: {exc}")) from None
 
     def run_templates(
@@ -307,41 +372,57 @@ class Renderer:
         cached renders; it stats the files rather than reading them, since the preview server asks on every edit."""
         digest = hashlib.sha256()
         for folder in self.template_dirs:
-            for path in sorted(folder.rglob("*")):
-                if path.is_file():
-                    stat = path.stat()
-                    digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+            for path in theme_files(folder):
+                stat = path.stat()
+                digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
         return digest.hexdigest()
 
     def theme_texts(self) -> list[str]:
         """The text of every template file, so merge-tag tokens can be chosen to occur in none of them."""
-        texts = []
-        for folder in self.template_dirs:
-            for path in sorted(folder.rglob("*")):
-                if path.is_file():
-                    texts.append(path.read_bytes().decode("utf-8", "replace"))
-        return texts
+        return [path.read_bytes().decode("utf-8", "replace") for d in self.template_dirs for path in theme_files(d)]
+
+    def frames(self, exc: BaseException) -> list[tuple[str, int, bool]]:
+        """The traceback of `exc` as (file, line, whether the file is one of the theme's templates)."""
+        folders = [d.resolve() for d in self.template_dirs]
+        found = []
+        for frame, line in traceback.walk_tb(exc.__traceback__):
+            name = frame.f_code.co_filename
+            real = Path(name).resolve() if not name.startswith("<") else Path(name)
+            found.append((name, line, any(real.is_relative_to(folder) for folder in folders)))
+        return found
+
+    def raised_by_template(self, exc: BaseException) -> bool:
+        """True when a template's own code raised `exc`: a template frame is on the stack and the frame that raised
+        is not dripcourse's (a bug of ours called from a template is still ours)."""
+        frames = self.frames(exc)
+        package = Path(__file__).resolve().parent
+        return any(t for _, _, t in frames) and not Path(frames[-1][0]).resolve().is_relative_to(package)
 
     def template_problem(self, exc: BaseException, message: str) -> Problem:
         """Name the template file and line where a render failed (Jinja maps its frames to template lines)."""
-        folders = [str(d.resolve()) for d in self.template_dirs]
-        where: tuple[str, int] | None = None
-        for frame, line in traceback.walk_tb(exc.__traceback__):
-            filename = frame.f_code.co_filename
-            if any(filename.startswith(folder) for folder in folders):
-                where = (filename, line)
-        if where is None:
+        where = [(name, line) for name, line, in_template in self.frames(exc) if in_template]
+        if not where:
             return Problem(str(self.template_dirs[0] / "email.html"), message)
-        return Problem(where[0], message, where[1])
+        return Problem(where[-1][0], message, where[-1][1])
 
     def template(self, name: str, env: jinja2.Environment) -> jinja2.Template:
         try:
             return env.get_template(name)
+        except TemplateRefused as exc:
+            raise DripcourseError(Problem(exc.path, f"template refused: {exc.reason}")) from None
         except jinja2.TemplateSyntaxError as exc:
             raise DripcourseError(Problem(exc.filename or name, f"template error: {exc.message}", exc.lineno)) from None
         except jinja2.TemplateNotFound:
             folders = ", ".join(str(d) for d in self.template_dirs)
             raise DripcourseError(Problem(name, f"template not found in {folders}")) from None
+
+
+def template_merge_tag(registry: mergetags.TagRegistry, name: str, fallback: str = "") -> str:
+    """`merge_tag(name, fallback)` as templates call it: an unknown name is the template's error, not ours."""
+    try:
+        return registry.token(name, fallback)
+    except ValueError as exc:
+        raise jinja2.TemplateRuntimeError(str(exc)) from None
 
 
 def section_fields(part: LessonSection, body: str) -> dict[str, str]:

@@ -6,13 +6,13 @@ Send times are computed as "local date + local time in the zone", never as a fix
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from dripcourse.csvcells import csv_bytes
+from dripcourse.jsonfile import json_bytes
 from dripcourse.syllabus import WEEKDAYS, EmailSpec, Schedule
 
 
@@ -130,16 +130,19 @@ def schedule_csv(rows: list[dict[str, Any]]) -> bytes:
     return csv_bytes(SCHEDULE_COLUMNS, [[row[column] for column in SCHEDULE_COLUMNS] for row in rows])
 
 
-def schedule_json(schedule: Schedule, rows: list[dict[str, Any]]) -> bytes:
-    document = {
+def schedule_settings(schedule: Schedule) -> dict[str, Any]:
+    """The schedule as schedule.json and the manifest show it."""
+    return {
         "mode": schedule.mode,
         "time_zone": schedule.time_zone,
         "send_time": schedule.send_time.strftime("%H:%M"),
         "send_days": day_names(schedule.send_days),
         "start_date": schedule.start_date.isoformat() if schedule.start_date else None,
-        "emails": rows,
     }
-    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def schedule_json(schedule: Schedule, rows: list[dict[str, Any]]) -> bytes:
+    return json_bytes({**schedule_settings(schedule), "emails": rows})
 
 
 def cohort_calendar(title: str, domain: str, slots: list[SendSlot], stamp: datetime) -> bytes:

@@ -6,6 +6,8 @@ error message.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import smtplib
 import ssl
 from collections.abc import Mapping
@@ -14,9 +16,9 @@ from datetime import datetime
 from email.utils import make_msgid
 
 from dripcourse import mergetags
-from dripcourse.build import BuiltEmail
 from dripcourse.errors import DripcourseError, Problem
-from dripcourse.message import build_message
+from dripcourse.message import build_message, message_bytes
+from dripcourse.model import BuiltEmail
 from dripcourse.syllabus import CourseInfo
 
 SECURITY_MODES = ("starttls", "ssl", "none")
@@ -53,11 +55,16 @@ def smtp_settings(
     host = host or env.get("DRIPCOURSE_SMTP_HOST")
     if not host:
         raise DripcourseError(Problem(None, "no SMTP host: pass --host or set DRIPCOURSE_SMTP_HOST"))
+    problem = host_problem(host)
+    if problem:
+        raise DripcourseError(Problem(None, f"SMTP host {host!r} {problem}"))
     raw_port = port or env.get("DRIPCOURSE_SMTP_PORT") or DEFAULT_PORTS[security]
     try:
         port = int(raw_port)
     except ValueError:
         raise DripcourseError(Problem(None, f"DRIPCOURSE_SMTP_PORT must be a number, got {raw_port!r}")) from None
+    if not 1 <= port <= 65535:
+        raise DripcourseError(Problem(None, f"the SMTP port must be from 1 to 65535, got {port}"))
     return SmtpSettings(
         host,
         port,
@@ -65,6 +72,27 @@ def smtp_settings(
         user or env.get("DRIPCOURSE_SMTP_USER") or None,
         env.get("DRIPCOURSE_SMTP_PASSWORD") or None,
     )
+
+
+def host_problem(host: str) -> str | None:
+    """Why `host` cannot be an SMTP server name or IP address (RFC 1035 lengths, IDNA for other scripts), or None."""
+    try:
+        ipaddress.ip_address(host)
+        return None
+    except ValueError:
+        pass
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        longest = max(host.split("."), key=len)
+        if len(longest) > 63:
+            return f"has a label of {len(longest)} characters; each dot-separated part may be at most 63"
+        return "is not a valid host name"
+    if len(ascii_host) > 253:
+        return f"is {len(ascii_host)} characters; a host name may be at most 253"
+    if not re.fullmatch(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(?:\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?", ascii_host):
+        return "is not a valid host name (letters, digits, hyphens and dots)"
+    return None
 
 
 def sample_value(tag: mergetags.MergeTag, course: CourseInfo, to: str) -> str:
@@ -85,7 +113,7 @@ def test_message(email: BuiltEmail, course: CourseInfo, to: str, now: datetime) 
     spec = rendered.lesson.email
     msg = build_message(course, spec.slug, f"[TEST] {spec.subject}", text, html, now, course.unsubscribe_url, to=to)
     msg.replace_header("Message-ID", make_msgid("test", domain=course.sender.email.rpartition("@")[2]))
-    return msg.as_bytes()
+    return message_bytes(msg, f"test copy of {spec.slug}")
 
 
 def send_tests(emails: list[BuiltEmail], course: CourseInfo, to: str, settings: SmtpSettings, now: datetime) -> int:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from yaml.nodes import Node
 
 from dripcourse import mergetags
 from dripcourse.errors import DripcourseError, Problem, did_you_mean
-from dripcourse.syllabus import SectionRef, SourceEntry, Syllabus
+from dripcourse.syllabus import EmailSpec, Idea, SectionRef, SourceEntry
 from dripcourse.yamlread import NodeReader, compose
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
@@ -52,8 +54,16 @@ class Source:
     meta: dict[str, str] = field(default_factory=dict)
 
 
+WORDS_PER_MINUTE = 230  # about an adult's silent reading speed (Brysbaert 2019: 238 a minute for non-fiction)
+
+
 def count_words(markdown: str) -> int:
     return len(re.findall(r"[\w\u2019'-]+", re.sub(r"\(https?://[^)]*\)", "", markdown)))
+
+
+def reading_minutes(words: int) -> int:
+    """Whole minutes to read `words`, never less than one."""
+    return max(1, round(words / WORDS_PER_MINUTE))
 
 
 def slugify(text: str) -> str:
@@ -76,8 +86,22 @@ def file_source_id(name: str) -> str:
     return slug[:MAX_ID_LENGTH].strip("-")
 
 
-def read_text_bytes(path: Path, shown: Path | str, limit: int, kind: str) -> bytes:
-    """The bytes of a text file the user gave, or one clear problem: missing, a folder, too large, binary."""
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def looks_utf16(data: bytes) -> bool:
+    """UTF-16 text without a byte-order mark: mostly-ASCII text puts a NUL in every other byte."""
+    sample = data[:4096]
+    if len(sample) < 4:
+        return False
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    return max(even, odd) > 0.4 * (len(sample) / 2) and min(even, odd) < 0.05 * (len(sample) / 2)
+
+
+def read_text_bytes(path: Path, shown: Path | str, limit: int, kind: str, utf16: bool = False) -> bytes:
+    """The bytes of a text file the user gave, or one clear problem: missing, a folder, too large, binary, UTF-16.
+
+    With `utf16`, UTF-16 with a byte-order mark is returned for the caller to decode."""
     if not path.exists():
         raise DripcourseError(Problem(shown, "file not found"))
     if not path.is_file():
@@ -86,6 +110,12 @@ def read_text_bytes(path: Path, shown: Path | str, limit: int, kind: str) -> byt
     if size > limit:
         raise DripcourseError(Problem(shown, f"is {size:,} bytes; {kind} may be at most {limit:,} bytes"))
     data = path.read_bytes()
+    if data.startswith(UTF16_BOMS):
+        if utf16:
+            return data
+        raise DripcourseError(Problem(shown, "is UTF-16 text; save it as UTF-8"))
+    if looks_utf16(data):
+        raise DripcourseError(Problem(shown, "looks like UTF-16 text without a byte-order mark; save it as UTF-8"))
     if b"\x00" in data:
         raise DripcourseError(Problem(shown, "looks like a binary file, not text"))
     return data
@@ -193,19 +223,17 @@ def front_matter(lines: list[str], shown: Path | str, problems: list[Problem]) -
     return meta, end + 1
 
 
-def load_sources(syllabus: Syllabus) -> dict[str, Source]:
-    """Read every source the syllabus names; problems from all files are reported together."""
+def load_sources(course_dir: Path, entries: Iterable[SourceEntry]) -> tuple[dict[str, Source], list[Problem]]:
+    """Read every source the syllabus names: the ones that read cleanly, and the problems of all the others."""
     problems: list[Problem] = []
     sources: dict[str, Source] = {}
-    root = syllabus.root.resolve()
-    for entry in syllabus.sources.values():
+    root = course_dir.resolve()
+    for entry in entries:
         try:
-            sources[entry.id] = load_source(entry, syllabus.root, root)
+            sources[entry.id] = load_source(entry, course_dir, root)
         except DripcourseError as exc:
             problems.extend(exc.problems)
-    if problems:
-        raise DripcourseError(problems)
-    return sources
+    return sources, problems
 
 
 def load_source(entry: SourceEntry, course_dir: Path, resolved_root: Path) -> Source:
@@ -218,20 +246,31 @@ def load_source(entry: SourceEntry, course_dir: Path, resolved_root: Path) -> So
     return parse_source(entry.id, read_text_file(path, path), path)
 
 
-def resolve_refs(syllabus: Syllabus, sources: dict[str, Source]) -> list[Problem]:
-    """Problems with section references, of emails and of ideas: each names the syllabus line and suggests the
-    nearest section."""
-    places = [(f"emails[{e.position - 1}].sections", e.sections) for e in syllabus.emails]
-    places += [(idea.field, idea.sections) for idea in syllabus.ideas]
-    problems = []
-    for where, refs in places:
+@dataclass(frozen=True)
+class BrokenRef:
+    """A section reference to a section its source does not have."""
+
+    email: EmailSpec | None  # None for a reference in `ideas:`
+    element: str  # where inside the email ("sections[1]"), or the idea's field
+    problem: Problem  # names the syllabus line and suggests the nearest section
+
+
+def broken_refs(emails: Iterable[EmailSpec], ideas: Iterable[Idea], sources: dict[str, Source]) -> list[BrokenRef]:
+    """The section references, of emails and of ideas, that name no section of a source that was read."""
+    places: list[tuple[EmailSpec | None, str, str, tuple[SectionRef, ...]]] = [
+        (e, f"emails[{e.position - 1}].", "sections", e.sections) for e in emails
+    ]
+    places += [(None, "", idea.field, idea.sections) for idea in ideas]
+    broken = []
+    for email, prefix, where, refs in places:
         for i, ref in enumerate(refs):
             source = sources.get(ref.source)
             if source is not None and ref.section not in source.sections:
                 hint = did_you_mean(ref.section, source.sections)
                 message = f"source '{ref.source}' has no section '{ref.section}'{hint}"
-                problems.append(ref.place.problem(f"{where}[{i}]", message))
-    return problems
+                element = f"{where}[{i}]"
+                broken.append(BrokenRef(email, element, ref.place.problem(prefix + element, message)))
+    return broken
 
 
 def section_for(ref: SectionRef, sources: dict[str, Source]) -> Section:

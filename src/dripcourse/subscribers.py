@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dripcourse.csvcells import safe_cell
 from dripcourse.errors import DripcourseError, Problem
 from dripcourse.schedule import plan
-from dripcourse.syllabus import EMAIL, Syllabus, valid_zone
+from dripcourse.syllabus import EARLIEST, EMAIL, LATEST, Syllabus, valid_zone
 
 REQUIRED_COLUMNS = ("email", "signed_up_at")
+MAX_FIELD_CHARS = 1000  # no address, name, date or zone is longer; a longer field is a broken or hostile file
 PLAN_COLUMNS = ("email", "first_name", "position", "slug", "subject", "time_zone", "send_at_utc", "send_at_local")
 
 
@@ -33,10 +37,12 @@ def zone_named(name: str) -> ZoneInfo:
 
 NEEDS_QUOTES = re.compile(r'[,"\r\n]')
 PROGRESS_EVERY = 10_000
+STRICT_SHOWN = 50  # bad rows listed by a --strict run; the rest are counted
 
 
 def csv_field(value: str) -> str:
-    """One CSV field, quoted only when it must be (the rule csv.writer follows with QUOTE_MINIMAL)."""
+    """One CSV field, formula-safe (`csvcells`) and quoted only when it must be (csv.writer's QUOTE_MINIMAL)."""
+    value = safe_cell(value)
     if NEEDS_QUOTES.search(value):
         return '"' + value.replace('"', '""') + '"'
     return value
@@ -96,9 +102,74 @@ class Planner:
         return (prefix + prefix.join(texts), len(texts)) if texts else ("", 0)
 
 
+class SeenAddresses:
+    """The addresses read so far, as 8-byte digests in an open-addressing table: about 12 bytes a subscriber, so a
+    list of a million costs some 12 MB, not the hundreds a set of strings would. Two addresses share a digest
+    with odds of one in 2**64 per pair."""
+
+    def __init__(self) -> None:
+        self.table = array("Q", bytes(8 * 1024))
+        self.count = 0
+
+    def add(self, address: str) -> bool:
+        """Record `address` (case-insensitively); False when it was already there."""
+        key = int.from_bytes(hashlib.blake2b(address.lower().encode(), digest_size=8).digest(), "big") | 1
+        if self.count * 10 >= len(self.table) * 7:
+            self.grow()
+        mask = len(self.table) - 1
+        slot = key & mask
+        while self.table[slot]:
+            if self.table[slot] == key:
+                return False
+            slot = (slot + 1) & mask
+        self.table[slot] = key
+        self.count += 1
+        return True
+
+    def grow(self) -> None:
+        old = self.table
+        self.table = array("Q", bytes(16 * len(old)))
+        mask = len(self.table) - 1
+        for key in old:
+            if key:
+                slot = key & mask
+                while self.table[slot]:
+                    slot = (slot + 1) & mask
+                self.table[slot] = key
+
+
 def parse_signup(raw: str, zone_name: str) -> datetime:
+    """A signup time; ValueError for text that is not one, or a date outside EARLIEST..LATEST."""
     value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    if not EARLIEST <= value.date() <= LATEST:
+        raise ValueError(f"out of range: {raw}")
     return value if value.tzinfo else value.replace(tzinfo=zone_named(zone_name))
+
+
+SIGNUP_EXPECTED = f"a date-time like 2026-03-02T09:30:00Z, from {EARLIEST.year} to {LATEST.year}"
+
+
+def csv_rows(reader: Iterator[list[str]], line_num: Callable[[], int], file_name: str) -> Iterator[list[str] | Problem]:
+    """The rows of a subscriber CSV; a row that cannot be read, or holds a field over MAX_FIELD_CHARS, comes as
+    a Problem with its line, and reading goes on with the next row."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            reason = "a field is over 131,072 characters" if "field limit" in str(exc) else str(exc)
+            yield Problem(
+                file_name, f"cannot be read: {reason}; a field may be at most {MAX_FIELD_CHARS:,}", line_num()
+            )
+            continue
+        longest = max(map(len, row), default=0)
+        if longest > MAX_FIELD_CHARS:
+            yield Problem(
+                file_name, f"a field is {longest:,} characters; a field may be at most {MAX_FIELD_CHARS:,}", line_num()
+            )
+            continue
+        yield row
 
 
 def plan_subscribers(
@@ -113,8 +184,9 @@ def plan_subscribers(
 ) -> PlanStats:
     """Read `email,first_name,signed_up_at,timezone` rows from `source`, write one plan row per send to `sink`.
 
-    Bad rows are reported through `on_problem` with their line number and skipped; with `strict` the first one
-    raises DripcourseError. Memory stays flat: rows are read, planned and written one at a time.
+    Bad rows are reported through `on_problem` with their line number and skipped; with `strict` they count as
+    errors: every one is read, and DripcourseError lists them (the first STRICT_SHOWN, then how many more).
+    Memory stays flat: rows are read, planned and written one at a time.
     """
     reader = csv.reader(source)
     header = next(reader, None)
@@ -132,9 +204,19 @@ def plan_subscribers(
     sink.write(",".join(PLAN_COLUMNS) + "\n")
     stats = PlanStats()
     known_zones: dict[str, bool] = {course_zone: True}
-    for row in reader:
+    seen = SeenAddresses()
+    errors: list[Problem] = []
+    for row in csv_rows(reader, lambda: reader.line_num, file_name):
         if on_progress is not None and reader.line_num % PROGRESS_EVERY == 0:
             on_progress(reader.line_num)
+        if isinstance(row, Problem):
+            stats.subscribers += 1
+            stats.skipped += 1
+            if not strict:
+                on_problem(row)
+            elif len(errors) < STRICT_SHOWN:
+                errors.append(row)
+            continue
         if not row or not any(cell.strip() for cell in row):
             continue
         line = reader.line_num
@@ -154,18 +236,25 @@ def plan_subscribers(
             raw = row[at["signed_up_at"]] if len(row) > at["signed_up_at"] else ""
             try:
                 signed_up = parse_signup(raw, zone_name)
-            except (ValueError, ZoneInfoNotFoundError):
-                problem = Problem(
-                    file_name, f"not a date-time like 2026-03-02T09:30:00Z: {raw!r}", line, None, "signed_up_at"
-                )
+            except (ValueError, ZoneInfoNotFoundError, OverflowError):
+                problem = Problem(file_name, f"must be {SIGNUP_EXPECTED}, got {raw!r}", line, None, "signed_up_at")
+        if problem is None and not seen.add(address):
+            problem = Problem(
+                file_name, f"{address} is listed twice; planned once, from its first row", line, None, "email"
+            )
         if problem is not None:
             stats.skipped += 1
-            if strict:
-                raise DripcourseError(problem)
-            on_problem(problem)
+            if not strict:
+                on_problem(problem)
+            elif len(errors) < STRICT_SHOWN:
+                errors.append(problem)
             continue
         first_name = row[at["first_name"]].strip() if "first_name" in at and len(row) > at["first_name"] else ""
         text, count = planner.rows(f"{csv_field(address)},{csv_field(first_name)},", signed_up, zone_name)
         sink.write(text)
         stats.sends += count
+    if errors:
+        more = stats.skipped - len(errors)
+        tail = [Problem(file_name, f"and {more} more bad rows")] if more else []
+        raise DripcourseError(errors + tail)
     return stats

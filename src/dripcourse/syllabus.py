@@ -10,7 +10,7 @@ from pathlib import Path
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from dripcourse import mergetags
+from dripcourse import headers, mergetags
 from dripcourse.errors import DripcourseError, Problem, did_you_mean
 from dripcourse.yamlread import CONTROL_CHARS, NodeReader, compose, describe, parse_bool, parse_int
 
@@ -19,10 +19,16 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MODES = ("evergreen", "cohort")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SOURCE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
-EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$")
+# \Z, not $: `$` also matches before a final newline, which would let "me@x.example\n" through.
+EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+\Z")
 COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 MAX_SUBJECT = 150
 MAX_SLUG = 80  # a slug names the email's files; file systems stop at 255 bytes a name
+# Dates dripcourse plans with (a cohort's start, a signup): far enough from year 1 and 9999 that ten years of
+# lessons, local times and UTC offsets stay inside what Python's datetime can hold.
+EARLIEST = date(1970, 1, 1)
+LATEST = date(9000, 12, 31)
+MAX_LOGO_PIXELS = 2000
 MAX_DAY = 3650  # ten years of daily emails; larger offsets overflow date arithmetic
 DEFAULT_GREETING = "Hi {{ first_name | there }},"
 
@@ -142,6 +148,11 @@ class EmailSpec:
     button: Button | None = None
     place: Place | None = None
 
+    @property
+    def file_stem(self) -> str:
+        """The name of the email's output files: its position and slug, so they sort in course order."""
+        return f"{self.position:02d}-{self.slug}"
+
 
 @dataclass(frozen=True)
 class Syllabus:
@@ -155,6 +166,21 @@ class Syllabus:
     @property
     def root(self) -> Path:
         return self.path.parent
+
+
+class SyllabusProblems(DripcourseError):
+    """A syllabus with problems, with the parts that did read, so that the sources it names can be checked in the
+    same run and every problem of the course is reported at once."""
+
+    def __init__(
+        self,
+        problems: list[Problem],
+        sources: dict[str, SourceEntry],
+        emails: tuple[EmailSpec, ...],
+        ideas: tuple[Idea, ...],
+    ):
+        super().__init__(problems)
+        self.sources, self.emails, self.ideas = sources, emails, ideas
 
 
 def load_syllabus(course_dir: Path) -> Syllabus:
@@ -180,7 +206,10 @@ def parse_time(raw: str) -> time:
 def parse_date(raw: str) -> date:
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
         raise ValueError(raw)
-    return date.fromisoformat(raw)
+    value = date.fromisoformat(raw)
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError(raw)
+    return value
 
 
 def is_web_url(value: str) -> bool:
@@ -208,7 +237,7 @@ class SyllabusReader(NodeReader):
         ideas = self.ideas(top.get("ideas"), sources)
         emails = self.emails(top.get("emails"), sources)
         if self.problems or course is None:
-            raise DripcourseError(self.problems)
+            raise SyllabusProblems(self.problems, sources, emails, ideas)
         return Syllabus(self.path, course, schedule, sources, emails, ideas)
 
     def url(self, node: Node | None, field: str, *, required: bool = False) -> str | None:
@@ -216,6 +245,18 @@ class SyllabusReader(NodeReader):
         if value is not None and node is not None and not is_web_url(value):
             self.report(node, field, f"must be an absolute http(s) URL, got {value!r}")
             return None
+        return value
+
+    def header_text(self, node: Node | None, field: str, *, required: bool = False) -> str | None:
+        """Text that goes into a header or the inbox line: no controls, bidi overrides or encoded words."""
+        value = self.text(node, field, required=required)
+        if value is not None and node is not None:
+            problem = headers.text_problem(value)
+            if problem:
+                self.report(node, field, problem)
+                return None
+            for name in mergetags.unknown_tags(value):
+                self.report(node, field, f"unknown merge tag '{name}'{did_you_mean(name, mergetags.KNOWN)}")
         return value
 
     def email_address(self, node: Node | None, field: str, *, required: bool = False) -> str | None:
@@ -246,7 +287,7 @@ class SyllabusReader(NodeReader):
             ),
             ("title", "sender", "postal_address", "unsubscribe_url", "website"),
         )
-        title = self.text(keys.get("title"), "course.title", required=True)
+        title = self.header_text(keys.get("title"), "course.title", required=True)
         language = self.text(keys.get("language"), "course.language") or "en"
         if not re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*", language) and "language" in keys:
             self.report(
@@ -256,7 +297,7 @@ class SyllabusReader(NodeReader):
         if direction not in ("ltr", "rtl"):
             self.report(keys["direction"], "course.direction", f"must be 'ltr' or 'rtl', got {direction!r}")
         sender_keys = self.mapping(keys.get("sender"), "course.sender", ("name", "email"), ("name", "email"))
-        sender_name = self.text(sender_keys.get("name"), "course.sender.name", required=True)
+        sender_name = self.header_text(sender_keys.get("name"), "course.sender.name", required=True)
         sender_email = self.email_address(sender_keys.get("email"), "course.sender.email", required=True)
         reply_to = self.email_address(keys.get("reply_to"), "course.reply_to")
         address = self.text(keys.get("postal_address"), "course.postal_address", single_line=False, required=True)
@@ -266,6 +307,11 @@ class SyllabusReader(NodeReader):
                 self.report(keys["postal_address"], "course.postal_address", "contains a control character")
             address = ", ".join(lines)
         unsubscribe = self.url(keys.get("unsubscribe_url"), "course.unsubscribe_url", required=True)
+        if unsubscribe is not None:
+            problem = headers.url_problem(unsubscribe)
+            if problem:
+                self.report(keys["unsubscribe_url"], "course.unsubscribe_url", f"{problem}: {unsubscribe!r}")
+                unsubscribe = None
         website = self.url(keys.get("website"), "course.website", required=True)
         colour = self.text(keys.get("brand_color"), "course.brand_color") or "#7b3f61"
         if not COLOUR.match(colour):
@@ -311,12 +357,19 @@ class SyllabusReader(NodeReader):
         if url is not None and not url.startswith("https://"):
             self.report(keys["url"], "course.logo.url", "must be an https URL so mail clients load it")
             url = None
-        width = self.parsed(keys.get("width"), "course.logo.width", parse_int, "a whole number of pixels")
-        height = self.parsed(keys.get("height"), "course.logo.height", parse_int, "a whole number of pixels")
+        width = self.pixels(keys.get("width"), "course.logo.width")
+        height = self.pixels(keys.get("height"), "course.logo.height")
         alt = self.text(keys.get("alt"), "course.logo.alt", required=True)
         if url and width and height and alt:
             return Logo(url, width, height, alt)
         return None
+
+    def pixels(self, node: Node | None, field: str) -> int | None:
+        value = self.parsed(node, field, parse_int, "a whole number of pixels")
+        if value is not None and node is not None and not 1 <= value <= MAX_LOGO_PIXELS:
+            self.report(node, field, f"must be from 1 to {MAX_LOGO_PIXELS} pixels, got {value}")
+            return None
+        return value
 
     def tracking(self, node: Node | None) -> Tracking:
         if node is None:
@@ -347,7 +400,12 @@ class SyllabusReader(NodeReader):
         if send_time is None and "send_time" not in keys:
             send_time = time(8, 0)
         days = self.send_days(keys.get("send_days"))
-        start = self.parsed(keys.get("start_date"), "schedule.start_date", parse_date, "a date like 2026-03-02")
+        start = self.parsed(
+            keys.get("start_date"),
+            "schedule.start_date",
+            parse_date,
+            f"a date like 2026-03-02, from {EARLIEST} to {LATEST}",
+        )
         if mode == "cohort" and "start_date" not in keys:
             self.report(node, "schedule", "a cohort schedule needs 'start_date'")
         if mode == "evergreen" and "start_date" in keys:
@@ -456,12 +514,12 @@ class SyllabusReader(NodeReader):
                 keys["slug"], f"{field}.slug", f"is {len(slug)} characters; keep it to {MAX_SLUG} (it names the files)"
             )
             slug = None
-        subject = self.text(keys.get("subject"), f"{field}.subject", required=True)
+        subject = self.header_text(keys.get("subject"), f"{field}.subject", required=True)
         if subject is not None and len(subject) > MAX_SUBJECT:
             self.report(
                 keys["subject"], f"{field}.subject", f"is {len(subject)} characters; keep it under {MAX_SUBJECT}"
             )
-        preheader = self.text(keys.get("preheader"), f"{field}.preheader") or ""
+        preheader = self.header_text(keys.get("preheader"), f"{field}.preheader") or ""
         refs = self.section_refs(keys.get("sections"), f"{field}.sections", sources)
         markdown = {
             name: self.markdown(keys.get(name), f"{field}.{name}") for name in ("intro", "outro", "action", "journal")
@@ -590,8 +648,9 @@ class SyllabusReader(NodeReader):
 
 
 def valid_zone(name: str) -> bool:
+    """True for an IANA zone name; a region folder like `America` or a path is not one."""
     try:
         zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         return False
     return True

@@ -7,6 +7,7 @@ Scalars are read from their raw text, never through YAML 1.1's guesses: `languag
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -19,12 +20,26 @@ from dripcourse.errors import DripcourseError, Problem, did_you_mean
 T = TypeVar("T")
 
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
+# What the YAML reader refuses (YAML 1.1's printable set), found first so the message can give line and column.
+YAML_UNREADABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def compose(text: str, file: Path | str, line_offset: int = 0) -> Node | None:
     """Parse YAML text into a node tree, turning syntax errors into a Problem with file and line."""
+    bad = YAML_UNREADABLE.search(text)
+    if bad:
+        name = unicodedata.name(bad.group(), "").lower() or "a control character"
+        message = f"the character U+{ord(bad.group()):04X} ({name}) is not allowed in YAML; remove it"
+        at = bad.start()
+        raise DripcourseError(
+            Problem(file, message, text.count("\n", 0, at) + 1 + line_offset, at - text.rfind("\n", 0, at))
+        )
     try:
         return yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise DripcourseError(
+            Problem(file, "YAML nested too deeply; a syllabus needs only a few levels of lists and mappings")
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         reason = exc.problem or exc.context or "not valid YAML"

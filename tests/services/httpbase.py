@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -35,8 +36,9 @@ class Reply:
 
 
 #: a fault: ("status", Reply) answers with it instead of the service; ("drop-after", None) does the work, then
-#: closes the connection without an answer; ("drop-before", None) closes it without doing anything
-Fault = tuple[str, Reply | None]
+#: closes the connection without an answer; ("drop-before", None) closes it without doing anything;
+#: ("stall", seconds) waits that long before doing the work (past a client's timeout)
+Fault = tuple[str, Reply | float | None]
 
 
 def contract(name: str) -> dict[str, Any]:
@@ -45,9 +47,11 @@ def contract(name: str) -> dict[str, Any]:
 
 def check_fields(value: Any, spec: dict[str, Any], where: str = "") -> list[str]:
     """Problems of `value` against a small schema: type, required, properties, items, maxLength, maxItems,
-    minItems, enum, additionalProperties: false."""
+    minItems, enum, nullable, additionalProperties: false."""
     problems: list[str] = []
     kind = spec.get("type")
+    if value is None and spec.get("nullable"):
+        return []
     types = {"object": dict, "array": list, "string": str, "integer": int, "boolean": bool, "number": (int, float)}
     if (kind and not isinstance(value, types[kind])) or (kind == "integer" and isinstance(value, bool)):
         return [f"{where or 'body'}: expected {kind}, got {type(value).__name__}"]
@@ -73,6 +77,16 @@ def check_fields(value: Any, spec: dict[str, Any], where: str = "") -> list[str]
             elif isinstance(spec.get("additionalProperties"), dict):
                 problems += check_fields(item, spec["additionalProperties"], f"{where}.{name}".lstrip("."))
     return problems
+
+
+class QuietServer(ThreadingHTTPServer):
+    """A client that gave up (a timeout test) closes its end; writing the late answer then fails, as expected."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class ApiServer:
@@ -106,7 +120,9 @@ class ApiServer:
                     self.close_connection = True
                     self.connection.close()
                     return
-                if fault and fault[0] == "status" and fault[1] is not None:
+                if fault and fault[0] == "stall" and isinstance(fault[1], float):
+                    time.sleep(fault[1])
+                if fault and fault[0] == "status" and isinstance(fault[1], Reply):
                     reply = fault[1]
                 else:
                     with server.lock:
@@ -131,7 +147,7 @@ class ApiServer:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_any
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = QuietServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)

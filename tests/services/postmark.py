@@ -1,8 +1,10 @@
-"""A local Postmark API: POST /email, GET /messages/outbound (search, with metadata_ filters) and the
-suppressions dump, with the error codes Postmark documents."""
+"""A local Postmark API: POST /email, GET /messages/outbound (search, with metadata_ filters), the
+suppressions dump and the templates API (create, get, edit and delete by id or alias), with the error codes
+Postmark documents."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -18,6 +20,8 @@ class PostmarkServer(ApiServer):
         self.sent: list[dict[str, Any]] = []
         self.inactive: set[str] = set()
         self.suppressed: dict[str, str] = {}
+        self.templates: dict[int, dict[str, Any]] = {}
+        self.next_template_id = 1000
 
     def env(self) -> dict[str, str]:
         return {"POSTMARK_API_URL": self.url, "POSTMARK_SERVER_TOKEN": TOKEN}
@@ -46,7 +50,78 @@ class PostmarkServer(ApiServer):
                 for e, r in self.suppressed.items()
             ]
             return Reply(200, {"Suppressions": entries})
+        if request.path == "/templates" and request.method == "POST":
+            return self.create_template(request.json())
+        found = re.fullmatch(r"/templates/([^/]+)", request.path)
+        if found:
+            return self.template(request.method, found.group(1), request)
         return Reply(404, {"ErrorCode": 404, "Message": "not found"})
+
+    def find_template(self, id_or_alias: str) -> dict[str, Any] | None:
+        if id_or_alias.isdigit():
+            return self.templates.get(int(id_or_alias))
+        return next((t for t in self.templates.values() if t["Alias"] == id_or_alias), None)
+
+    def template_problems(self, body: Any, name: str, own_id: int | None = None) -> Reply | None:
+        spec = self.spec[name]
+        problems = self.check(body, spec, f"{spec['method']} {spec['path']}")
+        alias = body.get("Alias") if isinstance(body, dict) else None
+        if alias is not None and not re.match(self.spec["template_alias_pattern"], alias):
+            problems.append(f"Alias {alias!r} does not match {self.spec['template_alias_pattern']}")
+            self.violations.append(problems[-1])
+        if alias is not None and any(
+            t["Alias"] == alias and t["TemplateId"] != own_id for t in self.templates.values()
+        ):
+            problems.append(f"Alias {alias!r} is already used by another template")
+        if problems:
+            return Reply(422, {"ErrorCode": 300, "Message": "; ".join(problems)})
+        return None
+
+    def create_template(self, body: Any) -> Reply:
+        refused = self.template_problems(body, "create_template")
+        if refused:
+            return refused
+        self.next_template_id += 1
+        template = {
+            "TemplateId": self.next_template_id,
+            "Name": body["Name"],
+            "Alias": body.get("Alias"),
+            "Subject": body.get("Subject"),
+            "HtmlBody": body.get("HtmlBody"),
+            "TextBody": body.get("TextBody"),
+            "TemplateType": body.get("TemplateType", "Standard"),
+            "LayoutTemplate": body.get("LayoutTemplate"),
+            "AssociatedServerId": 1,
+            "Active": True,
+        }
+        self.templates[template["TemplateId"]] = template
+        summary = {k: template[k] for k in ("TemplateId", "Name", "Alias", "Active", "TemplateType", "LayoutTemplate")}
+        return Reply(200, summary)
+
+    def template(self, method: str, id_or_alias: str, request: Request) -> Reply:
+        template = self.find_template(id_or_alias)
+        if template is None:
+            return Reply(
+                422,
+                {
+                    "ErrorCode": 1101,
+                    "Message": "The Template's 'TemplateId' or 'Alias' associated with this request is not valid "
+                    "or was not found.",
+                },
+            )
+        if method == "GET":
+            return Reply(200, template)
+        if method == "PUT":
+            body = request.json()
+            refused = self.template_problems(body, "edit_template", template["TemplateId"])
+            if refused:
+                return refused
+            template.update(body)
+            return Reply(200, {k: template[k] for k in ("TemplateId", "Name", "Alias", "Active", "TemplateType")})
+        if method == "DELETE":
+            del self.templates[template["TemplateId"]]
+            return Reply(200, {"ErrorCode": 0, "Message": f"Template {template['TemplateId']} removed."})
+        return Reply(405, {"ErrorCode": 405, "Message": "method not allowed"})
 
     def send(self, body: Any) -> Reply:
         problems = self.check(body, self.spec["send_email"], "POST /email")

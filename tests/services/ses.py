@@ -1,16 +1,17 @@
-"""A local SES v2 endpoint for botocore (endpoint_url): SendEmail, GetAccount, ListSuppressedDestinations,
-answering in the rest-json form botocore parses, errors named in x-amzn-ErrorType. botocore itself validates
+"""A local SES v2 endpoint for botocore (endpoint_url): SendEmail, GetAccount, ListSuppressedDestinations and
+the email template calls (Create, Get, Update, Delete, List with NextToken), answering in the rest-json form botocore parses, errors named in x-amzn-ErrorType. botocore itself validates
 every request against its service model before it leaves."""
 
 from __future__ import annotations
 
 import base64
+import re
 import uuid
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
-from services.httpbase import ApiServer, Reply, Request
+from services.httpbase import ApiServer, Reply, Request, contract
 
 MAX_SEND_RATE = 14.0
 
@@ -26,6 +27,8 @@ class SesServer(ApiServer):
         self.suppressed: list[dict[str, Any]] = []
         self.rejected: set[str] = set()
         self.paused = False
+        self.templates: dict[str, dict[str, Any]] = {}
+        self.spec = contract("ses")
 
     def env(self) -> dict[str, str]:
         return {
@@ -64,4 +67,39 @@ class SesServer(ApiServer):
                 return error(400, "MessageRejected", "Email address is not verified.")
             self.sent.append((to, message_from_bytes(raw, policy=policy.default)))  # type: ignore[arg-type]
             return Reply(200, {"MessageId": f"0100{uuid.uuid4().hex}-000000"})
+        if request.path.startswith("/v2/email/templates"):
+            return self.template(request)
         return error(404, "NotFoundException", "not found")
+
+    def template(self, request: Request) -> Reply:
+        limits = self.spec["email_templates"]
+        name = request.path.removeprefix("/v2/email/templates").strip("/")
+        body = request.json() if request.body else {}
+        if request.method == "POST" and not name:
+            name = body.get("TemplateName", "")
+            if name in self.templates:
+                return error(400, "AlreadyExistsException", f"Template {name} already exists.")
+        elif request.method == "GET" and not name:
+            names = sorted(self.templates)
+            start = int(request.query.get("NextToken", 0))
+            size = int(request.query.get("PageSize", limits["list_page_size_max"]))
+            page = [{"TemplateName": n, "CreatedTimestamp": 1764979200} for n in names[start : start + size]]
+            more = {"NextToken": str(start + size)} if start + size < len(names) else {}
+            return Reply(200, {"TemplatesMetadata": page, **more})
+        elif name not in self.templates:
+            return error(404, "NotFoundException", f"Template {name} does not exist.")
+        if not re.fullmatch(limits["name_pattern"], name):
+            self.violations.append(f"template name {name!r} does not match {limits['name_pattern']}")
+            return error(400, "BadRequestException", "Invalid template name.")
+        if request.method == "GET":
+            return Reply(200, {"TemplateName": name, "TemplateContent": self.templates[name]})
+        if request.method == "DELETE":
+            del self.templates[name]
+            return Reply(200, {})
+        content = body.get("TemplateContent") or {}
+        size = sum(len(str(content.get(part, "")).encode()) for part in ("Subject", "Html", "Text"))
+        if size > limits["max_bytes"]:
+            self.violations.append(f"template {name} is {size} bytes")
+            return error(400, "BadRequestException", "Template is too large.")
+        self.templates[name] = content
+        return Reply(200, {})

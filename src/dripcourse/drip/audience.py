@@ -16,7 +16,7 @@ from typing import TextIO
 
 from dripcourse.drip.ledger import plan_text
 from dripcourse.errors import DripcourseError, Problem
-from dripcourse.subscribers import REQUIRED_COLUMNS, Planner, parse_signup, zone_named
+from dripcourse.subscribers import REQUIRED_COLUMNS, SIGNUP_EXPECTED, Planner, csv_rows, parse_signup, zone_named
 from dripcourse.syllabus import EMAIL, Syllabus, valid_zone
 
 Row = tuple[str, str, str, int, str, str]
@@ -162,7 +162,11 @@ def read_subscribers(
     course_zone = syllabus.schedule.time_zone
     known_zones: dict[str, bool] = {course_zone: True}
     plans = PlanCache(syllabus)
-    for row in reader:
+    for row in csv_rows(reader, lambda: reader.line_num + first_line, file_name):
+        if isinstance(row, Problem):
+            report.bad += 1
+            report.problems.append(row)
+            continue
         if not row or not any(cell.strip() for cell in row):
             continue
         line = reader.line_num + first_line
@@ -182,9 +186,7 @@ def read_subscribers(
                 signed_up = parse_signup(raw, zone_name)
                 epoch = int(signed_up.timestamp())
             except (ValueError, OverflowError):
-                problem = Problem(
-                    file_name, f"not a date-time like 2026-03-02T09:30:00Z: {raw!r}", line, None, "signed_up_at"
-                )
+                problem = Problem(file_name, f"must be {SIGNUP_EXPECTED}, got {raw!r}", line, None, "signed_up_at")
         if problem is not None:
             report.bad += 1
             report.problems.append(problem)

@@ -17,18 +17,15 @@ from datetime import datetime
 from email.utils import format_datetime, formataddr
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from dripcourse import mergetags
-from dripcourse.build import BuiltEmail
+from dripcourse import headers, mergetags
 from dripcourse.message import build_message, message_bytes
+from dripcourse.model import BuiltEmail
 from dripcourse.syllabus import EMAIL, CourseInfo
 
 TEXT_MARK = "dripcourse-text-part"
 HTML_MARK = "dripcourse-html-part"
 MARKER = re.compile("\x00([0-9]+)[.]([0-9]+)\x00")
 PERSONAL_HEADERS = ("To", "Date", "Message-ID", "List-Unsubscribe")
-# Characters that must never reach a header: controls (CR and LF above all), bidi overrides, and the start of
-# an RFC 2047 encoded word, which the email package would decode into raw header text.
-UNSAFE_IN_HEADER = re.compile(r"[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]|=\?")
 
 
 class UnsafeValue(ValueError):
@@ -49,7 +46,7 @@ def unsubscribe_link(course: CourseInfo, email: str, secret: str) -> str:
     The page at `unsubscribe_url` checks `sig` with `verify_unsubscribe` (HMAC-SHA256 with the same secret), so
     nobody can unsubscribe an address by guessing the link, and a one-click POST (RFC 8058) knows whom to remove.
     """
-    parts = urlsplit(course.unsubscribe_url)
+    parts = urlsplit(headers.serialised_url(course.unsubscribe_url, "course.unsubscribe_url"))
     query = f"{parts.query}&" if parts.query else ""
     query += f"email={quote(email, safe='@')}&sig={signature(email, secret)}"
     return urlunsplit(parts._replace(query=query))
@@ -79,8 +76,10 @@ def qp(text: str) -> bytes:
 
 
 def header_value(value: str, field: str) -> str:
-    if UNSAFE_IN_HEADER.search(value):
-        raise UnsafeValue(f"{field} holds a control character or encoded-word syntax: {value!r}")
+    """A subscriber's value for a header: plain text by the rules of `headers`, or UnsafeValue."""
+    problem = headers.text_problem(value)
+    if problem:
+        raise UnsafeValue(f"{field} {problem}: {value!r}")
     return value
 
 
@@ -134,7 +133,8 @@ class LessonMessage:
             course.unsubscribe_url,
             to="skeleton@example.com",
         )
-        raw = message_bytes(skeleton)
+        raw = message_bytes(skeleton, f"lesson {self.slug}")
+        self.intended = skeleton.intended
         head, _, body = raw.partition(b"\r\n\r\n")
         kept = [line for line in unfold(head) if line.split(b":", 1)[0].decode() not in PERSONAL_HEADERS]
         self.head = b"\r\n".join(kept) + b"\r\n"
@@ -170,6 +170,18 @@ class LessonMessage:
         ).encode("ascii")
         before_text, between, after_html = self.pieces
         mime = b"".join((self.head, personal, b"\r\n", before_text, qp(text), between, qp(html), after_html))
+        # The body is the lesson's, checked when it was built; the head is checked again for each subscriber.
+        expected = {
+            **self.intended,
+            "To": None,
+            "Date": None,
+            "Message-ID": None,
+            "List-Unsubscribe": f"<{unsubscribe}>",
+        }
+        try:
+            headers.verify(mime, expected, f"{self.slug} for {recipient.email}", headers_only=True)
+        except headers.HeaderError as exc:
+            raise UnsafeValue(str(exc)) from None
         return Personal(key, self.sender, self.course.reply_to, to, self.subject, html, text, unsubscribe, mime)
 
 

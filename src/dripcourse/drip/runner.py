@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from dripcourse.build import BuiltEmail, Course, render_course
+from dripcourse.build import render_course
 from dripcourse.drip.audience import (
     ListReport,
     ListState,
@@ -29,6 +29,7 @@ from dripcourse.drip.compose import LessonMessage, Personal, Recipient, UnsafeVa
 from dripcourse.drip.ledger import Due, Ledger, OpenSend
 from dripcourse.drip.providers.base import Provider, Rejected, Transient, Unknown
 from dripcourse.errors import DripcourseError, Problem
+from dripcourse.model import BuiltEmail, Course
 from dripcourse.syllabus import Syllabus
 
 Clock = Callable[[], float]

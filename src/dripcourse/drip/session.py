@@ -11,7 +11,7 @@ from typing import Any
 from dripcourse.build import load_course
 from dripcourse.drip.audience import Unsubscribes
 from dripcourse.drip.ledger import Ledger, OpenSend, open_ledger, slot_at
-from dripcourse.drip.providers import make_provider
+from dripcourse.drip.providers.registry import make_provider
 from dripcourse.drip.runner import Audience, Drip, RunReport, SendOptions, iso
 from dripcourse.errors import DripcourseError, OutputError, Problem
 

@@ -15,6 +15,7 @@ from typing import Any
 from dripcourse.csvcells import csv_bytes
 from dripcourse.exports import dialects as d
 from dripcourse.exports.model import Course, Limit, NameRule, Piece, Request, Target
+from dripcourse.jsonfile import json_bytes
 from dripcourse.schedule import day_names
 
 FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -136,7 +137,7 @@ def postmark_cli(course: Course) -> dict[str, bytes]:
         files[f"{folder}/content.html"] = body["HtmlBody"].encode("utf-8")
         files[f"{folder}/content.txt"] = body["TextBody"].encode("utf-8")
         meta = {k: body[k] for k in ("Name", "Alias", "TemplateType", "Subject", "LayoutTemplate")}
-        files[f"{folder}/meta.json"] = as_json({**meta, "TestRenderModel": TEST_MODEL})
+        files[f"{folder}/meta.json"] = json_bytes({**meta, "TestRenderModel": TEST_MODEL})
     return files
 
 
@@ -650,10 +651,6 @@ EML = Target(
         "Open one in a mail client, or import course.mbox, to see the whole sequence as an inbox would.",
     ],
 )
-
-
-def as_json(value: Any) -> bytes:
-    return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 TARGETS: dict[str, Target] = {

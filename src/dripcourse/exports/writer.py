@@ -7,7 +7,6 @@ payload file, the values to fill from earlier responses) and its delay in the se
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable
 from functools import cache
@@ -15,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from dripcourse import __version__, mergetags
-from dripcourse.build import BuiltEmail
-from dripcourse.build import Course as LoadedCourse
 from dripcourse.errors import DripcourseError, Problem
 from dripcourse.exports.dialects import Dialect, Refused
 from dripcourse.exports.model import Course, Limit, Piece, Request, Target
+from dripcourse.jsonfile import json_bytes
 from dripcourse.message import mbox
+from dripcourse.model import BuiltEmail
+from dripcourse.model import Course as LoadedCourse
 from dripcourse.schedule import day_names
 from dripcourse.sources import slugify
 
@@ -55,7 +55,7 @@ def export_files(target: Target, loaded: LoadedCourse, emails: list[BuiltEmail])
     files: dict[str, bytes] = {}
     entries = []
     for request in target.before:
-        files[request.file] = encode(request.body(course))
+        files[request.file] = json_bytes(request.body(course))
     for item in pieces:
         requests = []
         for request in target.per_email:
@@ -64,13 +64,13 @@ def export_files(target: Target, loaded: LoadedCourse, emails: list[BuiltEmail])
             path = request.file.format(stem=item.stem, name=item.name)
             body = request.body(item, course)
             check_limits(target, request, body, item.stem)
-            files[path] = encode(body)
+            files[path] = json_bytes(body)
             requests.append(request_entry(request, path, item.stem))
         entries.append(email_entry(target, course, item, requests))
     for request in target.after:
         body = request.body(course)
         check_limits(target, request, body, "the course")
-        files[request.file] = encode(body)
+        files[request.file] = json_bytes(body)
     if target.files is not None:
         files.update(target.files(course))
     if target.dialect is None:
@@ -90,7 +90,7 @@ def export_files(target: Target, loaded: LoadedCourse, emails: list[BuiltEmail])
         "after": [after_entry(r, pieces) for r in target.after],
         "files": sorted([*files, MANIFEST]),
     }
-    files[MANIFEST] = encode(manifest)
+    files[MANIFEST] = json_bytes(manifest)
     return files
 
 
@@ -166,10 +166,6 @@ def check_limits(target: Target, request: Request, body: Any, where: str) -> Non
 def measure(limit: Limit, value: Any) -> int:
     text = "" if value is None else str(value)
     return len(text.encode("utf-8")) if limit.unit == "bytes" else len(text)
-
-
-def encode(value: Any) -> bytes:
-    return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def request_entry(request: Request, body: str, stem: str | None) -> dict[str, Any]:

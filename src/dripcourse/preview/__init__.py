@@ -15,8 +15,8 @@ from markupsafe import Markup
 from dripcourse.check import GMAIL_CLIP_BYTES, short
 
 if TYPE_CHECKING:
-    from dripcourse.build import BuiltEmail, Course
     from dripcourse.check import Finding
+    from dripcourse.model import BuiltEmail, Course
     from dripcourse.syllabus import CourseInfo
 
 # How many characters of the subject and the preheader an inbox list shows before it cuts them with "…".

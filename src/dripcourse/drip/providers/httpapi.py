@@ -50,12 +50,13 @@ class HttpApi:
         self.prefix = parts.path.rstrip("/")
         self.headers = headers
         self.service = service
+        self.timeout: float = TIMEOUT_SECONDS
         self.conn: http.client.HTTPConnection | None = None
 
     def connection(self) -> http.client.HTTPConnection:
         if self.conn is None:
             kind = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
-            self.conn = kind(self.host, self.port, timeout=TIMEOUT_SECONDS)
+            self.conn = kind(self.host, self.port, timeout=self.timeout)
         return self.conn
 
     def request(

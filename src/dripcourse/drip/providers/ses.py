@@ -33,6 +33,35 @@ TRANSIENT = {
 }
 
 
+def sesv2_client(env: Mapping[str, str], needed_by: str, read_timeout: float = 30) -> Any:
+    """A botocore SES v2 client with parameter validation on and botocore's own retries off."""
+    try:
+        import botocore.session
+        from botocore.config import Config
+    except ImportError:
+        raise ProviderError(f"{needed_by} needs botocore: pip install 'dripcourse[ses]'") from None
+    session = botocore.session.Session(profile=env.get("AWS_PROFILE") or None)
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or session.get_config_variable("region")
+    if not region:
+        raise ProviderError(f"{needed_by} needs a region: set AWS_REGION (or a region in your AWS profile)")
+    config = Config(
+        retries={"total_max_attempts": 1}, connect_timeout=10, read_timeout=read_timeout, parameter_validation=True
+    )
+    # Keys from the environment given (the command's own), else botocore's chain: profile, SSO, instance role.
+    keys = {
+        "aws_access_key_id": env.get("AWS_ACCESS_KEY_ID") or None,
+        "aws_secret_access_key": env.get("AWS_SECRET_ACCESS_KEY") or None,
+        "aws_session_token": env.get("AWS_SESSION_TOKEN") or None,
+    }
+    return session.create_client(
+        "sesv2",
+        region_name=region,
+        endpoint_url=env.get("DRIPCOURSE_SES_ENDPOINT_URL") or None,
+        config=config,
+        **(keys if keys["aws_access_key_id"] else {}),
+    )
+
+
 class SesProvider(Provider):
     name = "ses"
 
@@ -43,31 +72,7 @@ class SesProvider(Provider):
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], sender: str) -> SesProvider:
-        try:
-            import botocore.session
-            from botocore.config import Config
-        except ImportError:
-            raise ProviderError("--via ses needs botocore: pip install 'dripcourse[ses]'") from None
-        session = botocore.session.Session(profile=env.get("AWS_PROFILE") or None)
-        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or session.get_config_variable("region")
-        if not region:
-            raise ProviderError("--via ses needs a region: set AWS_REGION (or a region in your AWS profile)")
-        config = Config(
-            retries={"total_max_attempts": 1}, connect_timeout=10, read_timeout=30, parameter_validation=True
-        )
-        # Keys from the environment given (the command's own), else botocore's chain: profile, SSO, instance role.
-        keys = {
-            "aws_access_key_id": env.get("AWS_ACCESS_KEY_ID") or None,
-            "aws_secret_access_key": env.get("AWS_SECRET_ACCESS_KEY") or None,
-            "aws_session_token": env.get("AWS_SESSION_TOKEN") or None,
-        }
-        client = session.create_client(
-            "sesv2",
-            region_name=region,
-            endpoint_url=env.get("DRIPCOURSE_SES_ENDPOINT_URL") or None,
-            config=config,
-            **(keys if keys["aws_access_key_id"] else {}),
-        )
+        client = sesv2_client(env, "--via ses")
         return cls(client, sender, env.get("DRIPCOURSE_SES_CONFIGURATION_SET") or None)
 
     def call(self, operation: str, **params: Any) -> Any:

@@ -1,0 +1,158 @@
+"""Header values as data: checked before they go into a message, and the message checked again after.
+
+Python's email package decodes RFC 2047 encoded words (`=?utf-8?q?...?=`) when it folds a header, so a CR/LF
+check on the raw text is not enough: an encoded word can carry a line break that becomes a real header. The rules:
+
+- text (a subject, a display name) holds no control character of any kind, no bidirectional embedding, override
+  or isolate control (they make a subject read differently from what it says), and no `=?`, the start of an encoded
+  word; the zero-width joiner of emoji and the left-to-right and right-to-left marks stay allowed;
+- an address is parsed and written again by `email.headerregistry.Address`;
+- a URL is parsed, its host IDNA-encoded and anything outside RFC 3986 percent-encoded, and it goes inside `<>`;
+- the finished message is parsed back, and its header names and counts must be exactly the ones meant.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from email import policy
+from email.errors import HeaderParseError, MessageError
+from email.headerregistry import Address
+from email.parser import BytesParser
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from dripcourse.errors import DripcourseError, Problem
+
+# C0 and C1 controls, DEL, the Unicode line and paragraph separators.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Bidirectional embeddings, overrides and isolates (LRE, RLE, PDF, LRO, RLO, LRI, RLI, FSI, PDI).
+BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+ENCODED_WORD = "=?"
+# What RFC 3986 allows in a URL, less the comma (it separates List-Unsubscribe targets) and the apostrophe.
+URL_SAFE = "/?#[]@!$&()*+;=:%-._~"
+UNSUBSCRIBE_SCHEMES = ("https", "http")
+
+
+class HeaderError(DripcourseError):
+    """A value that cannot go into a header, or a message whose headers are not the ones meant."""
+
+
+def text_problem(value: str) -> str | None:
+    """Why `value` cannot be header text, or None when it can."""
+    control = CONTROL.search(value)
+    if control:
+        return f"contains the control character U+{ord(control.group()):04X}; it must be one line of plain text"
+    bidi = BIDI.search(value)
+    if bidi:
+        return (
+            f"contains the bidirectional control U+{ord(bidi.group()):04X}, which makes text display in a different"
+            " order from how it is written"
+        )
+    if ENCODED_WORD in value:
+        return "contains '=?', the start of an RFC 2047 encoded word; write the text itself"
+    return None
+
+
+def checked_text(value: str, field: str) -> str:
+    problem = text_problem(value)
+    if problem:
+        raise HeaderError(Problem(None, f"{problem}: {value!r}", field=field))
+    return value
+
+
+def checked_address(name: str, address: str, field: str) -> Address:
+    """An address parsed by the email package, with a display name that is plain text."""
+    checked_text(name, field)
+    checked_text(address, field)
+    try:
+        parsed = Address(display_name=name, addr_spec=address)
+    except (ValueError, IndexError, HeaderParseError, MessageError) as exc:
+        raise HeaderError(Problem(None, f"is not an email address: {address!r} ({exc})", field=field)) from None
+    if parsed.addr_spec != address:
+        raise HeaderError(Problem(None, f"is not a plain email address: {address!r}", field=field))
+    return parsed
+
+
+def url_problem(url: str, schemes: Iterable[str] = UNSUBSCRIBE_SCHEMES) -> str | None:
+    """Why `url` cannot be the one target of a header like List-Unsubscribe, or None."""
+    problem = text_problem(url)
+    if problem:
+        return problem
+    bad = re.search(r"[\s<>\",'\\{}|^`]", url)
+    if bad:
+        return f"holds {bad.group()!r}, which a URL in a header may not; percent-encode it"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError as exc:
+        return f"is not a URL ({exc})"
+    allowed = tuple(schemes)
+    if parts.scheme.lower() not in allowed or not parts.hostname:
+        return f"must be an absolute {' or '.join(allowed)} URL"
+    if parts.username is not None or parts.password is not None:
+        return "must not hold a user name or password"
+    return None
+
+
+def serialised_url(url: str, field: str, schemes: Iterable[str] = UNSUBSCRIBE_SCHEMES) -> str:
+    """`url` parsed and written again: IDNA host, RFC 3986 characters only."""
+    problem = url_problem(url, schemes)
+    if problem:
+        raise HeaderError(Problem(None, f"{problem}: {url!r}", field=field))
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError:
+        raise HeaderError(Problem(None, f"has a host name that is not valid: {url!r}", field=field)) from None
+    netloc = ascii_host if parts.port is None else f"{ascii_host}:{parts.port}"
+    return urlunsplit(
+        (
+            parts.scheme.lower(),
+            netloc,
+            quote(parts.path, safe=URL_SAFE),
+            quote(parts.query, safe=URL_SAFE),
+            quote(parts.fragment, safe=URL_SAFE),
+        )
+    )
+
+
+def list_unsubscribe(url: str, field: str = "course.unsubscribe_url") -> str:
+    """The List-Unsubscribe value: exactly one https (or http) target in angle brackets."""
+    return f"<{serialised_url(url, field)}>"
+
+
+def verify(raw: bytes, expected: dict[str, str | None], what: str, *, headers_only: bool = False) -> None:
+    """Parse a finished message back and check that its headers are exactly `expected`, once each.
+
+    `expected` maps each header name to the value it must decode to, or None where only its presence is checked.
+    The message also has to be one multipart/alternative of a text/plain and a text/html part (unless
+    `headers_only`, for a message whose body was checked once and is copied as it is).
+    """
+    try:
+        msg = BytesParser(policy=policy.default).parsebytes(raw, headersonly=headers_only)
+        names = Counter(name.lower() for name in msg)
+        values = {name: str(msg[name]) for name in expected if expected[name] is not None and msg[name] is not None}
+        parts = (
+            [part.get_content_type() for part in msg.iter_parts()] if msg.is_multipart() and not headers_only else []
+        )
+    except (MessageError, ValueError, IndexError, TypeError) as exc:
+        raise HeaderError(Problem(None, f"{what}: the message does not parse back ({exc})")) from None
+    wanted = Counter(name.lower() for name in expected)
+    if names != wanted:
+        extra = sorted((names - wanted).elements())
+        missing = sorted((wanted - names).elements())
+        detail = "; ".join(
+            [f"unexpected {', '.join(extra)}"] * bool(extra) + [f"missing {', '.join(missing)}"] * bool(missing)
+        )
+        raise HeaderError(Problem(None, f"{what}: the message's headers are not the ones meant ({detail})"))
+    for name, value in expected.items():
+        # Compared without whitespace: the email package folds a long encoded name into several encoded words and
+        # reads a space back between them, which changes nothing a reader sees.
+        if value is not None and "".join(values.get(name, "").split()) != "".join(value.split()):
+            raise HeaderError(
+                Problem(None, f"{what}: the {name} header reads back as {values.get(name)!r}, not {value!r}")
+            )
+    if msg.get_content_type() != "multipart/alternative" or (not headers_only and parts != ["text/plain", "text/html"]):
+        raise HeaderError(Problem(None, f"{what}: the message is not one text part and one HTML part"))

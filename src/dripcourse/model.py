@@ -1,0 +1,44 @@
+"""The data that flows between the layers: a course as read and assembled, and each email as built.
+
+Readers (syllabus, sources, assemble) produce a `Course`; the build renders it into `BuiltEmail`s; everything
+above (check, the preview page, exports, sending) reads these two types and never reads files itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from dripcourse.assemble import Lesson
+from dripcourse.render import RenderedEmail
+from dripcourse.schedule import SendSlot
+from dripcourse.sources import Source
+from dripcourse.syllabus import Syllabus
+
+
+@dataclass(frozen=True)
+class Course:
+    """Everything read from a course folder, checked and assembled; nothing written yet."""
+
+    syllabus: Syllabus
+    sources: dict[str, Source]
+    lessons: list[Lesson]
+
+    def input_files(self) -> list[Path]:
+        """The syllabus, every source and every template of the course's own: what an output must never replace."""
+        root = self.syllabus.root
+        templates = (
+            sorted(p for p in (root / "templates").glob("*") if p.is_file()) if (root / "templates").is_dir() else []
+        )
+        return [self.syllabus.path, *(root / entry.path for entry in self.syllabus.sources.values()), *templates]
+
+
+@dataclass(frozen=True)
+class BuiltEmail:
+    """One lesson in its preview form: the HTML and text with merge tags filled by their fallbacks, and its .eml."""
+
+    rendered: RenderedEmail
+    slot: SendSlot
+    html: str
+    text: str
+    eml: bytes

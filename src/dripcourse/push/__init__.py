@@ -1,0 +1,147 @@
+"""`dripcourse push TARGET`: the export's requests sent to the service, safely repeatable.
+
+The payloads are exactly the files `dripcourse export TARGET` writes (built in memory by the same writer);
+`services.py` says per service how to read back, update and delete what they create, and `engine.py` runs them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from dripcourse.build import load_course, render_course
+from dripcourse.errors import DripcourseError, Problem, did_you_mean
+from dripcourse.push.engine import Channel, Confirm, HttpChannel, Outcome, Planned, PushError, run
+from dripcourse.push.model import Remote
+from dripcourse.push.state import State, state_path
+
+
+def remotes() -> dict[str, Remote]:
+    from dripcourse.push.services import REMOTES
+
+    return dict(REMOTES)
+
+
+@dataclass
+class PushReport:
+    remote: Remote
+    base_url: str
+    outcome: Outcome
+    planned: int
+    manual: list[str]
+    state_file: Path
+    dry_run_file: Path | None = None
+
+
+def plan(remote: Remote, files: dict[str, bytes], stems: list[str], title: str) -> list[Planned]:
+    """The export's objects in the manifest's order: course-wide ones, each email's, then the closing ones."""
+    manifest = json.loads(files["manifest.json"])
+    entries: list[tuple[str, str, dict[str, Any]]] = [("course", f"'{title}'", r) for r in manifest["before"]]
+    for email, stem in zip(manifest["emails"], stems, strict=True):
+        entries += [(stem, stem, r) for r in email["requests"]]
+    entries += [("course", f"'{title}'", r) for r in manifest["after"]]
+    planned = []
+    for owner, name, request in entries:
+        if request["key"] in remote.skip:
+            continue
+        kind = remote.kinds[request["key"]]
+        body = json.loads(files[request["body"]])
+        planned.append(Planned(f"{owner}.{request['key']}", f"{kind.label} {name}", request, body, kind))
+    return planned
+
+
+def push(
+    target: str,
+    course_dir: Path,
+    env: Mapping[str, str],
+    *,
+    preview: date,
+    dry_run: bool = False,
+    force: bool = False,
+    prune: bool = False,
+    confirm: Confirm = lambda question: False,
+    progress: Callable[[int], Any] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    timeout: float | None = None,
+) -> PushReport:
+    """Push the course's export for `target`. `progress(total)` returns a callable advanced once per object."""
+    from dripcourse.exports.services import TARGETS
+    from dripcourse.exports.writer import export_files
+
+    available = remotes()
+    if target not in available:
+        names = ", ".join(sorted(available))
+        raise DripcourseError(
+            Problem(None, f"push has no target '{target}'{did_you_mean(target, available)}; choose one of {names}")
+        )
+    remote = available[target]
+    loaded = load_course(course_dir)
+    emails = render_course(loaded, preview)
+    files = export_files(TARGETS[target], loaded, emails)
+    manifest = json.loads(files["manifest.json"])
+    stems = [e.rendered.lesson.file_stem for e in emails]
+    planned = plan(remote, files, stems, loaded.syllabus.course.title)
+    state = State.load(state_path(course_dir, target), target)
+    channel = None if dry_run else open_channel(remote, env, sleep, timeout)
+    base_url = channel.base_url if channel else dry_run_base(remote, env)
+    advance = progress(len(planned)) if progress else (lambda: None)
+    try:
+        outcome = run(
+            remote,
+            channel,
+            planned,
+            state,
+            env,
+            dry_run=dry_run,
+            force=force,
+            prune=prune,
+            confirm=confirm,
+            advance=advance,
+        )
+    finally:
+        if channel is not None:
+            channel.close()
+    report = PushReport(remote, base_url, outcome, len(planned), remote.manual(manifest), state.path)
+    if dry_run:
+        report.dry_run_file = course_dir / "push-state" / f"{target}.dry-run.json"
+        report.dry_run_file.parent.mkdir(parents=True, exist_ok=True)
+        listing = [write.entry(base_url) for write in outcome.writes]
+        report.dry_run_file.write_text(json.dumps(listing, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return report
+
+
+def dry_run_base(remote: Remote, env: Mapping[str, str]) -> str:
+    if remote.target == "ses":
+        from dripcourse.push.ses import endpoint
+
+        return endpoint(env)
+    return env.get(remote.url_env) or remote.base(env) or remote.base_url
+
+
+def open_channel(
+    remote: Remote, env: Mapping[str, str], sleep: Callable[[float], None], timeout: float | None
+) -> Channel:
+    if remote.target == "ses":
+        from dripcourse.push.ses import SesChannel
+
+        return SesChannel(env, sleep, timeout)
+    return HttpChannel(remote, env, sleep, timeout)
+
+
+def body_summary(body: Any) -> str:
+    """A line about a request body: its short fields as they are, its long ones by size."""
+    if not isinstance(body, dict):
+        return "" if body is None else f"{len(json.dumps(body)):,} bytes"
+    parts = []
+    for name, value in body.items():
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        parts.append(f"{name}={text!r}" if len(text) <= 40 else f"{name}=<{len(text.encode('utf-8')):,} bytes>")
+    return ", ".join(parts)
+
+
+__all__ = ["PushError", "PushReport", "body_summary", "push", "remotes"]

@@ -1,0 +1,54 @@
+"""What push knows about a service beyond its export: how to read, update and delete each kind of object it
+creates, where the credentials come from, and what stays to do by hand.
+
+The create requests themselves come from the export's manifest (the same payload bodies `dripcourse export`
+writes); a `Kind` adds only the calls an export has no need for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def same(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of object (named by the manifest request's key: `sequence`, `email`, `template`, ...)."""
+
+    label: str  # how messages name it: "sequence", "template"
+    item: str  # the object's path, with {id} and references such as {course.sequence.id} or {input:domain}
+    id_of: Callable[[Any], str]  # the new object's id, from the create response
+    view: Callable[[Any], Any] = same  # the object inside a GET response
+    update: str = "PUT"
+    update_path: str | None = None  # default: `item`
+    update_body: Callable[[Any, str], Any] | None = None  # (create body, content hash) -> body; default: the body
+    keep: tuple[str, ...] = ()  # fields sent at creation only, then the user's to change (published, active)
+    find: Callable[[Any], str] | None = None  # a GET (from the create body) that finds the object push made
+    pick: Callable[[Any, Any], Any] = lambda reply, body: reply  # that object out of the answer, shaped like a GET
+    link: str | None = None  # the object's page in the service's web app, with {id} (only where stable)
+    prune: bool = True  # whether `--prune` may delete it (DELETE on `item`)
+
+
+@dataclass(frozen=True)
+class Remote:
+    """One service as push talks to it."""
+
+    target: str
+    service: str
+    base_url: str
+    url_env: str  # the environment variable that overrides base_url (tests, EU regions, self-hosted)
+    credentials: tuple[str, ...]  # environment variables push needs
+    auth_help: str  # which variable, which scope, for a 401/403
+    headers: Callable[[Mapping[str, str]], dict[str, str]]
+    kinds: dict[str, Kind]
+    inputs: dict[str, str] = field(default_factory=dict)  # manifest input name -> environment variable
+    missing: Callable[[int, Any], bool] = lambda status, body: status == 404
+    message: Callable[[Any], str] = lambda body: str(body)[:300]
+    manual: Callable[[dict[str, Any]], list[str]] = lambda manifest: []  # steps left after a push
+    base: Callable[[Mapping[str, str]], str | None] = lambda env: None  # a base URL derived from a credential
+    skip: tuple[str, ...] = ()  # manifest request keys push does not send (another form of the same object)

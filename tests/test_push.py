@@ -1,0 +1,325 @@
+"""`dripcourse push` against local servers that speak each service's API (tests/services/), with every request
+checked against the published request schema kept in tests/contracts/.
+
+For every target: the first push creates everything, a second push makes no write, an edit updates only what
+changed, an interrupted push finishes on the next run, and the dry run lists exactly what a real push sends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from dripcourse.cli import app
+from dripcourse.errors import DripcourseError
+from dripcourse.push import PushError
+from services.httpbase import ApiServer, Reply
+from services.kit import KitServer
+from services.postmark import PostmarkServer
+from services.pushing import Pusher, same_as_sent
+from services.ses import SesServer
+
+
+@dataclass(frozen=True)
+class Case:
+    """What a target's objects look like on its server, for the checks below."""
+
+    server: Callable[[], ApiServer]
+    objects: Callable[[Any], list[dict[str, Any]]]  # everything push created there
+    second_email: Callable[[Any], dict[str, Any]]  # the stored object for the second email
+    drop: Callable[[Any, dict[str, Any]], None]  # delete that object on the service
+    subject_field: str
+    edit_field: str  # a field to change on the service, as a user in its web app would
+    count: int  # objects a first push creates for the two-email course
+    credential: str  # the variable a 401 names
+    refused: str = "refused the credentials"
+    missing: str = ""  # what a push without the credential says (default: "needs VARIABLE in the environment")
+    retry_after: bool = True  # whether the service sends Retry-After with a 429 (SES does not: push backs off)
+
+
+def kit_emails(server: KitServer) -> list[dict[str, Any]]:
+    return sorted(server.emails.values(), key=lambda e: e["position"])
+
+
+CASES = {
+    "kit": Case(
+        KitServer,
+        lambda s: [*s.sequences.values(), *s.emails.values()],
+        lambda s: kit_emails(s)[1],
+        lambda s, o: s.emails.pop(o["id"]),
+        "subject",
+        "subject",
+        3,
+        "KIT_API_KEY",
+    ),
+    "postmark": Case(
+        PostmarkServer,
+        lambda s: list(s.templates.values()),
+        lambda s: sorted(s.templates.values(), key=lambda t: t["TemplateId"])[1],
+        lambda s, o: s.templates.pop(o["TemplateId"]),
+        "Subject",
+        "HtmlBody",
+        2,
+        "POSTMARK_SERVER_TOKEN",
+    ),
+    "ses": Case(
+        SesServer,
+        lambda s: list(s.templates.values()),
+        lambda s: s.templates[sorted(s.templates)[1]],
+        lambda s, o: s.templates.pop(next(k for k, v in s.templates.items() if v is o)),
+        "Subject",
+        "Html",
+        2,
+        "AWS_ACCESS_KEY_ID",
+        refused="AWS does not recognise these credentials",
+        missing="found no AWS credentials: set AWS_ACCESS_KEY_ID",
+        retry_after=False,
+    ),
+}
+
+
+@pytest.fixture(params=sorted(CASES))
+def pushing(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Pusher, Case]]:
+    case = CASES[request.param]
+    with case.server() as server:
+        yield Pusher(tmp_path, request.param, server, server.env()), case  # type: ignore[attr-defined]
+
+
+def test_first_push_creates_everything_and_a_second_makes_no_write(pushing: tuple[Pusher, Case]) -> None:
+    pusher, case = pushing
+    first = pusher.push()
+    assert len(first.outcome.created) == case.count == len(case.objects(pusher.server))
+    assert pusher.server.violations == []
+    assert len(pusher.state()) == case.count
+    seen = len(pusher.server.requests)
+    second = pusher.push()
+    assert pusher.writes(seen) == []
+    assert len(second.outcome.unchanged) == case.count and not second.outcome.created
+    assert len(case.objects(pusher.server)) == case.count
+    assert pusher.questions == []
+
+
+def test_an_edit_updates_only_what_changed(pushing: tuple[Pusher, Case]) -> None:
+    pusher, case = pushing
+    pusher.push()
+    pusher.edit("subject: The ingredient you forget", "subject: The ingredient nobody measures")
+    seen = len(pusher.server.requests)
+    report = pusher.push()
+    writes = pusher.writes(seen)
+    assert [w.method for w in writes] == ["PUT"]
+    assert len(report.outcome.updated) == 1 and report.outcome.updated[0].endswith(" 02-water-matters")
+    assert case.second_email(pusher.server)[case.subject_field] == "The ingredient nobody measures"
+    assert pusher.server.violations == []
+    assert len(case.objects(pusher.server)) == case.count
+
+
+def test_dry_run_lists_exactly_what_the_push_sends(pushing: tuple[Pusher, Case]) -> None:
+    pusher, case = pushing
+    dry = pusher.push(dry_run=True)
+    assert pusher.server.requests == []  # a dry run sends nothing, not even a read
+    listing = pusher.dry_run_listing()
+    assert len(listing) == case.count == len(dry.outcome.created)
+    pusher.push()
+    same_as_sent(pusher, listing, pusher.writes())
+
+    pusher.edit("subject: Your first better cup", "subject: A better cup, to begin")
+    pusher.push(dry_run=True)
+    listing = pusher.dry_run_listing()
+    seen = len(pusher.server.requests)
+    pusher.push()
+    same_as_sent(pusher, listing, pusher.writes(seen))
+    assert len(listing) == 1
+
+
+def test_a_dry_run_shows_no_credentials(pushing: tuple[Pusher, Case]) -> None:
+    pusher, case = pushing
+    secrets = [v for k, v in pusher.env.items() if k == case.credential or "SECRET" in k or "TOKEN" in k]
+    result = CliRunner().invoke(app, ["push", pusher.target, str(pusher.course), "--dry-run"], env=pusher.env)
+    assert result.exit_code == 0, result.output
+    written = (pusher.course / "push-state" / f"{pusher.target}.dry-run.json").read_text(encoding="utf-8")
+    assert "POST " in result.output and "Dry run:" in result.output
+    for secret in secrets:
+        assert secret not in result.output and secret not in written
+
+
+def test_a_connection_dropped_half_way_is_finished_by_the_next_push(pushing: tuple[Pusher, Case]) -> None:
+    pusher, case = pushing
+    # Create, read back, then the second create: done on the service, but its answer never comes back.
+    pusher.server.faults.extend([("pass", None), ("pass", None), ("drop-after", None)])
+    with pytest.raises(PushError, match="no answer after creating"):
+        pusher.push()
+    state = pusher.state()
+    assert sum(1 for record in state.values() if record.get("uncertain")) == 1
+    report = pusher.push()
+    assert len(case.objects(pusher.server)) == case.count  # found by its name, not created twice
+    assert len(pusher.state()) == case.count
+    assert not any(record.get("uncertain") for record in pusher.state().values())
+    assert pusher.server.violations == []
+    assert report.outcome.created or report.outcome.updated or report.outcome.unchanged
+
+
+def test_a_push_stopped_by_errors_is_finished_by_the_next(pushing: tuple[Pusher, Case]) -> None:
+    pusher, case = pushing
+    pusher.push(dry_run=True)
+    failing = Reply(503, {"errors": ["Service Unavailable"], "ErrorCode": 503, "Message": "Service Unavailable"})
+
+    original = pusher.server.handle
+    calls = 0
+
+    def handle(request):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        if request.method == "POST" and len(case.objects(pusher.server)) == 1:
+            return failing
+        return original(request)
+
+    pusher.server.handle = handle  # type: ignore[method-assign]
+    with pytest.raises(PushError, match="503"):
+        pusher.push()
+    assert len(pusher.sleeps) == 4 and pusher.sleeps == sorted(pusher.sleeps)  # bounded, backing off
+    assert len(pusher.state()) == 1
+    pusher.server.handle = original  # type: ignore[method-assign]
+    report = pusher.push()
+    assert len(report.outcome.created) == case.count - 1 and len(report.outcome.unchanged) == 1
+    assert len(case.objects(pusher.server)) == case.count
+
+
+def test_429_waits_for_retry_after_and_500_backs_off(pushing: tuple[Pusher, Case]) -> None:
+    pusher, case = pushing
+    throttled = {"Retry-After": "7", "x-amzn-ErrorType": "TooManyRequestsException"}
+    pusher.server.faults.append(
+        ("status", Reply(429, {"errors": ["Rate limit hit"], "message": "slow down"}, throttled))
+    )
+    failed = {"x-amzn-ErrorType": "InternalFailure"}
+    pusher.server.faults.append(("status", Reply(500, {"errors": ["Internal Server Error"], "message": "x"}, failed)))
+    report = pusher.push()
+    assert pusher.sleeps[0] == (7.0 if case.retry_after else 1.0) and len(pusher.sleeps) == 2
+    assert len(report.outcome.created) == case.count == len(case.objects(pusher.server))
+
+
+def test_a_timeout_on_a_read_is_retried(pushing: tuple[Pusher, Case]) -> None:
+    pusher, case = pushing
+    pusher.push()
+    pusher.server.faults.append(("stall", 1.0))
+    report = pusher.push(timeout=0.3)
+    assert len(report.outcome.unchanged) == case.count
+    assert len(pusher.sleeps) == 1
+
+
+def test_401_names_the_variable_and_exits_1(pushing: tuple[Pusher, Case]) -> None:
+    pusher, case = pushing
+    env = {**pusher.env, case.credential: "AKIDWRONG"}
+    result = CliRunner().invoke(app, ["push", pusher.target, str(pusher.course)], env=env)
+    assert result.exit_code == 1
+    assert case.refused in result.output and case.credential in result.output
+    assert "Traceback" not in result.output
+
+
+def test_missing_credentials_name_the_variable(pushing: tuple[Pusher, Case]) -> None:
+    pusher, case = pushing
+    env = {**pusher.env, case.credential: ""}
+    result = CliRunner().invoke(app, ["push", pusher.target, str(pusher.course)], env=env)
+    assert result.exit_code == 1
+    assert (case.missing or f"needs {case.credential} in the environment") in result.output
+
+
+def test_deleted_on_the_service_is_recreated_only_after_asking(pushing: tuple[Pusher, Case]) -> None:
+    pusher, case = pushing
+    pusher.push()
+    case.drop(pusher.server, case.second_email(pusher.server))
+    seen = len(pusher.server.requests)
+    report = pusher.push()  # the question is answered no
+    assert pusher.writes(seen) == [] and len(report.outcome.skipped) == 1
+    assert "was deleted there" in pusher.questions[-1]
+    pusher.answer = True
+    report = pusher.push()
+    assert len(report.outcome.created) == 1 and len(case.objects(pusher.server)) == case.count
+    assert pusher.server.violations == []
+
+
+def test_changed_on_the_service_is_kept_unless_confirmed_or_forced(pushing: tuple[Pusher, Case]) -> None:
+    pusher, case = pushing
+    pusher.push()
+    case.second_email(pusher.server)[case.edit_field] = "Changed in the web app"
+    seen = len(pusher.server.requests)
+    report = pusher.push()
+    assert pusher.writes(seen) == [] and len(report.outcome.kept) == 1
+    assert "was changed there" in pusher.questions[-1]
+    asked = len(pusher.questions)
+    report = pusher.push(force=True)
+    assert len(pusher.questions) == asked  # --force does not ask
+    assert len(report.outcome.updated) == 1
+    assert case.second_email(pusher.server)[case.edit_field] != "Changed in the web app"
+    seen = len(pusher.server.requests)
+    pusher.push()
+    assert pusher.writes(seen) == []
+
+
+def test_nothing_is_deleted_without_prune(pushing: tuple[Pusher, Case]) -> None:
+    pusher, case = pushing
+    pusher.push()
+    syllabus = pusher.course / "syllabus.yaml"
+    text = syllabus.read_text(encoding="utf-8")
+    syllabus.write_text(text[: text.index("  - day: 2")], encoding="utf-8")
+    seen = len(pusher.server.requests)
+    report = pusher.push()
+    # The first email may change too (its footer counts the lessons); nothing is deleted.
+    assert "DELETE" not in [w.method for w in pusher.writes(seen)] and len(report.outcome.left) == 1
+    assert len(case.objects(pusher.server)) == case.count
+    seen = len(pusher.server.requests)
+    report = pusher.push(prune=True)
+    assert [w.method for w in pusher.writes(seen)] == ["DELETE"]
+    assert len(case.objects(pusher.server)) == case.count - 1
+    assert len(pusher.state()) == case.count - 1
+
+
+def test_cli_summary_and_manual_steps(pushing: tuple[Pusher, Case]) -> None:
+    pusher, case = pushing
+    result = CliRunner().invoke(app, ["push", pusher.target, str(pusher.course)], env=pusher.env)
+    assert result.exit_code == 0, result.output
+    assert f"{case.count} created, 0 updated, 0 unchanged" in result.output
+    assert "Still to do by hand:" in result.output
+    again = CliRunner().invoke(app, ["push", pusher.target, str(pusher.course)], env=pusher.env)
+    assert f"0 created, 0 updated, {case.count} unchanged" in again.output
+
+
+def test_unknown_target_is_an_input_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["push", "kitt", str(tmp_path)])
+    assert result.exit_code == 2 and "did you mean 'kit'" in result.output
+
+
+def test_kit_emails_are_created_unpublished_and_publishing_is_left_alone(tmp_path: Path) -> None:
+    with KitServer() as server:
+        pusher = Pusher(tmp_path, "kit", server, server.env())
+        report = pusher.push()
+        emails = kit_emails(server)
+        assert [e["published"] for e in emails] == [False, False]
+        assert [e["delay_value"] for e in emails] == [0, 2] and [e["position"] for e in emails] == [0, 1]
+        sequence = next(iter(server.sequences.values()))
+        assert sequence["send_hour"] == 7 and sequence["time_zone"] == "Europe/London"
+        assert any("publish" in step for step in report.manual)
+        # The user publishes in Kit and activates the sequence: the next push leaves that alone.
+        for email in emails:
+            email["published"] = True
+        sequence["active"] = True
+        seen = len(server.requests)
+        pusher.push()
+        assert pusher.writes(seen) == [] and pusher.questions == []
+        pusher.edit("subject: The ingredient you forget", "subject: Water first")
+        pusher.push()
+        assert kit_emails(server)[1]["published"] is True and sequence["active"] is True
+        assert server.violations == []
+
+
+def test_state_file_that_is_not_ours_is_an_input_error(tmp_path: Path) -> None:
+    with KitServer() as server:
+        pusher = Pusher(tmp_path, "kit", server, server.env())
+        (pusher.course / "push-state").mkdir()
+        (pusher.course / "push-state" / "kit.json").write_text("{}", encoding="utf-8")
+        with pytest.raises(DripcourseError, match="is not a dripcourse-push/1 state file"):
+            pusher.push()
+        assert server.requests == []
