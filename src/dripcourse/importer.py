@@ -19,7 +19,15 @@ from itertools import pairwise
 from pathlib import Path
 
 from dripcourse.errors import DripcourseError, OutputError, Problem
-from dripcourse.sources import MAX_ID_LENGTH, UTF16_BOMS, count_words, file_source_id, read_text_bytes, slugify
+from dripcourse.sources import (
+    MAX_ID_LENGTH,
+    UTF16_BOMS,
+    atx_heading,
+    count_words,
+    file_source_id,
+    read_text_bytes,
+    slugify,
+)
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 HEADING_MAX_WORDS = 14
@@ -844,14 +852,12 @@ def markdown_blocks(text: str) -> tuple[str | None, list[Block]]:
             flush()
             fence = [raw]
             continue
-        heading = re.match(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$", raw)
+        heading = atx_heading(raw)
         setext = re.match(r"^ {0,3}(=+|-+)\s*$", raw)
         if heading:
             flush()
-            if heading.group(2).strip():
-                blocks.append(
-                    Block(heading.group(2).strip(), number + 1, "heading", len(heading.group(1)), True, markdown=True)
-                )
+            if heading[1].strip():
+                blocks.append(Block(heading[1].strip(), number + 1, "heading", heading[0], True, markdown=True))
             continue
         if setext and len(paragraph) == 1 and not BULLET.match(paragraph[0]):
             level = 1 if setext.group(1)[0] == "=" else 2

@@ -20,8 +20,8 @@ from dripcourse.yamlread import NodeReader, compose
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 INTRO_ID = "intro"
 FRONT_MATTER_FIELDS = ("title", "original_title", "original_url", "author", "imported_from", "import_order")
-HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
-EXPLICIT_ID = re.compile(r"\s*\{#([A-Za-z0-9][A-Za-z0-9_-]*)\}\s*$")
+HEADING_START = re.compile(r" {0,3}(#{1,6})[ \t]")
+EXPLICIT_ID = re.compile(r"\{#([A-Za-z0-9][A-Za-z0-9_-]*)\}$")
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
@@ -58,7 +58,7 @@ WORDS_PER_MINUTE = 230  # about an adult's silent reading speed (Brysbaert 2019:
 
 
 def count_words(markdown: str) -> int:
-    return len(re.findall(r"[\w\u2019'-]+", re.sub(r"\(https?://[^)]*\)", "", markdown)))
+    return len(re.findall(r"[\w\u2019'-]+", re.sub(r"\(https?://[^()\s]*\)", "", markdown)))
 
 
 def reading_minutes(words: int) -> int:
@@ -134,6 +134,32 @@ def read_text_file(path: Path, shown: Path | str, limit: int = MAX_SOURCE_BYTES)
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def atx_heading(line: str) -> tuple[int, str] | None:
+    """The level and text of an ATX heading line (`## Text ##`), or None.
+
+    Done with string methods, not one regex: a pattern like `(.*?)[ \t]*#*[ \t]*$` backtracks over a run of spaces
+    once for every character before it, and a heading holding 3,000 spaces took seconds."""
+    start = HEADING_START.match(line)
+    if start is None:
+        return None
+    text = line[start.end() :].strip(" \t")
+    unclosed = text.rstrip("#")
+    if not unclosed:
+        text = ""
+    elif unclosed != text and unclosed[-1] in " \t":  # a closing run of #s needs a space before it (CommonMark)
+        text = unclosed.rstrip(" \t")
+    return len(start.group(1)), text
+
+
+def split_explicit_id(raw: str) -> tuple[str, str | None]:
+    """A heading's text without its trailing `{#id}`, and the id (or None)."""
+    trimmed = raw.rstrip()
+    explicit = EXPLICIT_ID.search(trimmed)
+    if explicit is None:
+        return raw, None
+    return trimmed[: explicit.start()].strip(), explicit.group(1)
+
+
 def parse_source(source_id: str, text: str, shown: Path | str) -> Source:
     """Split one source document into sections. Raises DripcourseError listing every problem."""
     problems: list[Problem] = []
@@ -148,15 +174,13 @@ def parse_source(source_id: str, text: str, shown: Path | str) -> Source:
         marker = FENCE.match(line)
         if marker and (fence is None or (marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence))):
             fence = None if fence else marker.group(1)
-        heading = None if fence or marker else HEADING.match(line)
-        if heading and len(heading.group(1)) == 1 and not chunks and not title and not "".join(intro).strip():
-            title = heading.group(2)
+        heading = None if fence or marker else atx_heading(line)
+        if heading and heading[0] == 1 and not chunks and not title and not "".join(intro).strip():
+            title = heading[1]
             continue
-        if heading and len(heading.group(1)) == 2:
-            raw = heading.group(2)
-            explicit = EXPLICIT_ID.search(raw)
-            heading_text = EXPLICIT_ID.sub("", raw).strip() if explicit else raw
-            section_id = explicit.group(1) if explicit else slugify(heading_text)
+        if heading and heading[0] == 2:
+            heading_text, explicit = split_explicit_id(heading[1])
+            section_id = explicit or slugify(heading_text)
             current = []
             chunks.append((section_id, heading_text, number, current))
             continue

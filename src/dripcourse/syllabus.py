@@ -23,6 +23,7 @@ SOURCE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+\Z")
 COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 MAX_SUBJECT = 150
+MAX_SYLLABUS_BYTES = 1024 * 1024  # a course of a year of daily emails is under 200 KB
 MAX_SLUG = 80  # a slug names the email's files; file systems stop at 255 bytes a name
 # Dates dripcourse plans with (a cohort's start, a signup): far enough from year 1 and 9999 that ten years of
 # lessons, local times and UTC offsets stay inside what Python's datetime can hold.
@@ -188,6 +189,11 @@ def load_syllabus(course_dir: Path) -> Syllabus:
     path = course_dir / SYLLABUS_FILE
     if not path.is_file():
         raise DripcourseError(Problem(path, "no syllabus here (is this a course folder?)"))
+    size = path.stat().st_size
+    if size > MAX_SYLLABUS_BYTES:
+        raise DripcourseError(
+            Problem(path, f"is {size:,} bytes; a syllabus may be at most {MAX_SYLLABUS_BYTES:,} bytes")
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
