@@ -34,6 +34,25 @@ ARGS = [
 EDITED = "sources/004-understanding-the-distance.md"  # the source most emails use
 
 
+def edited_section(course: Path) -> tuple[str, int]:
+    """The first email built from EDITED, and the line of the heading of the section it uses from it."""
+    from dripcourse.build import load_course
+
+    loaded = load_course(course)
+    for lesson in loaded.lessons:
+        for shown in lesson.sections:
+            if loaded.sources[shown.section.source].path.resolve() == (course / EDITED).resolve():
+                return lesson.file_stem, shown.section.line
+    raise SystemExit(f"no email uses {EDITED}")
+
+
+def insert_marker(source: Path, heading_line: int, word: str) -> None:
+    """A new paragraph right under the section's heading, so it shows in the email whatever the section says."""
+    lines = source.read_text(encoding="utf-8").split("\n")
+    lines[heading_line:heading_line] = ["", f"{word} is a word this run added.", ""]
+    source.write_text("\n".join(lines), encoding="utf-8")
+
+
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
@@ -54,6 +73,7 @@ def main() -> None:
     assert match
     url, port = match.group(1), int(match.group(2))
     source = course / EDITED
+    stem, heading_line = edited_section(course)
     event_times, page_times = [], []
     try:
         for run in range(args.runs):  # the server's own reload event, with no browser involved
@@ -75,7 +95,7 @@ def main() -> None:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
             page = browser.new_page()
-            page.goto(url + "#07-reconnect-slowly")
+            page.goto(url + "#" + stem)
             for run in range(args.runs):
                 page.wait_for_timeout(300)
                 word = f"Marker{run}"
@@ -83,11 +103,7 @@ def main() -> None:
                 page.evaluate("""() => { window.__shownAt = 0; document.getElementById('email-frame').onload =
                     function () { window.__shownAt = Date.now(); }; }""")
                 started = time.time()
-                source.write_text(
-                    source.read_text().replace(
-                        "Put time and attention into the bond.", f"Put time and attention into the bond. {word}.", 1
-                    )
-                )
+                insert_marker(source, heading_line, word)
                 page.frame_locator("#email-frame").locator(f"text={word}").first.wait_for()
                 page_times.append(page.evaluate("() => window.__shownAt") - started * 1000)
             browser.close()

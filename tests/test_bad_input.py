@@ -305,7 +305,7 @@ CASES = [
         "merge tag in source",
         "source",
         edit("sources/water.md", "Hard water", "{{ frist_name }}, hard water"),
-        r"{course}/sources/water\.md:\d+: unknown merge tag 'frist_name' \(did you mean 'first_name'\?\)",
+        r"{course}/sources/water\.md:\d+:1: unknown merge tag 'frist_name' \(did you mean 'first_name'\?\)",
     ),
     # Templates
     Case(

@@ -75,3 +75,27 @@ def test_build_defaults_to_course_and_out_in_the_current_folder(mini_course: Pat
     result = subprocess.run([sys.executable, "-m", "dripcourse", "build"], cwd=work, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert (work / "out" / "manifest.json").is_file()
+
+
+def imported_modules(*args: str, cwd: Path) -> set[str]:
+    """The top-level packages a fresh `python -m dripcourse ARGS` process imports (python -X importtime)."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "dripcourse", *args], cwd=cwd, capture_output=True, text=True
+    )
+    return {m.group(1) for m in re.finditer(r"^import time:.*\|\s*([A-Za-z_]\w*)[\w.]*$", result.stderr, re.M)}
+
+
+NEVER_AT_START_UP = {"rich", "pydantic", "trafilatura", "botocore", "psycopg", "playwright", "requests", "watchfiles"}
+
+
+def test_help_imports_no_rendering_or_service_libraries(tmp_path: Path) -> None:
+    modules = imported_modules("--help", cwd=tmp_path)
+    assert "typer" in modules  # the parse is real
+    assert not modules & (NEVER_AT_START_UP | {"jinja2", "premailer", "lxml", "markdown_it", "yaml", "icalendar"})
+
+
+def test_build_imports_only_what_building_uses(mini_course: Path, tmp_path: Path) -> None:
+    modules = imported_modules("build", str(mini_course), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert {"premailer", "jinja2", "markdown_it"} <= modules
+    assert (tmp_path / "out" / "manifest.json").is_file()
+    assert not modules & (NEVER_AT_START_UP | {"icalendar", "sqlite3"}), "an evergreen build needs no calendar"

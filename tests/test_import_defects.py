@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from dripcourse.cli import app
@@ -153,3 +154,255 @@ def test_cli_warns_about_each_dropped_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["import", str(article), "--into", str(tmp_path / "sources")])
     assert result.exit_code == 0, result.output
     assert result.stderr == "Warning: quiet.txt: dropped byline (line 2): By: Ana Baker\n"
+
+
+# Follow-up: shapes a second reviewer's articles had and the first corpus did not.
+
+
+def test_hard_wrapped_paragraphs_are_joined_before_headings_are_found() -> None:
+    text = (
+        "Ten Signs You Are Ready\n\nMost people wait to be noticed. The ones who get promoted usually ask, and\n"
+        "they ask when the evidence is on their side of the table.\n\nYou Already Do the Next Job\n\n"
+        "If you run the stand-up while your manager is away, or new hires bring you\n"
+        "their questions first, you are halfway there already.\n\nYour Results Have Numbers\n\n"
+        "A result with a number on it travels further in a review than a warm word\n"
+        "does, so keep a note of what changed because of you.\n"
+    )
+    article = split_article(text, ".txt", "a.txt")
+    assert [s.title for s in article.sections] == [
+        "Introduction",
+        "You Already Do the Next Job",
+        "Your Results Have Numbers",
+    ]
+    assert article.sections[0].markdown == (
+        "Most people wait to be noticed. The ones who get promoted usually ask, and they ask when the evidence is "
+        "on their side of the table."
+    )
+
+
+def test_short_lines_that_are_not_wrapped_stay_apart() -> None:
+    text = (
+        "Packing List\n\nThe things I never travel without, after twenty years of getting it wrong:\n\n"
+        "A scarf that doubles as a blanket\nEarplugs and a sleep mask\nA paper copy of the booking\n"
+    )
+    intro = split_article(text, ".txt", "a.txt").sections[0].markdown
+    assert "- A scarf that doubles as a blanket\n- Earplugs and a sleep mask\n" in intro
+
+
+def test_underlined_headings_in_plain_text() -> None:
+    text = (
+        "Balcony Tomatoes\n================\n\nA sunny railing and a deep pot are all the start you need.\n\n"
+        "Watering\n--------\n\nLittle and often, at the roots, never on the leaves.\n\n----------\n\n"
+        "Feeding\n-------\n\nA liquid feed once the first flowers open, every week after that.\n"
+    )
+    article = split_article(text, ".txt", "a.txt")
+    assert article.title == "Balcony Tomatoes"
+    assert [s.title for s in article.sections] == ["Introduction", "Watering", "Feeding"]
+    assert "---" not in article.markdown().split("---\n", 2)[2] and "===" not in article.markdown()
+
+
+def test_markdown_written_in_a_text_file_is_read_as_markdown() -> None:
+    text = (
+        "# Moving In Together\n\nThe first month sets the habits of the next year.\n\n"
+        "## 1. How will we split the bills?\n\nDecide before the first one lands.\n\n"
+        "## 2. Whose turn is it?\n\nA rota on the fridge ends most arguments before they start.\n"
+    )
+    article = split_article(text, ".txt", "a.txt")
+    assert article.title == "Moving In Together"
+    assert [(s.number, s.title) for s in article.sections] == [
+        (None, "Introduction"),
+        ("1.", "How will we split the bills?"),
+        ("2.", "Whose turn is it?"),
+    ]
+
+
+def test_a_markdown_files_own_ids_and_front_matter_are_kept() -> None:
+    text = (
+        '---\ntitle: Soda bread\noriginal_title: "The Easiest Loaf"\noriginal_url: https://example.org/loaf\n'
+        "author: Róisín Byrne\n---\n\nNo yeast, no waiting.\n\n## Ingredients {#ingredients}\n\nFlour, soda, salt, "
+        "buttermilk.\n\n## Baking it {#bake}\n\nForty minutes in a hot oven.\n"
+    )
+    article = split_article(text, ".md", "soda.md")
+    assert [(s.id, s.title) for s in article.sections] == [
+        ("intro", "Introduction"),
+        ("ingredients", "Ingredients"),
+        ("bake", "Baking it"),
+    ]
+    source = parse_source("soda", article.markdown(), "soda.md")
+    assert source.original_title == "The Easiest Loaf"
+    assert source.original_url == "https://example.org/loaf"
+    assert source.author == "Róisín Byrne"
+    assert "{#ingredients} {#" not in article.markdown()
+
+
+def test_numbers_that_belong_to_the_words_are_kept_and_roman_numerals_are_stripped() -> None:
+    markdown = (
+        "# Training Notes\n\nShort notes from the gym floor.\n\n## 5 - 10 reps is plenty\n\nFor most lifts.\n\n"
+        "## #1 rule: show up\n\nEverything else follows.\n"
+    )
+    assert titles(markdown, ".md")[1:] == ["5 - 10 reps is plenty", "#1 rule: show up"]
+    text = (
+        "Four Moves\n\nSitting all day folds you into one shape; these undo some of it.\n\n"
+        "I. Open the chest\n\nClasp your hands behind you and lift them gently.\n\n"
+        "II. Loosen the neck\n\nTilt one ear towards a shoulder and rest there.\n\n"
+        "III - Wake up the hips\n\nStep back into a short lunge and tuck the tailbone.\n"
+    )
+    assert [(s.number, s.title) for s in split_article(text, ".txt", "a.txt").sections[1:]] == [
+        ("I.", "Open the chest"),
+        ("II.", "Loosen the neck"),
+        ("III -", "Wake up the hips"),
+    ]
+
+
+def test_build_keeps_numbers_that_belong_to_the_words() -> None:
+    from dripcourse.assemble import without_number
+
+    assert without_number("5 - 10 reps is plenty") == "5 - 10 reps is plenty"
+    assert without_number("#1 rule: show up") == "#1 rule: show up"
+    assert without_number("#1 Rule of thumb") == "Rule of thumb"
+    assert without_number("3. Rest") == "Rest"
+
+
+def test_a_saved_pages_relative_links_are_resolved_against_its_canonical_address() -> None:
+    html = (
+        '<html><head><title>Porto on a Budget</title><link rel="canonical" href="https://blog.example.org/p/porto">'
+        "</head><body><article><h1>Porto on a Budget</h1><p>Rooms by the river cost less than you think; see "
+        '<a href="/p/guesthouses.html">my guesthouse list</a> or jump <a href="#top">back up</a> when done.</p>'
+        "<h2>Where to eat</h2><p>Lunch menus near the market are the best value in the whole city, by far.</p>"
+        "</article></body></html>"
+    )
+    article = split_article(html, ".html", "porto.html")
+    text = article.markdown()
+    assert "[my guesthouse list](https://blog.example.org/p/guesthouses.html)" in text
+    assert "back up" in text and "(#top)" not in text
+    assert parse_source("porto", text, "porto.md").original_url == "https://blog.example.org/p/porto"
+
+
+def test_an_empty_file_and_a_script_only_page_are_refused(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n  \n", encoding="utf-8")
+    shell = tmp_path / "app.html"
+    shell.write_text(
+        '<html><head><script src="app.js"></script></head><body><noscript>You need to enable JavaScript to run '
+        'this app.</noscript><div id="root"></div></body></html>',
+        encoding="utf-8",
+    )
+    into = tmp_path / "sources"
+    result = CliRunner().invoke(app, ["import", str(empty), "--into", str(into)])
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {empty}: is empty; there is no article to import\n"
+    result = CliRunner().invoke(app, ["import", str(shell), "--into", str(into)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: {shell}: has no article text to import (a page that only shows")
+    assert not into.exists()
+
+
+def test_one_stray_byte_in_a_utf8_file_is_replaced_and_named_not_read_as_cp1252(tmp_path: Path) -> None:
+    article = tmp_path / "cafe.txt"
+    article.write_bytes(
+        "Café Notes\n\nHere’s the plan for the week — short and kind.\n\nOne stray ".encode() + b"\xe9 byte.\n"
+    )
+    result = CliRunner().invoke(app, ["import", str(article), "--into", str(tmp_path / "sources")])
+    assert result.exit_code == 0, result.output
+    assert "(utf-8)" in result.stdout
+    assert "Warning: cafe.txt: line 5: a byte that is not UTF-8 was replaced with \ufffd" in result.stderr
+    written = (tmp_path / "sources" / "cafe.md").read_text(encoding="utf-8")
+    assert "Here’s the plan for the week — short and kind." in written and "â€" not in written
+
+
+def test_a_whole_cp1252_file_is_still_read_as_cp1252(tmp_path: Path) -> None:
+    article = tmp_path / "old.txt"
+    article.write_bytes("Old Post\n\nIt’s “fine” — really, it is fine.\n".encode("cp1252"))
+    result = CliRunner().invoke(app, ["import", str(article), "--into", str(tmp_path / "sources")])
+    assert result.exit_code == 0, result.output
+    assert "(cp1252)" in result.stdout and "not UTF-8" not in result.stderr
+
+
+def test_an_article_larger_than_a_source_may_be_is_refused_by_import(tmp_path: Path) -> None:
+    from dripcourse.sources import MAX_SOURCE_BYTES
+
+    article = tmp_path / "huge.txt"
+    article.write_text("Huge\n\n" + "A sentence that goes on. " * (MAX_SOURCE_BYTES // 25 + 10), encoding="utf-8")
+    result = CliRunner().invoke(app, ["import", str(article), "--into", str(tmp_path / "sources")])
+    assert result.exit_code == 2
+    assert f"may be at most {MAX_SOURCE_BYTES:,} bytes" in result.stderr
+
+
+def test_a_zero_width_joiner_at_a_headings_end_is_removed_but_kept_inside_an_emoji() -> None:
+    text = (
+        "Family Evenings\n\nSmall rituals that make the hour before bed a good deal calmer for everyone.\n\n"
+        "Show\u200b One Result\u200d\n\nPick the one win of the day and say it out loud at dinner.\n\n"
+        "Read Together \U0001f468\u200d\U0001f469\u200d\U0001f467\n\nTen minutes, one book, every night of the week.\n"
+    )
+    assert titles(text)[1:] == ["Show One Result", "Read Together \U0001f468\u200d\U0001f469\u200d\U0001f467"]
+
+
+PAGE_BODY = (
+    "<h1>Starter Care</h1><p>A starter is a pet in a jar that raises every loaf you bake, if it is fed on time.</p>"
+    "<h2>Feeding schedule</h2><p>Once a day on the counter: discard most of it, then add flour and water.</p>"
+    "<h2>Storing it</h2><p>A glass jar with a loose lid, so the gas can escape while it works away.</p>"
+    "<h3>Going away</h3><p>A stiff feed and the back of the fridge will see it through a fortnight.</p>"
+)
+
+
+@pytest.mark.parametrize("wrapper", ["div", 'div id="page"', 'div id="wrapper"', 'div class="container"', "section"])
+def test_a_pages_headings_survive_whatever_container_holds_the_article(wrapper: str) -> None:
+    tag = wrapper.split()[0]
+    html = f"<html><head><title>Starter Care</title></head><body><{wrapper}>{PAGE_BODY}</{tag}></body></html>"
+    article = split_article(html, ".html", "a.html")
+    assert [s.title for s in article.sections] == ["Introduction", "Feeding schedule", "Storing it", "Going away"]
+    assert article.notes == []
+
+
+def test_text_split_with_line_breaks_keeps_its_words_apart_and_its_sentences_whole() -> None:
+    html = (
+        "<html><body><div class='post-body entry-content'>Everyone said the coast was dear in May; it is not, if "
+        "you stay a street back from the beach.<br/><br/><h4>Where I slept</h4>A <i>pensão</i> cost 32 euros a "
+        "night. See my <a href='https://example.org/rooms'>list of rooms</a> for more.<br/><br/>"
+        "<h4>How much did I spend?</h4>About 15 euros a day on food, and the ferry is <b>cheap</b>.<br/></div>"
+        "</body></html>"
+    )
+    text = split_article(html, ".html", "a.html").markdown()
+    assert "A *pensão* cost 32 euros a night. See my [list of rooms](https://example.org/rooms) for more." in text
+    assert "## How much did I spend? {#how-much-did-i-spend}" in text
+    assert "the ferry is **cheap**." in text
+
+
+def test_word_and_google_docs_exports_keep_their_headings_and_title() -> None:
+    gdoc = (
+        '<html><body class="c6 doc-content"><p class="c3 title"><span>Sunday Meal Prep</span></p>'
+        '<p class="c1"><span>Two hours on a Sunday can spare you five evenings of staring into the fridge.</span></p>'
+        '<h2 class="c2"><span class="c4">Cook one grain</span></h2><p class="c1"><span>Rice keeps for four days'
+        " in a cold fridge, and goes with everything.</span></p><h2><span>Label the lids</span></h2><p><span>Write"
+        " the day on masking tape, so nothing is a guess.</span></p></body></html>"
+    )
+    article = split_article(gdoc, ".html", "doc.html")
+    assert article.title == "Sunday Meal Prep"
+    assert [s.title for s in article.sections] == ["Introduction", "Cook one grain", "Label the lids"]
+    word = (
+        "<html><head><meta name=ProgId content=Word.Document><title>Volunteering</title></head><body>"
+        "<div class=WordSection1><p class=MsoTitle>Volunteering<o:p></o:p></p><p class=MsoNormal>Giving your "
+        "time is kind, and easy to overdo; a few limits keep it going.<o:p></o:p></p><h2>Say yes to one "
+        "thing<o:p></o:p></h2><p class=MsoNormal>Learn one role well before you take a second one on.<o:p></o:p>"
+        "</p><h2>Guard your calendar</h2><p class=MsoNormal>Block the hours like a paid shift.</p></div></body></html>"
+    )
+    article = split_article(word, ".htm", "word.htm")
+    assert [s.title for s in article.sections] == ["Introduction", "Say yes to one thing", "Guard your calendar"]
+    assert article.markdown().count("Volunteering") == 1
+
+
+def test_clutter_sections_inside_a_saved_article_are_dropped() -> None:
+    html = (
+        "<html><body><article><h1>Quick Pickles</h1><p>Vinegar, salt, sugar and an hour: that is all a quick "
+        "pickle needs.</p><h2>Table of Contents</h2><ul><li><a href='#brine'>The brine</a></li></ul>"
+        "<h2 id='brine'>The brine</h2><p>Equal parts vinegar and water, a spoon of salt, half a spoon of sugar.</p>"
+        "<h2>Subscribe to my newsletter</h2><p>Get new recipes every Friday.</p>"
+        "<h2>You might also like</h2><ul><li><a href='/a'>Fridge jam</a></li><li><a href='/b'>Soda bread</a></li></ul>"
+        "<h2>Leave a comment</h2><p>Your email address will not be published.</p>"
+        "<p>This page has been visited 4,210 times.</p><p>© 2023 Jo's Kitchen</p></article></body></html>"
+    )
+    article = split_article(html, ".html", "a.html")
+    assert [s.title for s in article.sections] == ["Introduction", "The brine"]
+    text = article.markdown()
+    for clutter in ("Table of Contents", "Subscribe", "Fridge jam", "Leave a comment", "4,210", "©"):
+        assert clutter not in text

@@ -125,7 +125,7 @@ SYLLABUS_CASES = [
         "unknown merge tag",
         "    sections: [habits#evening]\n",
         "    sections: [habits#evening]\n    intro: Hello {{ firstname }}!\n",
-        ["27:12: emails[1].intro: unknown merge tag 'firstname' (did you mean 'first_name'?)"],
+        ["27:18: emails[1].intro: unknown merge tag 'firstname' (did you mean 'first_name'?)"],
     ),
     (
         "emails not a list",
@@ -191,7 +191,7 @@ SOURCE_CASES = [
     (
         "unknown merge tag in source",
         BASE_SOURCE.replace("Pick a", "Pick, {{ name }}, a"),
-        ["9: unknown merge tag 'name'"],
+        ["9:7: unknown merge tag 'name'"],
     ),
     ("empty source", "", ["has no content: write some text, with '## ' headings for sections"]),
 ]

@@ -228,3 +228,23 @@ def test_the_origins_a_preview_is_served_under() -> None:
     assert allowed_origins("127.0.0.1", 8000) == loopback
     assert allowed_origins("::1", 8000) == loopback
     assert allowed_origins("192.168.1.20", 8000) == {"http://192.168.1.20:8000"}  # --host on a LAN address
+
+
+def test_sends_are_off_when_serve_listens_where_other_machines_reach_it() -> None:
+    """Other machines can forge every header a browser sets, so only a loopback address may send."""
+    from email.message import Message
+
+    from dripcourse.preview.testsend import TestSends
+
+    def refusal(host: str) -> str | None:
+        sends = TestSends({})
+        sends.listen(host, 8000)
+        headers = Message()
+        headers["Origin"] = f"http://{'[::1]' if host == '::1' else host}:8000"
+        headers["Content-Type"] = "application/json"
+        headers["X-Dripcourse-Token"] = sends.token
+        return sends.refusal(headers)
+
+    assert refusal("127.0.0.1") is None and refusal("::1") is None and refusal("localhost") is None
+    for host in ("0.0.0.0", "192.168.1.20", "::"):
+        assert (refusal(host) or "").startswith(f"refused: test sends are off while serve listens on {host},"), host

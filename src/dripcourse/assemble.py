@@ -9,13 +9,14 @@ from dripcourse.sources import Section, Source, count_words, reading_minutes, se
 from dripcourse.syllabus import EmailSpec, Idea, SectionRef, Syllabus
 
 # Numbering an article put before its headings: "1. ", "2) ", "3: ", "4 - ", "#5 ", "Step 6: ", "Reason #7 - ".
-# A number that is part of the words ("3 things he needs", "1.5 million", "1-2 hours") is not numbering.
+# A number that is part of the words ("3 things he needs", "1.5 million", "1-2 hours", "5 - 10 reps is plenty",
+# "#1 rule: show up") is not numbering.
 DASH = "-\u2013\u2014"
 HEADING_NUMBER = re.compile(
     rf"^(?:(?:step|reason|tip|part|chapter|sign)\s*)?"  # an optional label
-    rf"(?:#\s*\d{{1,3}}(?:\s*[.):]|\s+[{DASH}])?"  # "#5", "#5:", "#5 -"
+    rf"(?:#\s*\d{{1,3}}(?:\s*[.):]|\s+[{DASH}]|(?=\s+(?-i:[^\W\d_a-z])))"  # "#5 Title", "#5:", "#5 -", not "#1 rule"
     rf"|\d{{1,3}}(?:[.):]|\s*[{DASH}]))"  # "5.", "5)", "5:", "5 -"
-    rf"\s+(?=\S)",
+    rf"\s+(?=[^\d\s])",  # not "5 - 10 reps"
     re.I,
 )
 

@@ -25,6 +25,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help and error text: rich's formatter costs more start-up than everything `build` imports for its work.
+    rich_markup_mode=None,
 )
 
 CourseDir = Annotated[Path, typer.Argument(help="The course folder, holding syllabus.yaml.")]
@@ -273,6 +275,8 @@ def import_articles(
         say(f"  {len(article.sections)} sections:")
         for section in article.sections:
             say(f"    {section.id:<44} {section.word_count:>5} words  {section.number or ''}".rstrip())
+        for note in article.notes:
+            say(f"Warning: {article.source_file}: {note}", err=True)
         for dropped in article.dropped:
             say(f"Warning: {article.source_file}: dropped {dropped}", err=True)
 
@@ -405,7 +409,7 @@ def schedule(
 def push(
     target: Annotated[
         str,
-        typer.Argument(help="kit, postmark or ses."),
+        typer.Argument(help="kit, postmark, ses, sendgrid, mailgun, brevo or listmonk (docs/push.md)."),
     ],
     course_dir: CourseDir = Path("course"),
     dry_run: Annotated[

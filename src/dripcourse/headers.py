@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterable
 from email import policy
 from email.errors import HeaderParseError, MessageError
+from email.header import decode_header, make_header
 from email.headerregistry import Address
 from email.parser import BytesParser
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -72,6 +73,26 @@ def checked_address(name: str, address: str, field: str) -> Address:
     if parsed.addr_spec != address:
         raise HeaderError(Problem(None, f"is not a plain email address: {address!r}", field=field))
     return parsed
+
+
+def name_survives_folding(name: str, address: str) -> bool:
+    """True when a From header with this display name reads back with exactly this name.
+
+    The email package splits a long non-ASCII name into several encoded words at a 78-character line, and readers
+    then show a space too many or too few at the split; such a name is refused rather than shown wrong.
+    """
+    from email.message import EmailMessage
+
+    msg = EmailMessage(policy=policy.SMTP.clone(max_line_length=78))
+    msg["From"] = Address(display_name=name, addr_spec=address)
+    raw = msg.as_bytes()
+    parsed = BytesParser(policy=policy.default).parsebytes(raw)
+    legacy = BytesParser(policy=policy.compat32).parsebytes(raw)
+    words = decode_header(str(legacy["From"]).replace("\r\n", ""))
+    legacy_name = str(make_header(words)).rpartition(" <")[0]
+    if legacy_name.startswith('"'):
+        legacy_name = legacy_name[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    return [a.display_name for a in parsed["From"].addresses] == [name] and legacy_name == name
 
 
 def url_problem(url: str, schemes: Iterable[str] = UNSUBSCRIBE_SCHEMES) -> str | None:

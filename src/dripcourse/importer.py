@@ -21,6 +21,7 @@ from pathlib import Path
 from dripcourse.errors import DripcourseError, OutputError, Problem
 from dripcourse.sources import (
     MAX_ID_LENGTH,
+    MAX_SOURCE_BYTES,
     UTF16_BOMS,
     atx_heading,
     count_words,
@@ -29,7 +30,7 @@ from dripcourse.sources import (
     slugify,
 )
 
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
+MAX_IMPORT_BYTES = MAX_SOURCE_BYTES  # one limit: import takes no article that plan and build would then refuse
 HEADING_MAX_WORDS = 14
 SHORT_ITEM_WORDS = 16  # a line this short, one sentence at most, can be a list item pasted without its bullet
 
@@ -43,6 +44,7 @@ KEEP_LABELS = {"day", "week", "month", "year", "round", "level", "night"}  # "Da
 NUMBERED = re.compile(
     rf"^(?:(?P<word>{ENUMERATORS})\s*(?:#\s*)?(?P<wn>\d{{1,2}})\s*(?P<wsep>[.):\-–—]|(?=\s))"
     rf"|#\s*(?P<hn>\d{{1,2}})\s*(?P<hsep>[.):\-–—]?)"
+    rf"|(?P<rn>(?=[IVX])X{{0,3}}(?:IX|IV|V?I{{0,3}}))(?P<rsep>[.)]|\s+[:\-–—])"
     rf"|(?P<n>\d{{1,2}})(?P<sep>[.)]|\s*[:\-–—]))\s+(?P<title>\S.*)$",
     re.I,
 )
@@ -116,12 +118,17 @@ CLUTTER = [
             re.I,
         ),
     ),
+    ("copyright", re.compile(r"^(?:©|\(c\)\s|copyright\b|all rights reserved).{0,120}$", re.I)),
+    ("script notice", re.compile(r"^(?:you need to|please)? ?enable javascript\b.{0,80}$", re.I)),
     ("reading time", re.compile(r"^.{0,60}\b\d{1,3}\s*(?:-|\s)?min(?:ute)?s?\s+read\b.{0,60}$", re.I)),
     (
         "counter",
         re.compile(
             r"^(?:[\d.,]+[km]?\s+(?:views?|comments?|likes?|shares?|responses?|reads?|claps?|votes?|reviews?|"
-            r"restacks?|thoughts? on .{0,80})|[\d.,]+[km]?|no comments?|(?:like|comment|share|reply)"
+            r"restacks?|thoughts? on .{0,80})|"
+            r"(?:views?|comments?|likes?|shares?|reads?|visits?|hits)\s*:\s*[\d.,]+[km]?|"
+            r"this (?:page|post|article) has been (?:visited|viewed|read) [\d.,]+ times|visitors?\s*:?\s*[\d.,]+|"
+            r"[\d.,]+[km]?|no comments?|(?:like|comment|share|reply)"
             r"(?:\s*[·|•]\s*(?:like|comment|share|reply))+)\s*:?$",
             re.I,
         ),
@@ -232,13 +239,27 @@ def numbering(text: str) -> Numbering | None:
     found = NUMBERED.match(text)
     if not found:
         return None
+    title = found.group("title").strip()
+    if title[0].isdigit() or (found.group("hn") and not found.group("hsep") and title[0].islower()):
+        return None  # "5 - 10 reps is plenty", "#1 rule: show up": the number belongs to the words
     word = (found.group("word") or "").lower()
-    value = int(found.group("wn") or found.group("hn") or found.group("n"))
-    sep = (found.group("wsep") or found.group("hsep") or found.group("sep") or "").strip()
+    roman = found.group("rn")
+    value = roman_value(roman) if roman else int(found.group("wn") or found.group("hn") or found.group("n"))
+    sep = (found.group("wsep") or found.group("hsep") or found.group("sep") or found.group("rsep") or "").strip()
     sep = "-" if sep in ("–", "—") else sep
+    word = "roman" if roman else word
     shape = f"{word}#{sep}" if found.group("hn") or "#" in text[: found.start("title")] else f"{word}{sep}"
     label = text[: found.start("title")].strip()
-    return Numbering(label, value, shape, found.group("title").strip(), word in KEEP_LABELS)
+    return Numbering(label, value, shape, title, word in KEEP_LABELS)
+
+
+def roman_value(numeral: str) -> int:
+    values = {"I": 1, "V": 5, "X": 10}
+    total = 0
+    for letter, following in zip(numeral, [*numeral[1:], ""], strict=True):
+        value = values[letter]
+        total += -value if following and values[following] > value else value
+    return total
 
 
 @dataclass
@@ -255,6 +276,7 @@ class Block:
     reason: str = ""  # why a clutter block was dropped
     ordered: bool = False  # a numbered list item
     blank_before: bool = True  # a blank line separates it from the block before
+    anchor: str | None = None  # the id a Markdown heading gave itself with `{#id}`
 
     @property
     def words(self) -> int:
@@ -286,10 +308,14 @@ class ImportedArticle:
     sections: list[ImportedSection]
     dropped: list[str] = field(default_factory=list)
     keep_numbers: bool = False
+    fields: dict[str, str] = field(default_factory=dict)  # original_title, original_url, author when known
+    notes: list[str] = field(default_factory=list)  # warnings that are not about a dropped line
 
     def markdown(self, import_order: int | None = None) -> str:
         """The source file: front matter, the intro, then a `##` heading with an explicit id per section."""
-        lines = ["---", f"title: {yaml_string(self.title)}", f"imported_from: {yaml_string(self.source_file)}"]
+        lines = ["---", f"title: {yaml_string(self.title)}"]
+        lines += [f"{name}: {yaml_string(self.fields[name])}" for name in KEPT_FIELDS if self.fields.get(name)]
+        lines.append(f"imported_from: {yaml_string(self.source_file)}")
         if import_order is not None:
             lines.append(f"import_order: {import_order}")
         lines += ["---", ""]
@@ -306,24 +332,36 @@ def yaml_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid YAML double-quoted string
 
 
-def decode(data: bytes, shown: str = "the file") -> tuple[str, str]:
-    """Text and the encoding it was read with: UTF-16 by its byte-order mark, UTF-8 when it decodes, else
-    Windows-1252 (what Word and old blogs write). Anything else, or text full of control bytes, is not an article:
-    Latin-1 would decode any file at all, so it is not tried."""
+def decode(data: bytes, shown: str = "the file") -> tuple[str, str, list[str]]:
+    """Text, the encoding it was read with, and a warning per stray byte. UTF-16 by its byte-order mark; UTF-8
+    when it decodes, or when only a few stray bytes break it (each replaced and named by line); else Windows-1252
+    (what Word and old blogs write). Anything else, or text full of control bytes, is not an article: Latin-1
+    would decode any file at all, so it is not tried."""
     if data.startswith(UTF16_BOMS):
         try:
-            return data.decode("utf-16"), "utf-16"
+            return data.decode("utf-16"), "utf-16", []
         except UnicodeDecodeError:
             raise DripcourseError(Problem(shown, "starts like UTF-16 text but is not; save it as UTF-8")) from None
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if len(BINARY_CONTROL.findall(text)) > max(2, len(text) // 1000):
-            break
-        return text, "utf-8" if encoding == "utf-8-sig" else encoding
-    raise DripcourseError(Problem(shown, "looks like a binary file, not text in UTF-8 or Windows-1252"))
+    notes: list[str] = []
+    try:
+        text, encoding = data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        text, encoding = data.decode("utf-8-sig", errors="replace"), "utf-8"
+        stray = text.count("\ufffd") - data.decode("utf-8-sig", errors="ignore").count("\ufffd")
+        multibyte = sum(1 for c in text if ord(c) > 0x7F and c != "\ufffd")
+        if stray <= max(3, len(data) // 10_000) and multibyte >= stray:
+            lines = [n for n, line in enumerate(text.split("\n"), start=1) if "\ufffd" in line]
+            notes = [f"line {n}: a byte that is not UTF-8 was replaced with \ufffd" for n in lines[:10]]
+        else:
+            try:
+                text, encoding = data.decode("cp1252"), "cp1252"
+            except UnicodeDecodeError:
+                raise DripcourseError(
+                    Problem(shown, "looks like a binary file, not text in UTF-8 or Windows-1252")
+                ) from None
+    if len(BINARY_CONTROL.findall(text)) > max(2, len(text) // 1000):
+        raise DripcourseError(Problem(shown, "looks like a binary file, not text in UTF-8 or Windows-1252"))
+    return text, encoding, notes
 
 
 # Control bytes that text files do not hold (tab, line ends, form feed and DOS's end-of-file mark excepted).
@@ -336,7 +374,12 @@ CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # Unicode's control char
 def clean(text: str) -> str:
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = text.replace("\u00a0", " ").replace("\u200b", "").replace("\ufeff", "").replace("\u2028", "\n")
+    text = EDGE_JOINERS.sub("", text)
     return CONTROL.sub("", text)
+
+
+# A zero-width joiner or non-joiner joins nothing at a word's edge (inside an emoji sequence it stays).
+EDGE_JOINERS = re.compile(r"[\u200c\u200d]+(?=[ \t\n]|$)|(?:(?<=[ \t\n])|^)[\u200c\u200d]+", re.M)
 
 
 def escape_markdown(text: str) -> str:
@@ -375,6 +418,23 @@ def clutter_reason(text: str) -> str | None:
     return None
 
 
+CLUTTER_HEADING = re.compile(
+    r"^(?:table of contents|contents|in this (?:article|post)|on this page|jump to|"
+    r"subscribe\b.{0,60}|sign up\b.{0,60}|join (?:my|our|the) (?:newsletter|list)\b.{0,40}|(?:get|never miss) .{0,30}"
+    r"(?:newsletter|inbox|updates)|you (?:might|may) also (?:like|enjoy)|related(?: posts| articles| reading)?|"
+    r"more (?:posts|from \w+.{0,20})|read (?:next|more)|recent posts|popular posts|keep reading|"
+    r"leave a (?:comment|reply)|comments?|\d+ (?:comments?|responses?|thoughts? on .{0,80})|add a comment|"
+    r"pin (?:it|this)(?: for later)?|share (?:this|it)(?: post| article)?|follow (?:me|us)\b.{0,30})\s*[:!.]?$",
+    re.I,
+)
+
+
+@cache
+def clutter_heading(text: str) -> bool:
+    """A heading the page puts around the article: contents boxes, subscribe forms, related posts, comments."""
+    return bool(CLUTTER_HEADING.match(strip_emphasis(text).strip(" :")))
+
+
 def looks_like_byline(text: str) -> bool:
     """ "By Ana Baker", "By: Priya N. · 8 min read", not "By the end of the week, ..."."""
     rest = re.sub(r"^by\s*:?\s*", "", text, flags=re.I)
@@ -408,44 +468,82 @@ def case_shape(text: str) -> str:
 
 
 def text_blocks(text: str) -> list[Block]:
-    """One block per non-blank line; hard-wrapped paragraphs (every line about the same width) are joined first."""
-    lines = text.split("\n")
+    """One block per non-blank line, after joining the lines of a hard-wrapped paragraph; a line underlined with
+    `===` or `---` is a heading, as in Markdown."""
+    lines = [" ".join(raw.split()) for raw in text.split("\n")]
+    width = wrap_width(lines)
     blocks: list[Block] = []
     parts: list[list[str]] = []  # the lines each block is made of
-    wrapped = hard_wrapped(lines)
-    for number, raw in enumerate(lines, start=1):
-        line = " ".join(raw.split())
+    for number, line in enumerate(lines, start=1):
         if not line:
             continue
-        if (
-            wrapped
-            and blocks
-            and blocks[-1].line + len(parts[-1]) == number
-            and not BULLET.match(line)
-            and not numbering(line)
-            and not ends_heading_shape(parts[-1][-1])
-        ):
+        before = lines[number - 2] if number > 1 else ""
+        if UNDERLINE.match(line):
+            if (
+                blocks
+                and before
+                and len(parts[-1]) == 1
+                and blocks[-1].kind == "paragraph"
+                and heading_like(before, loose=True)
+            ):
+                blocks[-1].kind, blocks[-1].explicit = "heading", True
+                blocks[-1].level = 1 if line[0] == "=" else 2
+            continue  # an underline, or a rule drawn with the same characters
+        if width and blocks and before and wraps_onto(before, line, width):
             parts[-1].append(line)
             continue
-        blocks.append(Block(line, number, blank_before=number == 1 or not lines[number - 2].strip()))
+        blocks.append(Block(line, number, blank_before=not before))
         parts.append([line])
     for block, lines_of in zip(blocks, parts, strict=True):
         block.text = " ".join(lines_of)
     return blocks
 
 
+UNDERLINE = re.compile(r"^(?:={3,}|-{3,}|_{3,}|\*{3,}|~{3,})$")
+
+
+def wrap_width(lines: list[str]) -> int | None:
+    """The width a hard-wrapped text was wrapped at (Notepad, email and newsletter pastes break lines at 60-80
+    columns), or None when the text is not wrapped: its lines run up to one width and, again and again, the
+    next line's first word would not have fitted on the line before."""
+    lengths = [len(line) for line in lines if line]
+    if not lengths:
+        return None
+    long_lines = sum(n > 100 for n in lengths)
+    if long_lines > max(1, len(lengths) // 20):
+        return None  # paragraphs written as one line each
+    width = max((n for n in lengths if n <= 100), default=0)
+    if width < 40:
+        return None
+    breaks = [a for a, b in pairwise(lines) if a and b and near_width(a, b, width)]
+    near = [a for a, b in pairwise(lines) if a and b and len(a) >= 0.6 * width]
+    if len(breaks) < 2 or len(breaks) < 0.6 * len(near):
+        return None
+    return width
+
+
+def near_width(line: str, following: str, width: int) -> bool:
+    """The next line's first word would (nearly: people wrap by hand too) not have fitted on this one."""
+    return len(line) >= 0.7 * width and len(line) + 1 + len(following.split()[0]) > width - 6
+
+
+def wraps_onto(line: str, following: str, width: int) -> bool:
+    """The line was broken only because the next word did not fit, so `following` continues its paragraph."""
+    return (
+        near_width(line, following, width)
+        and not UNDERLINE.match(following)
+        and not BULLET.match(following)
+        and not (numbering(following) and ends_heading_shape(line))
+    )
+
+
+def looks_like_markdown(text: str) -> bool:
+    """Plain text written in Markdown: two or more `#` headings outside code, so it is read as Markdown."""
+    return len(re.findall(r"^ {0,3}#{1,6}[ \t]+\S", text, re.M)) >= 2
+
+
 def ends_heading_shape(line: str) -> bool:
     return ends_sentence(line) or line.endswith(("!", "?", ":"))
-
-
-def hard_wrapped(lines: list[str]) -> bool:
-    """Text wrapped at a fixed width: most lines that run on into the next are 55-90 characters long."""
-    running_on = [len(a.strip()) for a, b in pairwise(lines) if a.strip() and b.strip()]
-    if len(running_on) < 6 or not any(not line.strip() for line in lines):
-        return False
-    within = sum(55 <= n <= 90 for n in running_on)
-    ended = sum(1 for a, b in pairwise(lines) if a.strip() and b.strip() and ends_heading_shape(a.strip()))
-    return within >= 0.7 * len(running_on) and ended < 0.5 * len(running_on)
 
 
 class Classifier:
@@ -486,9 +584,19 @@ class Classifier:
     # -- clutter ---------------------------------------------------------------------------------------------
     def find_clutter(self) -> None:
         first_body = next((i for i, b in enumerate(self.blocks) if b.kind != "heading" and b.words >= 12), 0)
+        furniture: int | None = None  # the level of a heading like "You might also like", while in its section
         for i, block in enumerate(self.blocks):
+            if block.kind == "heading" and furniture is not None and block.level <= furniture:
+                furniture = None
+            if furniture is not None:
+                if block.kind == "heading" or block.words <= 40:
+                    self.drop(block, "page section")
+                    continue
+                furniture = None
             if block.kind == "heading" and block.explicit:
-                reason = clutter_reason(block.text) if normalise(block.text) in {"related", "share this"} else None
+                reason = None
+                if clutter_heading(block.text):
+                    reason, furniture = "page section", block.level
             elif "\n" in block.text:
                 lines = block.text.split("\n")
                 reasons = [clutter_reason(line) for line in lines]
@@ -815,19 +923,35 @@ def is_sign_off_line(text: str) -> bool:
 # ------------------------------------------------------------------------------------------------------ Markdown
 
 
+KEPT_FIELDS = ("original_title", "original_url", "author")  # front matter a source may carry, kept on import
+EXPLICIT_ID = re.compile(r"\s*\{#(?P<id>[a-z0-9][a-z0-9_-]*)\}\s*$")
+
+
+def markdown_front_matter(text: str) -> tuple[dict[str, str], int]:
+    """The scalar fields of a Markdown file's front matter, and the index of the first line after it."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        return {}, 0
+    end = next((i for i in range(1, min(len(lines), 200)) if lines[i].strip() in ("---", "...")), None)
+    if end is None:
+        return {}, 0
+    fields: dict[str, str] = {}
+    for line in lines[1:end]:
+        found = re.match(r"^(?P<key>[A-Za-z_][\w-]*)\s*:\s*(?P<value>\S.*)$", line)
+        if found:
+            value = found.group("value").strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1].replace('\\"', '"') if value[0] == '"' else value[1:-1].replace("''", "'")
+            fields[found.group("key")] = value
+    return fields, end + 1
+
+
 def markdown_blocks(text: str) -> tuple[str | None, list[Block]]:
     """Title and blocks of a Markdown document: ATX and setext headings, list items, paragraphs, quotes, fences."""
     lines = text.split("\n")
-    title: str | None = None
-    start = 0
-    if lines and lines[0].strip() == "---":
-        end = next((i for i in range(1, min(len(lines), 200)) if lines[i].strip() in ("---", "...")), None)
-        if end is not None:
-            for line in lines[1:end]:
-                found = re.match(r"^title\s*:\s*(.+)$", line)
-                if found:
-                    title = found.group(1).strip().strip("\"'") or None
-            start = end + 1
+    fields, start = markdown_front_matter(text)
+    title: str | None = fields.get("title") or None
+    width = wrap_width([" ".join(line.split()) for line in lines[start:]])
     blocks: list[Block] = []
     paragraph: list[str] = []
     paragraph_line = 0
@@ -836,7 +960,10 @@ def markdown_blocks(text: str) -> tuple[str | None, list[Block]]:
 
     def flush() -> None:
         if paragraph:
-            blocks.append(Block("\n".join(paragraph), paragraph_line, markdown=True))
+            text = paragraph[0]
+            for before, line in pairwise(paragraph):
+                text += (" " if width and wraps_onto(before, line, width) else "\n") + line
+            blocks.append(Block(text, paragraph_line, markdown=True))
             paragraph.clear()
 
     for number in range(start, len(lines)):
@@ -857,11 +984,11 @@ def markdown_blocks(text: str) -> tuple[str | None, list[Block]]:
         if heading:
             flush()
             if heading[1].strip():
-                blocks.append(Block(heading[1].strip(), number + 1, "heading", heading[0], True, markdown=True))
+                blocks.append(with_anchor(Block(heading[1].strip(), number + 1, "heading", heading[0], True)))
             continue
         if setext and len(paragraph) == 1 and not BULLET.match(paragraph[0]):
             level = 1 if setext.group(1)[0] == "=" else 2
-            blocks.append(Block(paragraph[0].strip(), paragraph_line, "heading", level, True, markdown=True))
+            blocks.append(with_anchor(Block(paragraph[0].strip(), paragraph_line, "heading", level, True)))
             paragraph.clear()
             continue
         if not line or is_thematic_break(raw):
@@ -890,6 +1017,15 @@ def markdown_blocks(text: str) -> tuple[str | None, list[Block]]:
             title = strip_emphasis(first.text)
             blocks.remove(first)
     return title, blocks
+
+
+def with_anchor(block: Block) -> Block:
+    """A Markdown heading, its explicit `{#id}` (the form sources use) kept as the section id, not as text."""
+    block.markdown = True
+    found = EXPLICIT_ID.search(block.text)
+    if found and block.text[: found.start()].strip():
+        block.text, block.anchor = block.text[: found.start()].strip(), found.group("id")
+    return block
 
 
 def is_thematic_break(raw: str) -> bool:
@@ -948,6 +1084,8 @@ def loosen_layout(root: object) -> None:
         ):
             for element in [table, *table.iter("tbody", "thead", "tr", "td", "th")]:
                 element.tag = "div"
+    for container in list(root.iter("div", "td", "section", "article", "main", "blockquote", "li")):
+        paragraphs_from_breaks(container)
     for paragraph in list(root.iter("p")):
         first = paragraph[0] if len(paragraph) else None
         if (
@@ -967,30 +1105,184 @@ def loosen_layout(root: object) -> None:
             paragraph.remove(br)
 
 
-def html_blocks(text: str) -> tuple[str | None, list[Block]]:
-    """Title and blocks of a saved page: trafilatura keeps the article (headings, lists, emphasis and links as
-    Markdown) and drops navigation, bylines, share bars, comments and related posts."""
+INLINE_TAGS = {
+    "a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "dfn", "em", "font", "i", "kbd", "mark", "q", "s",
+    "samp", "small", "span", "strike", "strong", "sub", "sup", "time", "u", "var", "wbr",
+}  # fmt: skip
+
+
+def paragraphs_from_breaks(container: object) -> None:
+    """Text written straight into a container and split with `<br>` (Blogger, old editors) becomes paragraphs,
+    its inline markup inside them, so the extractor neither splits a sentence at an `<i>` nor glues words."""
+    import lxml.html
+
+    assert isinstance(container, lxml.html.HtmlElement)
+    if not (container.text or "").strip() and not any((c.tail or "").strip() for c in container):
+        return
+    if not any(c.tag == "br" or (isinstance(c.tag, str) and c.tag not in INLINE_TAGS) for c in container):
+        return
+    if container.tag in ("li", "td") and not any(c.tag == "br" for c in container):
+        return
+    items: list[object] = [container.text or ""]
+    for child in container:
+        items += [child, child.tail or ""]
+        child.tail = None
+    container.text = None
+    for child in list(container):
+        container.remove(child)
+    run: list[object] = []
+
+    def flush() -> None:
+        if any(isinstance(i, str) and i.strip() for i in run) or any(not isinstance(i, str) for i in run):
+            paragraph = lxml.html.Element("p")
+            last: lxml.html.HtmlElement | None = None
+            for item in run:
+                if isinstance(item, str):
+                    if last is None:
+                        paragraph.text = (paragraph.text or "") + item
+                    else:
+                        last.tail = (last.tail or "") + item
+                else:
+                    assert isinstance(item, lxml.html.HtmlElement)
+                    paragraph.append(item)
+                    last = item
+            if paragraph.text_content().strip():
+                container.append(paragraph)
+        run.clear()
+
+    for item in items:
+        if isinstance(item, str) or (isinstance(item, lxml.html.HtmlElement) and item.tag in INLINE_TAGS):
+            run.append(item)
+        elif isinstance(item, lxml.html.HtmlElement) and item.tag == "br":
+            flush()
+        else:
+            flush()
+            assert isinstance(item, lxml.html.HtmlElement)
+            container.append(item)
+    flush()
+
+
+def html_blocks(text: str) -> tuple[str | None, list[Block], list[str]]:
+    """Title, blocks and warnings of a saved page: trafilatura keeps the article (headings, lists, emphasis and
+    links as Markdown) and drops navigation, bylines, share bars, comments and related posts. Its output is
+    checked against the page: when it lost headings the page has, it is asked again favouring recall, and
+    whatever is still missing is named in a warning."""
+    import copy
+
     import lxml.etree
     import lxml.html
-    import trafilatura
 
     try:
         root = lxml.html.document_fromstring(text)
     except (lxml.etree.ParserError, ValueError):
-        return None, []
+        return None, [], []
     title = page_title(root)
     loosen_layout(root)
-    extracted = trafilatura.extract(
-        root, output_format="markdown", include_formatting=True, include_links=True, include_comments=False
-    )
-    if not extracted:
+    collapse_whitespace(root)
+    wanted = page_headings(root, title)
+    spare = copy.deepcopy(root) if wanted else None
+    blocks = extract_blocks(root, favor_recall=False)
+    missing = wanted - {normalise(strip_emphasis(b.text)) for b in blocks if b.kind == "heading"}
+    if missing and spare is not None:
+        recalled = extract_blocks(spare, favor_recall=True)
+        still = wanted - {normalise(strip_emphasis(b.text)) for b in recalled if b.kind == "heading"}
+        if len(still) < len(missing):
+            blocks, missing = recalled, still
+    if not blocks:
         body = root.find(".//body")
         plain = body.text_content() if body is not None else root.text_content()
-        return title, text_blocks(clean(plain))
-    found_title, blocks = markdown_blocks(extracted)
-    if title and blocks and blocks[0].kind == "heading" and normalise(blocks[0].text) == normalise(title):
+        return title, text_blocks(clean(plain)), []
+    if title and blocks[0].kind == "heading" and normalise(blocks[0].text) == normalise(title):
         blocks.pop(0)
-    return title or found_title, blocks
+    lost = ", ".join(sorted(missing))[:200]
+    return title, blocks, [f"the page has {len(missing)} heading(s) its article text lost: {lost}"] if missing else []
+
+
+def extract_blocks(root: object, favor_recall: bool) -> list[Block]:
+    import trafilatura
+
+    extracted = trafilatura.extract(
+        root,
+        output_format="markdown",
+        include_formatting=True,
+        include_links=True,
+        include_comments=False,
+        favor_recall=favor_recall,
+    )
+    return markdown_blocks(extracted)[1] if extracted else []
+
+
+PAGE_FURNITURE = re.compile(
+    r"comment|sidebar|widget|related|footer|share|social|subscribe|newsletter|menu|nav|breadcrumb|toc|author|"
+    r"signup|cookie|banner|promo|advert",
+    re.I,
+)
+
+
+def page_headings(root: object, title: str | None) -> set[str]:
+    """The `<h2>`-`<h6>` headings of the page's own text: not in navigation, a sidebar, comments or a footer,
+    and not page furniture themselves, so the extractor's output can be checked for every one of them."""
+    import lxml.html
+
+    assert isinstance(root, lxml.html.HtmlElement)
+    found: set[str] = set()
+    for element in root.iter("h2", "h3", "h4", "h5", "h6"):
+        text = " ".join(element.text_content().split())
+        key = normalise(text)
+        if not key or key == normalise(title or "") or clutter_heading(text) or clutter_reason(text):
+            continue
+        around = [element, *element.iterancestors()]
+        if any(
+            a.tag in ("nav", "header", "footer", "aside", "form")
+            or PAGE_FURNITURE.search(f"{a.get('class', '')} {a.get('id', '')} {a.get('role', '')}")
+            for a in around
+        ):
+            continue
+        found.add(key)
+    return found
+
+
+def collapse_whitespace(root: object) -> None:
+    """HTML's line breaks in running text are spaces; only `<br>` and `<pre>` break a line."""
+    import lxml.html
+
+    assert isinstance(root, lxml.html.HtmlElement)
+    for element in root.iter():
+        if element.tag == "pre" or any(a.tag == "pre" for a in element.iterancestors()):
+            continue
+        if element.text and "\n" in element.text:
+            element.text = re.sub(r"\s*\n\s*", " ", element.text)
+        if element.tail and "\n" in element.tail:
+            element.tail = re.sub(r"\s*\n\s*", " ", element.tail)
+
+
+CANONICAL = re.compile(r"<link\b[^>]*\brel=[\"']?canonical\b[^>]*>", re.I)
+HREF = re.compile(r"\bhref=[\"']?(?P<url>https?://[^\"'\s>]+)", re.I)
+
+
+def canonical_url(page: str) -> str | None:
+    """The address a saved page says it was published at (`<link rel="canonical">`), if it gives a full one."""
+    for tag in CANONICAL.finditer(page[:200_000]):
+        found = HREF.search(tag.group(0))
+        if found:
+            return found.group("url")
+    return None
+
+
+def absolute_links(text: str, base: str) -> str:
+    """Markdown links made absolute against the page's address, so the source has no relative link `check` refuses;
+    a link to a place in the page itself (`#top`) keeps only its words."""
+    from urllib.parse import urljoin
+
+    def resolve(found: re.Match[str]) -> str:
+        words, target = found.group(1), found.group(2)
+        if target.startswith("#"):
+            return words
+        if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I):
+            return found.group(0)
+        return f"[{words}]({urljoin(base, target)})"
+
+    return re.sub(r"(?<!!)\[([^\]]{0,300})\]\(([^)\s]{1,500})\)", resolve, text)
 
 
 # -------------------------------------------------------------------------------------------------------- sections
@@ -1002,8 +1294,8 @@ def sections_of(blocks: list[Block], plain: bool, closing_gaps: set[int]) -> lis
     ids = {"intro"}
     list_lines: list[str] = []
 
-    def new_section(title: str, number: str | None, level: int) -> ImportedSection:
-        base = "-".join(slugify(title).split("-")[:8]) or "section"
+    def new_section(title: str, number: str | None, level: int, anchor: str | None = None) -> ImportedSection:
+        base = anchor or "-".join(slugify(title).split("-")[:8]) or "section"
         candidate, n = base, 2
         while candidate in ids:
             candidate, n = f"{base}-{n}", n + 1
@@ -1021,7 +1313,8 @@ def sections_of(blocks: list[Block], plain: bool, closing_gaps: set[int]) -> lis
     for block in blocks:
         if block.kind == "heading":
             flush_list()
-            new_section(block.text, block.number.label if block.number and not block.number.keep else None, block.level)
+            number = block.number.label if block.number and not block.number.keep else None
+            new_section(block.text, number, block.level, block.anchor)
             headed = True
             continue
         if plain and headed and block.line in closing_gaps and sections[-1].blocks:
@@ -1157,13 +1450,43 @@ def import_targets(files: list[Path], into: Path, source_id: str | None, force: 
 
 
 def import_article(path: Path, shown: str | None = None, keep_numbers: bool = False) -> ImportedArticle:
-    """Read one article file and find its sections."""
-    data = read_text_bytes(path, shown or str(path), MAX_IMPORT_BYTES, "an article", utf16=True)
-    text, encoding = decode(data, shown or str(path))
-    return split_article(text, path.suffix.lower(), path.name, encoding, keep_numbers)
+    """Read one article file and find its sections; an empty file, or a page with no article text, is refused."""
+    where = shown or str(path)
+    data = read_text_bytes(path, where, MAX_IMPORT_BYTES, "an article", utf16=True)
+    text, encoding, notes = decode(data, where)
+    if not text.strip(" \t\r\n\ufeff"):
+        raise DripcourseError(Problem(where, "is empty; there is no article to import"))
+    article = split_article(text, path.suffix.lower(), path.name, encoding, keep_numbers)
+    article.notes[:0] = notes
+    words = sum(s.word_count for s in article.sections)
+    if words == 0 or article.sections[0].markdown == "(empty)":
+        page = " (a page that only shows its text after its scripts run: save it from the browser once loaded)"
+        raise DripcourseError(
+            Problem(where, "has no article text to import" + (page if path.suffix.lower() in (".html", ".htm") else ""))
+        )
+    if words < 50 and path.suffix.lower() in (".html", ".htm") and re.search(rb"<script\b", data, re.I):
+        article.notes.append(
+            f"only {words} words of article text were found; if the page fills itself in with scripts, save it "
+            "from the browser once it has loaded"
+        )
+    size = len(article.markdown(import_order=0).encode("utf-8"))
+    if size > MAX_SOURCE_BYTES:
+        raise DripcourseError(
+            Problem(where, f"would make a source of {size:,} bytes; a source may be at most {MAX_SOURCE_BYTES:,} bytes")
+        )
+    return article
 
 
-LINE_RULES = (strip_emphasis, clutter_reason, case_shape, heading_like, heading_shape, numbering, is_name)
+LINE_RULES = (
+    strip_emphasis,
+    clutter_reason,
+    clutter_heading,
+    case_shape,
+    heading_like,
+    heading_shape,
+    numbering,
+    is_name,
+)
 
 
 def split_article(
@@ -1171,15 +1494,27 @@ def split_article(
 ) -> ImportedArticle:
     """An article's title and sections, from its text and the suffix of its file (.txt, .md or .html)."""
     text = clean(text)
+    if suffix not in (".md", ".markdown", ".html", ".htm") and looks_like_markdown(text):
+        suffix = ".md"
     plain = suffix not in (".md", ".markdown", ".html", ".htm")
+    fields: dict[str, str] = {}
+    notes: list[str] = []
     if suffix in (".html", ".htm"):
-        title, blocks = html_blocks(text)
+        title, blocks, notes = html_blocks(text)
+        canonical = canonical_url(text)
+        if canonical:
+            fields["original_url"] = canonical
+            for block in blocks:
+                block.text = absolute_links(block.text, canonical)
     elif suffix in (".md", ".markdown"):
         title, blocks = markdown_blocks(text)
+        fields = {k: v for k, v in markdown_front_matter(text)[0].items() if k in KEPT_FIELDS}
     else:
         title, blocks = None, text_blocks(text)
     if title is None and blocks and blocks[0].kind != "heading" and blocks[0].words <= 25:
         title = strip_emphasis(blocks.pop(0).text)
+    elif title is None and plain and blocks and blocks[0].level == 1:
+        title = blocks.pop(0).text  # underlined with `===`
     classifier = Classifier(blocks, plain, lines_known=suffix not in (".html", ".htm"))
     kept = classifier.run()
     first = next((i for i, b in enumerate(kept) if b.kind == "heading" or b.words >= 12), None)
@@ -1195,5 +1530,12 @@ def split_article(
         cached.cache_clear()  # the caches serve one article; the next starts empty
     fallback = Path(source_file).stem.replace("-", " ").replace("_", " ").strip() or "Untitled"
     return ImportedArticle(
-        " ".join((title or "").split()) or fallback, source_file, encoding, sections, classifier.dropped, keep_numbers
+        " ".join((title or "").split()) or fallback,
+        source_file,
+        encoding,
+        sections,
+        classifier.dropped,
+        keep_numbers,
+        fields,
+        notes,
     )

@@ -22,6 +22,7 @@ from urllib.parse import quote
 from markupsafe import escape
 
 KNOWN = ("first_name", "email", "unsubscribe_url", "postal_address")
+DEFAULT_FALLBACK = {"first_name": "there"}  # `{{ first_name }}` written without a fallback
 
 # `{{ name }}` or `{{ name | fallback }}`. Linear: no two unbounded parts can match the same characters.
 NEUTRAL = re.compile(r"\{\{[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*(?:\|([^{}|\r\n]*))?\}\}")
@@ -64,9 +65,49 @@ class Tags:
         return re.compile(f"{TOKEN_PREFIX}{self.nonce}t([0-9]+)e")
 
 
+FILLED_IN = (
+    "this text is the same for every subscriber; merge tags are filled in the greeting, intro, sections, action, "
+    "journal, outro and button"
+)
+
+# Where a dripcourse merge tag opens: `{{`, optional blanks, a known name, then anything but a name character.
+OPENING = re.compile(r"\{\{[ \t]*(" + "|".join(KNOWN) + r")(?![A-Za-z0-9_])")
+
+
 def unknown_tags(text: str) -> list[str]:
     """Names in `{{ ... }}` that are not merge tags this tool knows."""
     return [m.group(1) for m in NEUTRAL.finditer(text) if m.group(1) not in KNOWN]
+
+
+def malformed_tags(text: str) -> list[tuple[int, str]]:
+    """(offset, message) for every place that opens as one of our merge tags but does not parse as one.
+
+    Such text would otherwise reach the subscriber as literal braces; every string either parses as text with
+    merge tags or is an input error here.
+    """
+    found = []
+    for match in OPENING.finditer(text):
+        whole = NEUTRAL.match(text, match.start())
+        if whole is not None:
+            continue
+        name = match.group(1)
+        if "}}" not in text[match.end() :].split("\n", 1)[0]:
+            why = "is not closed with '}}' on its line"
+        else:
+            why = (
+                f"does not parse: write {{{{ {name} }}}} or {{{{ {name} | fallback }}}}, "
+                "a fallback without '{', '}' or '|'"
+            )
+        found.append((match.start(), f"merge tag '{{{{ {name}' {why}"))
+    return found
+
+
+def tag_problems(text: str) -> list[tuple[int, str]]:
+    """(offset, message) for every unknown or malformed merge tag in `text`, in order."""
+    unknown = [
+        (m.start(), f"unknown merge tag '{m.group(1)}'") for m in NEUTRAL.finditer(text) if m.group(1) not in KNOWN
+    ]
+    return sorted(unknown + malformed_tags(text))
 
 
 def nonce_for(texts: Iterable[str]) -> str:
@@ -90,7 +131,8 @@ class TagRegistry:
     def token(self, name: str, fallback: str = "") -> str:
         if name not in KNOWN:
             raise ValueError(f"unknown merge tag {name!r}")
-        tag = MergeTag(name, fallback)
+        # The one default: every output (preview, .eml, each export, each send) sees this fallback.
+        tag = MergeTag(name, fallback or DEFAULT_FALLBACK.get(name, ""))
         if tag not in self.tags:
             self.tags.append(tag)
         return f"{TOKEN_PREFIX}{self.nonce}t{self.tags.index(tag)}e"

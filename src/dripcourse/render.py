@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import re
+import sys
 import textwrap
 import traceback
+import types
 from dataclasses import dataclass
 from functools import cache, partial
 from importlib import resources
@@ -16,7 +19,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import jinja2
 import jinja2.sandbox
-from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markupsafe import Markup
 
@@ -24,8 +26,8 @@ from dripcourse import mergetags
 from dripcourse.assemble import Lesson, LessonSection
 from dripcourse.errors import DripcourseError, Problem
 from dripcourse.palette import palette
-from dripcourse.sources import slugify
-from dripcourse.syllabus import CourseInfo, Syllabus
+from dripcourse.sources import markdown_parser, slugify
+from dripcourse.syllabus import Button, CourseInfo, Syllabus
 
 TEXT_WIDTH = 76
 # Characters that fill the inbox preview after the preheader, so no body text shows up beside it.
@@ -102,12 +104,6 @@ def theme_dirs(course_dir: Path) -> list[Path]:
 SAFE_URL_SCHEMES = {"http", "https", "mailto", "tel"}
 
 
-@cache
-def markdown_parser() -> MarkdownIt:
-    # Raw HTML in sources is allowed here and cleaned by `sanitize` after rendering.
-    return MarkdownIt("commonmark", {"html": True})
-
-
 def sanitize(html: str) -> str:
     """Keep harmless markup from sources; drop <script>, <iframe>, on* handlers, style and javascript: URLs.
 
@@ -121,7 +117,8 @@ def sanitize(html: str) -> str:
 class UrlTracker:
     """Adds UTM parameters to links that point at the course's own website."""
 
-    def __init__(self, course: CourseInfo, content: str):
+    def __init__(self, course: CourseInfo, content: str, nonce: str = ""):
+        self.token = f"{mergetags.TOKEN_PREFIX}{nonce}"  # a link holding a merge tag is left as written
         self.host = urlsplit(course.website).netloc.lower().removeprefix("www.")
         self.params = [
             ("utm_source", course.tracking.source),
@@ -133,7 +130,7 @@ class UrlTracker:
 
     def __call__(self, url: str) -> str:
         parts = urlsplit(url)
-        if not self.enabled or parts.scheme not in ("http", "https"):
+        if not self.enabled or parts.scheme not in ("http", "https") or self.token in url:
             return url
         if parts.netloc.lower().removeprefix("www.") != self.host:
             return url
@@ -310,7 +307,7 @@ class Renderer:
     def compose(self, lesson: Lesson, total: int) -> tuple[str, str, mergetags.Tags]:
         """The templates' output before CSS inlining: HTML with its stylesheet, the text part, the merge tags."""
         registry = mergetags.TagRegistry(mergetags.nonce_for([repr(lesson), repr(self.course), *self.theme_texts()]))
-        track = UrlTracker(self.course, lesson.email.slug)
+        track = UrlTracker(self.course, lesson.email.slug, registry.nonce)
 
         def parsed(markdown: str) -> list[Token]:
             return parse_markdown(markdown, registry, track)
@@ -318,10 +315,14 @@ class Renderer:
         blocks = {name: parsed(getattr(lesson.email, name)) for name in ("intro", "outro", "action", "journal")}
         sections = [(s, parsed(s.markdown)) for s in lesson.sections]
         greeting = registry.tokenize(self.course.greeting)
+        email = lesson.email
+        if email.button is not None:
+            button = Button(registry.tokenize(email.button.text), registry.tokenize(email.button.url))
+            email = dataclasses.replace(email, button=button)
         common: dict[str, Any] = {
             "course": self.course,
             "palette": palette(self.course.brand_color),
-            "email": lesson.email,
+            "email": email,
             "lesson": lesson,
             "total": total,
             "unsubscribe_url": registry.token("unsubscribe_url"),
@@ -441,6 +442,24 @@ def tidy_text(text: str) -> str:
     return "\n".join(out) + "\n"
 
 
+def import_premailer() -> Any:
+    """premailer's Premailer class, imported without requests.
+
+    premailer imports requests (with urllib3, chardet and certifi, a third of its import time) only to fetch remote
+    stylesheets, which `allow_network=False` never does; while premailer loads, an empty module stands in for it.
+    """
+    if "requests" in sys.modules:
+        from premailer import Premailer
+
+        return Premailer
+    sys.modules["requests"] = types.ModuleType("requests", "not loaded: premailer runs with allow_network=False")
+    try:
+        from premailer import Premailer
+    finally:
+        del sys.modules["requests"]
+    return Premailer
+
+
 @cache
 def css_inliner() -> Any:
     """premailer, set up once per process, with the theme's parsed style rules kept between emails.
@@ -449,7 +468,7 @@ def css_inliner() -> Any:
     on a 600-line theme that is most of the time an email takes. The rules depend only on the stylesheet's text, so
     one parse serves every email of a build (and every rebuild under `serve`, while the theme is unchanged).
     """
-    from premailer import Premailer  # imported here: it costs ~150 ms and only a build needs it
+    premailer = import_premailer()  # imported here: only a build needs it
 
     quiet = logging.getLogger("dripcourse.premailer")
     quiet.addHandler(logging.NullHandler())
@@ -457,7 +476,7 @@ def css_inliner() -> Any:
     logging.getLogger("CSSUTILS").setLevel(logging.CRITICAL)
     parsed_rules: dict[tuple[str, int], tuple[list[Any], list[Any]]] = {}
 
-    class ThemeInliner(Premailer):
+    class ThemeInliner(premailer):  # type: ignore[misc,valid-type]
         def _parse_style_rules(self, css_body: str, ruleset_index: int) -> tuple[list[Any], list[Any]]:
             key = (css_body, ruleset_index)
             if key not in parsed_rules:

@@ -7,29 +7,17 @@ from pathlib import Path
 from dripcourse.errors import DripcourseError, OutputError, Problem
 from dripcourse.outputs import write_folder
 from dripcourse.render import default_theme_dir
+from dripcourse.schema import block
 
-SYLLABUS = """\
-# The syllabus: what the course is, when it sends, and what each email holds.
-course:
-  title: My First Course                 # shown in the header, footer and preview
-  language: en                           # the emails' <html lang>; add "direction: rtl" for right-to-left
-  sender:
-    name: Your Name                      # the From name subscribers see
-    email: you@example.com               # the From address (placeholder: replace it)
-  reply_to: you@example.com              # optional: where replies go
-  postal_address: 123 Example Street, Anytown, NY 10001, USA   # required by anti-spam laws; shown in the footer
-  unsubscribe_url: https://example.com/unsubscribe              # your list's unsubscribe page
-  website: https://example.com           # links to this site get UTM parameters
-  brand_color: "#2f5d7c"                 # buttons, links and accents
-  greeting: "Hi {{ first_name | there }},"   # merge tag with a fallback for subscribers without a first name
-  heading_numbers: false                 # true keeps numbering like "1." or "Step 2:" that source headings start with
-
-schedule:
-  mode: evergreen                        # evergreen: day N after signup; cohort: needs start_date: YYYY-MM-DD
-  time_zone: America/New_York            # IANA zone the send time is in
-  send_time: "08:00"                     # local time of day
-  send_days: [mon, tue, wed, thu, fri]   # a send on another day moves to the next allowed day
-
+# The fields `new` leaves out, written as comments so that every field shows in the new syllabus.
+OPTIONAL_OFF = frozenset({"course.direction", "course.logo", "course.tracking", "schedule.start_date"})
+SYLLABUS = (
+    "# The syllabus: what the course is, when it sends, and what each email holds.\n"
+    + "\n".join(block("course", off=OPTIONAL_OFF))
+    + "\n\n"
+    + "\n".join(block("schedule", off=OPTIONAL_OFF))
+    + "\n\n"
+    + """\
 sources:                                 # id: Markdown file; "## " headings split it into sections
   basics: sources/basics.md
 
@@ -62,6 +50,7 @@ emails:
       text: Read more on the blog
       url: https://example.com/blog
 """
+)
 
 SOURCE = """\
 ---

@@ -8,8 +8,11 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
+from itertools import pairwise
 from pathlib import Path
 
+from markdown_it import MarkdownIt
 from yaml.nodes import Node
 
 from dripcourse import mergetags
@@ -20,9 +23,8 @@ from dripcourse.yamlread import NodeReader, compose
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 INTRO_ID = "intro"
 FRONT_MATTER_FIELDS = ("title", "original_title", "original_url", "author", "imported_from", "import_order")
+EXPLICIT_ID = re.compile(r"\{#([A-Za-z0-9][A-Za-z0-9_-]*)\}$")  # searched in text with its end trimmed
 HEADING_START = re.compile(r" {0,3}(#{1,6})[ \t]")
-EXPLICIT_ID = re.compile(r"\{#([A-Za-z0-9][A-Za-z0-9_-]*)\}$")
-FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,18 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "section"
 
 
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def looks_utf16(data: bytes) -> bool:
+    """UTF-16 text without a byte-order mark: mostly-ASCII text puts a NUL in every other byte."""
+    sample = data[:4096]
+    if len(sample) < 4:
+        return False
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    return max(even, odd) > 0.4 * (len(sample) / 2) and min(even, odd) < 0.05 * (len(sample) / 2)
+
+
 MAX_ID_LENGTH = 60
 
 
@@ -86,16 +100,31 @@ def file_source_id(name: str) -> str:
     return slug[:MAX_ID_LENGTH].strip("-")
 
 
-UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+def atx_heading(line: str) -> tuple[int, str] | None:
+    r"""The level and text of an ATX heading line (`## Text ##`), or None.
+
+    Done with string methods, not one regex: a pattern like `(.*?)[ \t]*#*[ \t]*$` backtracks over a run of spaces
+    once for every character before it, and a heading holding 3,000 spaces took seconds."""
+    start = HEADING_START.match(line)
+    if start is None:
+        return None
+    text = line[start.end() :].strip(" \t")
+    unclosed = text.rstrip("#")
+    if not unclosed:
+        text = ""
+    elif unclosed != text and unclosed[-1] in " \t":  # a closing run of #s needs a space before it (CommonMark)
+        text = unclosed.rstrip(" \t")
+    return len(start.group(1)), text
 
 
-def looks_utf16(data: bytes) -> bool:
-    """UTF-16 text without a byte-order mark: mostly-ASCII text puts a NUL in every other byte."""
-    sample = data[:4096]
-    if len(sample) < 4:
-        return False
-    even, odd = sample[0::2].count(0), sample[1::2].count(0)
-    return max(even, odd) > 0.4 * (len(sample) / 2) and min(even, odd) < 0.05 * (len(sample) / 2)
+def split_explicit_id(raw: str) -> tuple[str, str | None]:
+    r"""A heading's text without its trailing `{#id}`, and the id (or None). The text's end is trimmed first:
+    a pattern starting `\s*` would rescan a run of spaces from each of its characters."""
+    trimmed = raw.rstrip()
+    explicit = EXPLICIT_ID.search(trimmed)
+    if explicit is None:
+        return raw, None
+    return trimmed[: explicit.start()].strip(), explicit.group(1)
 
 
 def read_text_bytes(path: Path, shown: Path | str, limit: int, kind: str, utf16: bool = False) -> bytes:
@@ -134,61 +163,89 @@ def read_text_file(path: Path, shown: Path | str, limit: int = MAX_SOURCE_BYTES)
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def atx_heading(line: str) -> tuple[int, str] | None:
-    """The level and text of an ATX heading line (`## Text ##`), or None.
+def tag_problems(shown: Path | str, line: str, number: int, *, allowed: bool = True) -> list[Problem]:
+    """Unknown or malformed merge tags on one line of a source; in a heading, any merge tag."""
+    found = mergetags.tag_problems(line)
+    if not allowed:
+        found += [
+            (m.start(), f"merge tag '{m.group(1)}' is not filled in a heading: {mergetags.FILLED_IN}")
+            for m in mergetags.NEUTRAL.finditer(line)
+            if m.group(1) in mergetags.KNOWN
+        ]
+    problems = []
+    for offset, message in sorted(found):
+        if message.startswith("unknown merge tag"):
+            message += did_you_mean(message.split("'")[1], mergetags.KNOWN)
+        problems.append(Problem(shown, message, number, offset + 1))
+    return problems
 
-    Done with string methods, not one regex: a pattern like `(.*?)[ \t]*#*[ \t]*$` backtracks over a run of spaces
-    once for every character before it, and a heading holding 3,000 spaces took seconds."""
-    start = HEADING_START.match(line)
-    if start is None:
-        return None
-    text = line[start.end() :].strip(" \t")
-    unclosed = text.rstrip("#")
-    if not unclosed:
-        text = ""
-    elif unclosed != text and unclosed[-1] in " \t":  # a closing run of #s needs a space before it (CommonMark)
-        text = unclosed.rstrip(" \t")
-    return len(start.group(1)), text
+
+@dataclass(frozen=True)
+class Heading:
+    """A top-level heading of a Markdown text, as markdown-it reads it."""
+
+    level: int
+    text: str  # as written, without the #s; a setext heading's lines joined by spaces
+    first: int  # index of its first line in the text
+    after: int  # index of the line after it (after the underline of a setext heading)
 
 
-def split_explicit_id(raw: str) -> tuple[str, str | None]:
-    """A heading's text without its trailing `{#id}`, and the id (or None)."""
-    trimmed = raw.rstrip()
-    explicit = EXPLICIT_ID.search(trimmed)
-    if explicit is None:
-        return raw, None
-    return trimmed[: explicit.start()].strip(), explicit.group(1)
+@cache
+def markdown_parser() -> MarkdownIt:
+    """The one CommonMark parser: sections are split and emails rendered from the same reading of a source.
+    Raw HTML is allowed here and cleaned after rendering (render.sanitize)."""
+    return MarkdownIt("commonmark", {"html": True})
+
+
+def markdown_headings(text: str) -> list[Heading]:
+    """The headings at the top level of `text` (not inside a list, a quote, a code block or raw HTML): ATX
+    (`## Title`) and setext (`Title` underlined with `===` or `---`) alike, as CommonMark defines them."""
+    tokens = markdown_parser().parse(text)
+    found = []
+    for token, inline in pairwise(tokens):
+        if token.type == "heading_open" and token.level == 0 and token.map is not None:
+            words = " ".join(line.strip() for line in inline.content.split("\n")).strip()
+            if words:
+                found.append(Heading(int(token.tag[1]), words, token.map[0], token.map[1]))
+    return found
 
 
 def parse_source(source_id: str, text: str, shown: Path | str) -> Source:
-    """Split one source document into sections. Raises DripcourseError listing every problem."""
+    """Split one source document into sections at its level-2 headings. Raises DripcourseError listing every
+    problem."""
     problems: list[Problem] = []
     lines = text.split("\n")
     meta, body_start = front_matter(lines, shown, problems)
     title = meta.get("title", "")
-    chunks: list[tuple[str, str, int, list[str]]] = []  # (id, title, line, body lines)
-    intro: list[str] = []
-    current: list[str] = intro
-    fence: str | None = None
-    for number, line in enumerate(lines[body_start:], start=body_start + 1):
-        marker = FENCE.match(line)
-        if marker and (fence is None or (marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence))):
-            fence = None if fence else marker.group(1)
-        heading = None if fence or marker else atx_heading(line)
-        if heading and heading[0] == 1 and not chunks and not title and not "".join(intro).strip():
-            title = heading[1]
+    body = lines[body_start:]
+    numbered = list(enumerate(body, start=body_start + 1))
+    chunks: list[tuple[str, str, int, list[tuple[int, str]]]] = []  # (id, title, line, [(line, text)])
+    intro: list[tuple[int, str]] = []
+    current = intro
+    at = 0  # the next body line not yet given to a chunk
+    for heading in markdown_headings("\n".join(body)):
+        number = body_start + heading.first + 1
+        current += numbered[at : heading.first]
+        at = heading.first
+        if heading.level > 2:
             continue
-        if heading and heading[0] == 2:
-            heading_text, explicit = split_explicit_id(heading[1])
-            section_id = explicit or slugify(heading_text)
-            current = []
-            chunks.append((section_id, heading_text, number, current))
+        for offset in range(heading.first, heading.after - (heading.after - heading.first > 1)):
+            # A title or section heading is shown as it is written (and in the schedule): no merge tags.
+            problems += tag_problems(shown, body[offset], body_start + offset + 1, allowed=False)
+        if heading.level == 1:
+            if not chunks and not title and not any(line.strip() for _, line in intro):
+                title, at = heading.text, heading.after
             continue
-        current.append(line)
-    if "".join(intro).strip():
+        heading_text, explicit = split_explicit_id(heading.text)
+        section_id = explicit or slugify(heading_text)
+        current = []
+        chunks.append((section_id, heading_text, number, current))
+        at = heading.after
+    current += numbered[at:]
+    if any(line.strip() for _, line in intro):
         chunks.insert(0, (INTRO_ID, title or "Introduction", body_start + 1, intro))
     sections: dict[str, Section] = {}
-    for section_id, heading_text, number, body in chunks:
+    for section_id, heading_text, number, content in chunks:
         if section_id in sections:
             problems.append(
                 Problem(
@@ -201,14 +258,9 @@ def parse_source(source_id: str, text: str, shown: Path | str) -> Source:
                 )
             )
             continue
-        markdown = "\n".join(body).strip("\n")
-        for offset, body_line in enumerate(body):
-            for name in mergetags.unknown_tags(body_line):
-                problems.append(
-                    Problem(
-                        shown, f"unknown merge tag '{name}'{did_you_mean(name, mergetags.KNOWN)}", number + 1 + offset
-                    )
-                )
+        markdown = "\n".join(line for _, line in content).strip("\n")
+        for line_number, line in content:
+            problems += tag_problems(shown, line, line_number)
         sections[section_id] = Section(source_id, section_id, heading_text, markdown, number)
     if not sections and not problems:
         problems.append(Problem(shown, "has no content: write some text, with '## ' headings for sections"))

@@ -10,8 +10,9 @@ from pathlib import Path
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from dripcourse import headers, mergetags
+from dripcourse import headers, mergetags, schema
 from dripcourse.errors import DripcourseError, Problem, did_you_mean
+from dripcourse.schema import DEFAULT_BRAND_COLOR, DEFAULT_GREETING
 from dripcourse.yamlread import CONTROL_CHARS, NodeReader, compose, describe, parse_bool, parse_int
 
 SYLLABUS_FILE = "syllabus.yaml"
@@ -31,7 +32,6 @@ EARLIEST = date(1970, 1, 1)
 LATEST = date(9000, 12, 31)
 MAX_LOGO_PIXELS = 2000
 MAX_DAY = 3650  # ten years of daily emails; larger offsets overflow date arithmetic
-DEFAULT_GREETING = "Hi {{ first_name | there }},"
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class CourseInfo:
     postal_address: str
     unsubscribe_url: str
     website: str
-    brand_color: str = "#7b3f61"
+    brand_color: str = DEFAULT_BRAND_COLOR
     logo: Logo | None = None
     tracking: Tracking = field(default_factory=Tracking)
     direction: str = "ltr"
@@ -234,9 +234,7 @@ class SyllabusReader(NodeReader):
     def read(self, root: Node | None) -> Syllabus:
         if root is None:
             raise DripcourseError(Problem(self.path, "the syllabus is empty"))
-        top = self.mapping(
-            root, "", ("course", "schedule", "sources", "ideas", "emails"), ("course", "emails", "sources")
-        )
+        top = self.mapping(root, "", schema.names(schema.TOP), schema.required(schema.TOP))
         course = self.course(top.get("course"))
         schedule = self.schedule(top.get("schedule"))
         sources = self.sources(top.get("sources"))
@@ -261,8 +259,7 @@ class SyllabusReader(NodeReader):
             if problem:
                 self.report(node, field, problem)
                 return None
-            for name in mergetags.unknown_tags(value):
-                self.report(node, field, f"unknown merge tag '{name}'{did_you_mean(name, mergetags.KNOWN)}")
+            self.merge_tags(node, field, value, allowed=False)
         return value
 
     def email_address(self, node: Node | None, field: str, *, required: bool = False) -> str | None:
@@ -273,26 +270,7 @@ class SyllabusReader(NodeReader):
         return value
 
     def course(self, node: Node | None) -> CourseInfo | None:
-        keys = self.mapping(
-            node,
-            "course",
-            (
-                "title",
-                "language",
-                "direction",
-                "sender",
-                "reply_to",
-                "postal_address",
-                "unsubscribe_url",
-                "website",
-                "brand_color",
-                "logo",
-                "tracking",
-                "greeting",
-                "heading_numbers",
-            ),
-            ("title", "sender", "postal_address", "unsubscribe_url", "website"),
-        )
+        keys = self.mapping(node, "course", schema.names(schema.COURSE), schema.required(schema.COURSE))
         title = self.header_text(keys.get("title"), "course.title", required=True)
         language = self.text(keys.get("language"), "course.language") or "en"
         if not re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*", language) and "language" in keys:
@@ -302,12 +280,21 @@ class SyllabusReader(NodeReader):
         direction = self.text(keys.get("direction"), "course.direction") or "ltr"
         if direction not in ("ltr", "rtl"):
             self.report(keys["direction"], "course.direction", f"must be 'ltr' or 'rtl', got {direction!r}")
-        sender_keys = self.mapping(keys.get("sender"), "course.sender", ("name", "email"), ("name", "email"))
+        sender_keys = self.mapping(
+            keys.get("sender"), "course.sender", schema.names(schema.SENDER), schema.required(schema.SENDER)
+        )
         sender_name = self.header_text(sender_keys.get("name"), "course.sender.name", required=True)
         sender_email = self.email_address(sender_keys.get("email"), "course.sender.email", required=True)
+        if sender_name and sender_email and not headers.name_survives_folding(sender_name, sender_email):
+            self.report(
+                sender_keys["name"],
+                "course.sender.name",
+                f"is too long to go into the From header unchanged ({len(sender_name)} characters); shorten it",
+            )
         reply_to = self.email_address(keys.get("reply_to"), "course.reply_to")
         address = self.text(keys.get("postal_address"), "course.postal_address", single_line=False, required=True)
         if address is not None:
+            self.merge_tags(keys["postal_address"], "course.postal_address", address, allowed=False)
             lines = [line.strip() for line in address.strip().splitlines() if line.strip()]
             if any(CONTROL_CHARS.search(line) for line in lines):
                 self.report(keys["postal_address"], "course.postal_address", "contains a control character")
@@ -319,7 +306,7 @@ class SyllabusReader(NodeReader):
                 self.report(keys["unsubscribe_url"], "course.unsubscribe_url", f"{problem}: {unsubscribe!r}")
                 unsubscribe = None
         website = self.url(keys.get("website"), "course.website", required=True)
-        colour = self.text(keys.get("brand_color"), "course.brand_color") or "#7b3f61"
+        colour = self.text(keys.get("brand_color"), "course.brand_color") or DEFAULT_BRAND_COLOR
         if not COLOUR.match(colour):
             self.report(
                 keys.get("brand_color"), "course.brand_color", f"must be a hex colour like '#7b3f61', got {colour!r}"
@@ -328,12 +315,7 @@ class SyllabusReader(NodeReader):
         greeting = DEFAULT_GREETING
         if "greeting" in keys:
             greeting = self.text(keys["greeting"], "course.greeting") or ""
-            for name in mergetags.unknown_tags(greeting):
-                self.report(
-                    keys["greeting"],
-                    "course.greeting",
-                    f"unknown merge tag '{name}'{did_you_mean(name, mergetags.KNOWN)}",
-                )
+            self.merge_tags(keys["greeting"], "course.greeting", greeting)
         tracking = self.tracking(keys.get("tracking"))
         numbers = self.parsed(keys.get("heading_numbers"), "course.heading_numbers", parse_bool, "true or false")
         if None in (title, sender_name, sender_email, address, unsubscribe, website):
@@ -358,7 +340,7 @@ class SyllabusReader(NodeReader):
     def logo(self, node: Node | None) -> Logo | None:
         if node is None:
             return None
-        keys = self.mapping(node, "course.logo", ("url", "width", "height", "alt"), ("url", "width", "height", "alt"))
+        keys = self.mapping(node, "course.logo", schema.names(schema.LOGO), schema.required(schema.LOGO))
         url = self.url(keys.get("url"), "course.logo.url")
         if url is not None and not url.startswith("https://"):
             self.report(keys["url"], "course.logo.url", "must be an https URL so mail clients load it")
@@ -380,7 +362,7 @@ class SyllabusReader(NodeReader):
     def tracking(self, node: Node | None) -> Tracking:
         if node is None:
             return Tracking()
-        keys = self.mapping(node, "course.tracking", ("enabled", "source", "medium", "campaign"))
+        keys = self.mapping(node, "course.tracking", schema.names(schema.TRACKING))
         enabled = self.parsed(keys.get("enabled"), "course.tracking.enabled", parse_bool, "true or false")
         return Tracking(
             enabled=True if enabled is None else enabled,
@@ -390,7 +372,7 @@ class SyllabusReader(NodeReader):
         )
 
     def schedule(self, node: Node | None) -> Schedule:
-        keys = self.mapping(node, "schedule", ("mode", "time_zone", "send_time", "send_days", "start_date"))
+        keys = self.mapping(node, "schedule", schema.names(schema.SCHEDULE))
         mode = self.text(keys.get("mode"), "schedule.mode") or "evergreen"
         if mode not in MODES:
             self.report(
@@ -497,12 +479,7 @@ class SyllabusReader(NodeReader):
         return tuple(emails)
 
     def email(self, node: Node, field: str, position: int, sources: dict[str, SourceEntry]) -> EmailSpec | None:
-        keys = self.mapping(
-            node,
-            field,
-            ("day", "slug", "subject", "preheader", "sections", "intro", "outro", "action", "journal", "button"),
-            ("day", "slug", "subject"),
-        )
+        keys = self.mapping(node, field, schema.names(schema.EMAIL), schema.required(schema.EMAIL))
         if not keys:
             return None
         day = self.parsed(keys.get("day"), f"{field}.day", parse_int, "a whole number of days after signup")
@@ -549,17 +526,41 @@ class SyllabusReader(NodeReader):
 
     def markdown(self, node: Node | None, field: str) -> str:
         value = self.text(node, field, single_line=False) or ""
-        for name in mergetags.unknown_tags(value):
-            assert node is not None
-            self.report(node, field, f"unknown merge tag '{name}'{did_you_mean(name, mergetags.KNOWN)}")
+        if node is not None:
+            self.merge_tags(node, field, value)
         return value.strip()
+
+    def merge_tags(self, node: Node, field: str, value: str, *, allowed: bool = True) -> None:
+        """Report unknown and malformed merge tags in `value`, and any merge tag at all where none is `allowed`:
+        subjects, preheaders, names and the postal address reach headers, inbox lines and service fields that
+        are the same for every subscriber (docs/exports.md, "Merge tags")."""
+        problems = mergetags.tag_problems(value)
+        if not allowed:
+            problems += [
+                (m.start(), f"merge tag '{m.group(1)}' is not filled here: {mergetags.FILLED_IN}")
+                for m in mergetags.NEUTRAL.finditer(value)
+                if m.group(1) in mergetags.KNOWN
+            ]
+        for offset, message in sorted(problems):
+            if message.startswith("unknown merge tag"):
+                name = message.split("'")[1]
+                message += did_you_mean(name, mergetags.KNOWN)
+            line, column = self.where(node)
+            style = node.style if isinstance(node, ScalarNode) else None
+            if "\n" not in value and style in (None, "'", '"'):
+                column += offset + (style is not None)
+            else:
+                line += value[:offset].count("\n") + (style in ("|", ">"))
+            self.problems.append(Problem(self.file, message, line, column, field))
 
     def section_refs(self, node: Node | None, field: str, sources: dict[str, SourceEntry]) -> tuple[SectionRef, ...]:
         """An email's sections: each 'source#section', or {ref: 'source#section', heading: text or false}."""
         refs: list[SectionRef] = []
         for i, item in enumerate(self.sequence(node, field)):
             if isinstance(item, MappingNode):
-                keys = self.mapping(item, f"{field}[{i}]", ("ref", "heading"), ("ref",))
+                keys = self.mapping(
+                    item, f"{field}[{i}]", schema.names(schema.SECTION_REF), schema.required(schema.SECTION_REF)
+                )
                 ref = self.section_ref(keys.get("ref"), f"{field}[{i}].ref", sources)
                 heading, hide = self.heading(keys.get("heading"), f"{field}[{i}].heading")
                 if ref is not None:
@@ -605,7 +606,10 @@ class SyllabusReader(NodeReader):
         if empty:
             self.report(node, field, "must not be empty; write 'heading: false' to hide the heading")
             return None, False
-        return self.text(node, field), False
+        heading = self.text(node, field)
+        if heading is not None:
+            self.merge_tags(node, field, heading, allowed=False)
+        return heading, False
 
     def ideas(self, node: Node | None, sources: dict[str, SourceEntry]) -> tuple[Idea, ...]:
         """`ideas:` maps an idea id to the sections that carry it: a list, or {summary: ..., sections: [...]}."""
@@ -624,7 +628,7 @@ class SyllabusReader(NodeReader):
             summary = ""
             sections_node = value_node
             if isinstance(value_node, MappingNode):
-                keys = self.mapping(value_node, field, ("summary", "sections"), ("sections",))
+                keys = self.mapping(value_node, field, schema.names(schema.IDEA), schema.required(schema.IDEA))
                 summary = self.text(keys.get("summary"), f"{field}.summary") or ""
                 if "sections" not in keys:
                     continue
@@ -647,9 +651,12 @@ class SyllabusReader(NodeReader):
     def button(self, node: Node | None, field: str) -> Button | None:
         if node is None:
             return None
-        keys = self.mapping(node, field, ("text", "url"), ("text", "url"))
+        keys = self.mapping(node, field, schema.names(schema.BUTTON), schema.required(schema.BUTTON))
         text = self.text(keys.get("text"), f"{field}.text", required=True)
         url = self.url(keys.get("url"), f"{field}.url")
+        for key, value in (("text", text), ("url", url)):
+            if value is not None:
+                self.merge_tags(keys[key], f"{field}.{key}", value)
         return Button(text, url) if text and url else None
 
 

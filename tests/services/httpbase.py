@@ -45,6 +45,17 @@ def contract(name: str) -> dict[str, Any]:
     return json.loads((CONTRACTS / f"{name}.json").read_text(encoding="utf-8"))
 
 
+def published(service: str, request: str, body: Any) -> list[str]:
+    """Problems of a create request's body against the service's published schema, as the export tests keep it
+    (tests/engines/contracts.json, with its source and date)."""
+    import jsonschema
+
+    schemas = json.loads((CONTRACTS.parent / "engines" / "contracts.json").read_text(encoding="utf-8"))[service]
+    schema = {**schemas["requests"][request], "$defs": schemas.get("$defs", {})}
+    validator = jsonschema.Draft202012Validator(schema)
+    return [f"{'/'.join(map(str, e.absolute_path)) or 'body'}: {e.message}" for e in validator.iter_errors(body)]
+
+
 def check_fields(value: Any, spec: dict[str, Any], where: str = "") -> list[str]:
     """Problems of `value` against a small schema: type, required, properties, items, maxLength, maxItems,
     minItems, enum, nullable, additionalProperties: false."""
@@ -145,7 +156,7 @@ class ApiServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = do_PUT = do_DELETE = do_any
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_any
 
         self.httpd = QuietServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True

@@ -68,10 +68,10 @@ class Pusher:
 
 
 def body_of(request: Request) -> Any:
-    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-        from urllib.parse import parse_qsl
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        from services.mailgun import form_fields
 
-        return dict(parse_qsl(request.body.decode(), keep_blank_values=True))
+        return {name: value.decode("utf-8") for name, value in form_fields(request).items()}
     return request.json() if request.body else None
 
 

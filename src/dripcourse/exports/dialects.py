@@ -93,7 +93,7 @@ class Dialect:
     def writer(self, course: CourseInfo) -> mergetags.Writer:
         def write(tag: MergeTag, context: Context) -> str:
             if tag.name == "first_name":
-                return self.first_name(self.fallback(tag.fallback or "there", context), context)
+                return self.first_name(self.fallback(tag.fallback, context), context)
             if tag.name == "email":
                 return self.email(context)
             if tag.name == "unsubscribe_url":

@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from dripcourse.build import load_course, output_files, render_course, write_output
 from dripcourse.errors import DripcourseError
 from dripcourse.model import BuiltEmail
-from dripcourse.preview.testsend import MAX_BODY_BYTES, SEND_PATH, TestSends, allowed_origins
+from dripcourse.preview.testsend import MAX_BODY_BYTES, SEND_PATH, TestSends
 from dripcourse.render import Renderer, theme_dirs
 
 EVENTS_PATH = "/__dripcourse/events"
@@ -318,7 +318,7 @@ def serve(
         rebuilder.build()
         state = SiteState(site, sends, hosts=allowed_hosts(host))
         server = BoundedServer((host, port), make_handler(state))
-        sends.origins = allowed_origins(host, server.server_address[1])
+        sends.listen(host, server.server_address[1])
         url = f"http://{host}:{server.server_address[1]}/"
         serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
         serving.start()

@@ -4,12 +4,14 @@ The button posts to the serve server, which holds the SMTP settings (DRIPCOURSE_
 Any page the author has open could try to post there too, so a send needs all of: the server's own origin in
 `Origin`, `Sec-Fetch-Site: same-origin` when the browser sends that header, a JSON body (a cross-site page cannot
 send one without a CORS preflight, which this server never answers), and the token written into the served pages
-(a page of another origin cannot read it).
+(a page of another origin cannot read it). Those checks hold off web pages, not other machines, which can forge any
+header: when `serve` listens on an address other machines can reach (`--host 0.0.0.0`), test sends are off.
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import json
 import secrets
 from collections.abc import Mapping
@@ -28,6 +30,15 @@ MAX_BODY_BYTES = 4096
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def allowed_origins(host: str, port: int) -> frozenset[str]:
     """The origins the preview is served under: the bound address, and every loopback name when it is loopback."""
     names = {f"[{host}]" if ":" in host else host}
@@ -41,10 +52,20 @@ class TestSends:
 
     def __init__(self, env: Mapping[str, str]):
         self.env = dict(env)
-        self.origins: frozenset[str] = frozenset()  # set once the server has its port; until then none is allowed
+        self.origins: frozenset[str] = frozenset()  # set by `listen`; until then no request is allowed
+        self.off: str | None = None
         self.token = secrets.token_urlsafe(32)
         self.course: CourseInfo | None = None
         self.emails: dict[str, BuiltEmail] = {}
+
+    def listen(self, host: str, port: int) -> None:
+        """Called once the server has its address."""
+        self.origins = allowed_origins(host, port)
+        if not is_loopback(host):
+            self.off = (
+                f"refused: test sends are off while serve listens on {host}, where other machines could send mail "
+                "through your SMTP account; serve on 127.0.0.1 to use them"
+            )
 
     def use(self, course: CourseInfo, emails: list[BuiltEmail]) -> None:
         """Called after every good build: sends always use what the preview shows."""
@@ -52,6 +73,8 @@ class TestSends:
 
     def refusal(self, headers: Message) -> str | None:
         """Why a request may not send, or None when it comes from a preview page of this server."""
+        if self.off is not None:
+            return self.off
         origin = headers.get("Origin")
         if origin not in self.origins:
             return f"refused: test sends are accepted only from the preview page itself, not from origin {origin!r}"

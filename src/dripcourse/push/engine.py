@@ -16,10 +16,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from dripcourse.drip.providers.base import Transient, Unknown
 from dripcourse.drip.providers.httpapi import HttpApi, Response
+from dripcourse.drip.providers.mailgun import form_data
 from dripcourse.errors import OutputError, Problem
 from dripcourse.push.model import Kind, Remote
 from dripcourse.push.state import State
@@ -108,6 +109,8 @@ def fingerprint(kind: Kind, body: Any, remote: Any) -> str:
     view = kind.view(remote)
     fields = body.keys() if isinstance(body, dict) else ()
     seen = {name: view.get(name) if isinstance(view, dict) else None for name in fields if name not in kind.keep}
+    if kind.version and isinstance(view, dict):
+        seen[kind.version] = view.get(kind.version)
     canonical = json.dumps(seen, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -142,10 +145,13 @@ class Resolver:
         self.state = state
         self.env = env
         self.dry_run = dry_run
+        self.base_url = ""
 
     def value(self, reference: str, this: Any = None) -> Any:
         if reference == "id" and this is not None:
             return this
+        if reference == "base":
+            return self.base_url
         if reference.startswith("input:"):
             name = reference.removeprefix("input:")
             variable = self.remote.inputs.get(name)
@@ -163,7 +169,11 @@ class Resolver:
             return f"{{{reference}}}"
         raise PushError(f"{self.remote.service}: {key} must exist before this request, and it does not")
 
-    def path(self, template: str, this: Any = None) -> str:
+    def path(self, template: str, this: Any = None, key: str = "") -> str:
+        """`template` filled in; `{this.x.id}` names an object of the same email as `key`."""
+        owner = key.rpartition(".")[0]
+        if owner:
+            template = template.replace("{this.", "{" + owner + ".")
         return REFERENCE.sub(lambda m: str(self.value(m.group(1), this)), template)
 
     def body(self, planned: Planned) -> Any:
@@ -190,6 +200,7 @@ def run(
     advance: Callable[[], None] = lambda: None,
 ) -> Outcome:
     resolve = Resolver(remote, state, env, dry_run)
+    resolve.base_url = channel.base_url.rstrip("/") if channel is not None else ""
     outcome = Outcome()
     ask = (lambda question: True) if force else confirm
 
@@ -217,17 +228,17 @@ def run(
 
     def remember(item: Planned, write: Write, object_id: Any) -> None:
         assert channel is not None
-        found, remote_object = channel.fetch(resolve.path(item.kind.item, object_id))
+        found, remote_object = channel.fetch(resolve.path(item.kind.read or item.kind.item, object_id, item.key))
         print_ = fingerprint(item.kind, write.body, remote_object) if found else None
         state.record(item.key, id=object_id, hash=content_hash(write), remote=print_)
         if item.kind.link:
-            outcome.links.append((item.what, resolve.path(item.kind.link, object_id)))
+            outcome.links.append((item.what, resolve.path(item.kind.link, object_id, item.key)))
 
     def update(item: Planned, write: Write, object_id: Any) -> None:
         body = strip(item.kind, write.body)
         if item.kind.update_body is not None:
             body = item.kind.update_body(write.body, content_hash(write))
-        path = resolve.path(item.kind.update_path or item.kind.item, object_id)
+        path = resolve.path(item.kind.update_path or item.kind.item, object_id, item.key)
         send(Write("update", item.key, item.kind.update, path, body, write.encoding), idempotent=True)
         if not dry_run:
             remember(item, write, object_id)
@@ -258,7 +269,7 @@ def run(
         else:
             assert channel is not None
             object_id = record["id"]
-            found, remote_object = channel.fetch(resolve.path(item.kind.item, object_id))
+            found, remote_object = channel.fetch(resolve.path(item.kind.read or item.kind.item, object_id, item.key))
             if not found:
                 if ask(f"{remote.service}: {item.what} was deleted there since the last push. Create it again?"):
                     create(item, write)
@@ -277,21 +288,29 @@ def run(
             else:
                 outcome.unchanged.append(item.what)
                 if item.kind.link:
-                    outcome.links.append((item.what, resolve.path(item.kind.link, object_id)))
+                    outcome.links.append((item.what, resolve.path(item.kind.link, object_id, item.key)))
         advance()
 
     wanted = {item.key for item in planned}
-    for key in [k for k in state.objects if k not in wanted]:
+    leftovers = [k for k in state.objects if k not in wanted]
+    leftovers.sort(key=lambda k: not getattr(remote.kinds.get(k.rpartition(".")[2]), "prune", False))
+    for key in leftovers:
+        if key not in state.objects:
+            continue
         record = state.objects[key]
         kind = remote.kinds.get(key.rpartition(".")[2])
         if not prune or kind is None or not kind.prune or record.get("id") is None:
             outcome.left.append(key)
             continue
-        path = resolve.path(kind.item, record["id"])
+        path = resolve.path(kind.item, record["id"], key)
         send(Write("delete", key, "DELETE", path, None), idempotent=True)
+        outcome.deleted.append(key)
         if not dry_run:
             state.forget(key)
-        outcome.deleted.append(key)
+            # What lives inside the deleted object (a template's versions) went with it.
+            owner = key.rpartition(".")[0]
+            for inner in [k for k in state.objects if k.rpartition(".")[0] == owner and k not in wanted]:
+                state.forget(inner)
     return outcome
 
 
@@ -306,7 +325,7 @@ def adopt(
 ) -> dict[str, Any] | None:
     """After a create whose answer never came: find the object by its name, or ask before creating it again."""
     if channel is not None and item.kind.find is not None:
-        found, reply = channel.fetch(resolve.path(item.kind.find(write.body)))
+        found, reply = channel.fetch(resolve.path(item.kind.find(write.body), None, item.key))
         remote_object = item.kind.pick(reply, write.body) if found else None
         if remote_object is not None:
             object_id = item.kind.id_of(remote_object)
@@ -350,8 +369,9 @@ class HttpChannel:
         for attempt in range(1, MAX_TRIES + 1):
             try:
                 if encoding == "form" and body is not None:
-                    data = urlencode(body).encode()
-                    reply = self.api.request(method, path, data, content_type="application/x-www-form-urlencoded")
+                    fields = [(name, "", str(value).encode("utf-8")) for name, value in body.items()]
+                    data, content_type = form_data(fields)
+                    reply = self.api.request(method, path, data, content_type=content_type)
                 else:
                     reply = self.api.request(method, path, body)
             except Transient as exc:
@@ -367,7 +387,7 @@ class HttpChannel:
                         f"{self.remote.message(reply.json())}); check {self.remote.auth_help}"
                     )
                 if reply.status == 429:
-                    wait = reply.retry_after()
+                    wait = self.remote.wait(reply)
                     last = f"{self.remote.service} asked to slow down (429)"
                     if attempt < MAX_TRIES:
                         self.sleep(min(wait if wait is not None else delay, MAX_WAIT_SECONDS))

@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dripcourse.drip.providers.httpapi import Response
+
 
 def same(value: Any) -> Any:
     return value
@@ -21,9 +23,11 @@ class Kind:
     """One kind of object (named by the manifest request's key: `sequence`, `email`, `template`, ...)."""
 
     label: str  # how messages name it: "sequence", "template"
-    item: str  # the object's path, with {id} and references such as {course.sequence.id} or {input:domain}
+    item: str  # the object's path, with {id} and references: {course.sequence.id}, {this.template.id}, {input:domain}
     id_of: Callable[[Any], str]  # the new object's id, from the create response
-    view: Callable[[Any], Any] = same  # the object inside a GET response
+    view: Callable[[Any], Any] = same  # the object inside a GET response, with the create body's field names
+    read: str | None = None  # the GET path, when it differs from `item`
+    version: str | None = None  # a field the service changes on every edit (date_edited), compared as well
     update: str = "PUT"
     update_path: str | None = None  # default: `item`
     update_body: Callable[[Any, str], Any] | None = None  # (create body, content hash) -> body; default: the body
@@ -48,6 +52,7 @@ class Remote:
     kinds: dict[str, Kind]
     inputs: dict[str, str] = field(default_factory=dict)  # manifest input name -> environment variable
     missing: Callable[[int, Any], bool] = lambda status, body: status == 404
+    wait: Callable[[Response], float | None] = Response.retry_after  # seconds a 429 asks for
     message: Callable[[Any], str] = lambda body: str(body)[:300]
     manual: Callable[[dict[str, Any]], list[str]] = lambda manifest: []  # steps left after a push
     base: Callable[[Mapping[str, str]], str | None] = lambda env: None  # a base URL derived from a credential

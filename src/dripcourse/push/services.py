@@ -3,8 +3,11 @@ requests create, and what stays to do by hand (docs/push.md has the same per tar
 
 from __future__ import annotations
 
+import time
 from typing import Any
+from urllib.parse import quote
 
+from dripcourse.drip.providers.httpapi import Response
 from dripcourse.push.model import Kind, Remote
 
 
@@ -141,4 +144,256 @@ SES = Remote(
     ],
 )
 
-REMOTES: dict[str, Remote] = {r.target: r for r in (KIT, POSTMARK, SES)}
+# SendGrid ---------------------------------------------------------------------------------------------------
+
+
+def until_reset(header: str) -> Any:
+    """A 429's wait from a rate-limit reset header holding a Unix time (SendGrid's X-RateLimit-Reset)."""
+
+    def wait(reply: Response) -> float | None:
+        reset = reply.headers.get(header)
+        if reset is not None and reset.replace(".", "", 1).isdigit():
+            return max(0.0, float(reset) - time.time())
+        return reply.retry_after()
+
+    return wait
+
+
+SENDGRID = Remote(
+    "sendgrid",
+    "SendGrid",
+    "https://api.sendgrid.com",
+    "SENDGRID_API_URL",
+    ("SENDGRID_API_KEY",),
+    "SENDGRID_API_KEY, an API key with the Template Engine scope (full access)",
+    lambda env: {"Authorization": f"Bearer {env['SENDGRID_API_KEY']}"},
+    {
+        "template": Kind(
+            "dynamic template",
+            "/v3/templates/{id}",
+            lambda reply: reply["id"],
+            update="PATCH",
+            update_body=lambda body, digest: {"name": body["name"]},
+            link="https://mc.sendgrid.com/dynamic-templates/{id}",
+            find=lambda body: "/v3/templates?generations=dynamic&page_size=200",
+            pick=lambda reply, body: next((t for t in reply.get("result", []) if t["name"] == body["name"]), None),
+        ),
+        "version": Kind(
+            "template version",
+            "/v3/templates/{this.template.id}/versions/{id}",
+            lambda reply: reply["id"],
+            update="PATCH",
+            prune=False,  # deleting the template deletes its versions
+            find=lambda body: "/v3/templates/{this.template.id}",
+            pick=lambda reply, body: next((v for v in reply.get("versions", []) if v["name"] == body["name"]), None),
+        ),
+    },
+    wait=until_reset("x-ratelimit-reset"),
+    message=errors_list,
+    manual=lambda manifest: [
+        "Send with template_id and dynamic_template_data {first_name, email}, and an unsubscribe group "
+        "(asm.group_id): SendGrid fills {{{unsubscribe}}} only then.",
+        *by_hand(manifest),
+    ],
+)
+
+# Mailgun ----------------------------------------------------------------------------------------------------
+
+
+def mailgun_view(reply: Any) -> Any:
+    """A template with its active version, in the create form's field names."""
+    template = (reply or {}).get("template") or {}
+    version = template.get("version") or {}
+    return {
+        "name": template.get("name"),
+        "description": template.get("description"),
+        "template": version.get("template"),
+        "tag": version.get("tag"),
+        "comment": version.get("comment"),
+        "headers": version.get("headers"),
+    }
+
+
+def mailgun_version(body: Any, digest: str) -> dict[str, str]:
+    """A content change is a new active version; its tag, from the content hash, is unique per change."""
+    return {
+        "template": body["template"],
+        "tag": f"dripcourse-{digest[:12]}",
+        "comment": body["comment"],
+        "headers": body["headers"],
+        "active": "yes",
+    }
+
+
+def basic(user: str, secret: str) -> str:
+    import base64
+
+    return "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()
+
+
+MAILGUN = Remote(
+    "mailgun",
+    "Mailgun",
+    "https://api.mailgun.net",
+    "MAILGUN_API_URL",
+    ("MAILGUN_API_KEY", "MAILGUN_DOMAIN"),
+    "MAILGUN_API_KEY (a private API key of the account that owns MAILGUN_DOMAIN; EU accounts set "
+    "MAILGUN_API_URL=https://api.eu.mailgun.net)",
+    lambda env: {"Authorization": basic("api", env["MAILGUN_API_KEY"])},
+    {
+        "template": Kind(
+            "template",
+            "/v3/{input:domain}/templates/{id}",
+            lambda reply: reply["template"]["name"],
+            view=mailgun_view,
+            read="/v3/{input:domain}/templates/{id}?active=yes",
+            update="POST",
+            update_path="/v3/{input:domain}/templates/{id}/versions",
+            update_body=mailgun_version,
+            find=lambda body: f"/v3/{{input:domain}}/templates/{body['name']}?active=yes",
+        ),
+    },
+    inputs={"domain": "MAILGUN_DOMAIN"},
+    message=field("message"),
+    manual=lambda manifest: [
+        "Send with template=NAME and t:variables {first_name, email}. A Mailgun template holds no text part: "
+        "send the export's text/NAME.txt as the message text (or t:text=yes).",
+        "Each content change is a new active version; Mailgun keeps at most 40 versions of a template, so delete "
+        "old ones in Sending > Templates when it refuses a new one.",
+        *by_hand(manifest),
+    ],
+)
+
+# Brevo ------------------------------------------------------------------------------------------------------
+
+
+def brevo_view(reply: Any) -> Any:
+    """A template as Brevo answers a GET, in the create request's field names."""
+    reply = reply or {}
+    sender = reply.get("sender") or {}
+    return {
+        "templateName": reply.get("name"),
+        "subject": reply.get("subject"),
+        "sender": {"name": sender.get("name"), "email": sender.get("email")},
+        "replyTo": reply.get("replyTo"),
+        "htmlContent": reply.get("htmlContent"),
+        "isActive": reply.get("isActive"),
+    }
+
+
+def seconds_header(header: str) -> Any:
+    """A 429's wait from a header holding seconds (Brevo's x-sib-ratelimit-reset), else Retry-After."""
+
+    def wait(reply: Response) -> float | None:
+        value = reply.headers.get(header)
+        if value is not None and value.replace(".", "", 1).isdigit():
+            return float(value)
+        return reply.retry_after()
+
+    return wait
+
+
+BREVO = Remote(
+    "brevo",
+    "Brevo",
+    "https://api.brevo.com",
+    "BREVO_API_URL",
+    ("BREVO_API_KEY",),
+    "BREVO_API_KEY, a v3 API key (SMTP & API > API keys); an SMTP key does not work here",
+    lambda env: {"api-key": env["BREVO_API_KEY"]},
+    {
+        "template": Kind(
+            "template",
+            "/v3/smtp/templates/{id}",
+            lambda reply: reply["id"],
+            view=brevo_view,
+            keep=("isActive",),
+            find=lambda body: "/v3/smtp/templates?limit=1000&offset=0",
+            pick=lambda reply, body: next(
+                (t for t in reply.get("templates", []) if t.get("name") == body["templateName"]), None
+            ),
+        ),
+    },
+    wait=seconds_header("x-sib-ratelimit-reset"),
+    message=field("message"),
+    manual=lambda manifest: [
+        "Brevo's API makes no automations: in Automations, create a workflow triggered by 'Contact added to "
+        "list', then a Wait step and a 'Send an email' step per template, with the delays in the export's "
+        "README (`dripcourse export brevo`).",
+        *by_hand(manifest),
+    ],
+)
+
+# listmonk ---------------------------------------------------------------------------------------------------
+
+
+def listmonk_campaign(reply: Any) -> Any:
+    """A campaign as listmonk answers it, with its lists as ids, as the create request has them."""
+    data = dict((reply or {}).get("data") or {})
+    data["lists"] = [item.get("id") for item in data.get("lists") or [] if isinstance(item, dict)]
+    return data
+
+
+def listmonk_manual(manifest: dict[str, Any]) -> list[str]:
+    steps = by_hand(manifest)
+    if manifest.get("schedule", {}).get("mode") == "cohort":
+        return [
+            "The campaigns are scheduled: listmonk sends each at its send_at to the lists in LISTMONK_LIST_IDS. "
+            "Check them under Campaigns before the first date.",
+            *steps,
+        ]
+    return [
+        "The campaigns are drafts: listmonk has no drip sequences, so start each one yourself on its day, or set "
+        "schedule.mode to cohort with a start_date and push again to have them scheduled.",
+        *steps,
+    ]
+
+
+LISTMONK = Remote(
+    "listmonk",
+    "listmonk",
+    "https://listmonk.example",
+    "LISTMONK_URL",
+    ("LISTMONK_URL", "LISTMONK_API_USER", "LISTMONK_API_TOKEN"),
+    "LISTMONK_API_USER and LISTMONK_API_TOKEN, an API user (Admin > Users) whose role may manage campaigns and "
+    "templates",
+    lambda env: {"Authorization": f"token {env['LISTMONK_API_USER']}:{env['LISTMONK_API_TOKEN']}"},
+    {
+        "template": Kind(
+            "template",
+            "/api/templates/{id}",
+            lambda reply: reply["data"]["id"],
+            view=inside("data"),
+            find=lambda body: "/api/templates",
+            pick=lambda reply, body: next(
+                ({"data": t} for t in reply.get("data") or [] if t.get("name") == body["name"]), None
+            ),
+        ),
+        "campaign": Kind(
+            "campaign",
+            "/api/campaigns/{id}",
+            lambda reply: reply["data"]["id"],
+            view=listmonk_campaign,
+            link="{base}/admin/campaigns/{id}",
+            find=lambda body: "/api/campaigns?per_page=100&query=" + quote(body["name"]),
+            pick=lambda reply, body: next(
+                ({"data": c} for c in (reply.get("data") or {}).get("results") or [] if c.get("name") == body["name"]),
+                None,
+            ),
+        ),
+        "status": Kind(
+            "schedule",
+            "/api/campaigns/{this.campaign.id}",
+            lambda reply: reply["data"]["id"],
+            view=inside("data"),
+            update_path="/api/campaigns/{this.campaign.id}/status",
+            prune=False,  # the campaign's own state: deleting the campaign removes it
+        ),
+    },
+    inputs={"list_ids": "LISTMONK_LIST_IDS"},
+    missing=lambda status, body: status == 404,
+    message=field("message"),
+    manual=listmonk_manual,
+)
+
+REMOTES: dict[str, Remote] = {r.target: r for r in (KIT, POSTMARK, SES, SENDGRID, MAILGUN, BREVO, LISTMONK)}

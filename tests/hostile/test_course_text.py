@@ -1,0 +1,97 @@
+"""Course text is text in every output: hostile fallbacks, look-alikes of the internal tokens, and template
+syntax of the services, written in a source, reach the preview as the same text and no export's engine sees
+syntax in them (or the export is refused with the source line, where a service cannot escape it)."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import BASE_SOURCE
+from dripcourse.exports.services import TARGETS
+from hostile import course, run
+from test_mergetag_safety import html_payloads
+
+PARAGRAPH = "Pick a wake-up time you can keep on weekends too."
+
+
+def with_paragraph(tmp_path: Path, text: str) -> Path:
+    return course(tmp_path, source=BASE_SOURCE.replace(PARAGRAPH, text))
+
+
+def preview_text(tmp_path: Path) -> str:
+    page = (tmp_path / "out" / "emails" / "01-start.html").read_text(encoding="utf-8")
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+LITERALS = [
+    ("old-token-0", "Type dcmt-0-dcmt here."),
+    ("old-token-9", "Type dcmt-9-dcmt here."),
+    ("token-shape", "Type dcmt0123456789abcdeft0e here."),
+    ("token-prefix-only", "Type dcmtdcmtdcmt here."),
+    ("nul-free-marker", "Type \\x000.0\\x00 here."),
+]
+
+
+@pytest.mark.parametrize("text", [c[1] for c in LITERALS], ids=[c[0] for c in LITERALS])
+def test_token_look_alikes_stay_text(tmp_path: Path, text: str) -> None:
+    outcome = run("build", with_paragraph(tmp_path, text), "--out", tmp_path / "out", tmp=tmp_path)
+    assert (outcome.code, outcome.err) == (0, "")
+    assert text.replace("\\x00", "x00") in preview_text(tmp_path).replace("\\x00", "x00")
+
+
+FALLBACKS = [
+    ("img-onerror", "<img src=x onerror=alert(1)>"),
+    ("script", "<script>alert(1)</script>"),
+    ("closing-anchor", "</a><a href=javascript:alert(1)>"),
+    ("entity", "&lt;b&gt; &amp;"),
+    ("quote-break", 'x" onmouseover="alert(1)'),
+]
+
+
+@pytest.mark.parametrize("fallback", [c[1] for c in FALLBACKS], ids=[c[0] for c in FALLBACKS])
+def test_a_hostile_fallback_is_text_in_the_preview_and_the_exports(tmp_path: Path, fallback: str) -> None:
+    folder = with_paragraph(tmp_path, f"Good morning, {{{{ first_name | {fallback} }}}}.")
+    outcome = run("build", folder, "--out", tmp_path / "out", tmp=tmp_path)
+    assert (outcome.code, outcome.err) == (0, "")
+    assert f"Good morning, {fallback}." in preview_text(tmp_path)
+    for target in ("mailchimp", "brevo", "kit"):
+        exported = run("export", target, folder, "--out", tmp_path / target, tmp=tmp_path)
+        assert exported.code == 0, exported.err
+        for page in html_payloads(tmp_path / target):
+            assert "<img src=x" not in page and "<script>alert" not in page and "<a href=javascript" not in page
+
+
+SYNTAX = [
+    ("liquid-tag", "{% if true %}x{% endif %}"),
+    ("handlebars-block", "{{#if x}}y{{/if}}"),
+    ("handlebars-partial", "{{> header }}"),
+    ("go-template", '{{ template "content" . }}'),
+    ("django-load", "{% load static %}"),
+    ("mailchimp-merge", "*|UNSUB|*"),
+    ("kit-liquid-filter", "{{ subscriber.first_name | upcase }}"),
+]
+ESCAPING_TARGETS = ["ses", "sendgrid", "kit", "listmonk", "buttondown", "brevo", "mailchimp", "mailerlite"]
+
+
+@pytest.mark.parametrize("syntax", [c[1] for c in SYNTAX], ids=[c[0] for c in SYNTAX])
+def test_service_syntax_in_a_source_reaches_no_engine(tmp_path: Path, syntax: str) -> None:
+    written = syntax.replace("*", "\\*")
+    folder = with_paragraph(tmp_path, f"Type {written} as written.")
+    outcome = run("build", folder, "--out", tmp_path / "out", tmp=tmp_path)
+    assert (outcome.code, outcome.err) == (0, "")
+    assert f"Type {syntax} as written." in preview_text(tmp_path)
+    for target in ESCAPING_TARGETS:
+        exported = run("export", target, folder, "--out", tmp_path / target, tmp=tmp_path)
+        assert exported.code == 0, (target, exported.err)
+        dialect = TARGETS[target].dialect
+        pages = [p for p in html_payloads(tmp_path / target) if "as written." in p]
+        assert pages, target
+        for page in pages:
+            body = page[page.index("Type ") : page.index("as written.")]
+            assert html.unescape(re.sub(r"<[^>]+>", "", body)) == f"Type {syntax} ", target
+            if dialect is not None:
+                assert dialect.syntax.search(body) is None, (target, body)

@@ -1,0 +1,304 @@
+"""Hostile header input through the real CLI: every value that reaches a header is refused with its syllabus line,
+or the built message parses back to exactly the headers dripcourse meant to write."""
+
+from __future__ import annotations
+
+from email.utils import getaddresses
+from pathlib import Path
+
+import pytest
+
+from hostile import PREVIEW_HEADERS, course, eml, header_names, run
+
+S = "Error: {tmp}/course/syllabus.yaml"
+SUBJECT = "subject: Start small"
+NAME = "name: Ada Rowe"
+UNSUB = "unsubscribe_url: https://quiet-mornings.example/unsubscribe"
+ENCODED = "contains '=?', the start of an RFC 2047 encoded word; write the text itself"
+
+
+def bidi(code: str) -> str:
+    return (
+        f"contains the bidirectional control U+{code}, which makes text display in a different order from how it is"
+        " written"
+    )
+
+
+REFUSED = [
+    (
+        "subject-q-bcc",
+        (SUBJECT, "subject: 'Hi =?utf-8?q?x=0D=0ABcc=3A_victim=40evil=2Eexample?='"),
+        f"{S}:19:14: emails[0].subject: {ENCODED}",
+    ),
+    (
+        "subject-b-body",
+        (SUBJECT, "subject: 'Hi =?utf-8?b?DQoNCjxoMT5oaTwvaDE+?='"),
+        f"{S}:19:14: emails[0].subject: {ENCODED}",
+    ),
+    (
+        "subject-split-word",
+        (SUBJECT, "subject: 'a =?utf-8?q?=0D?= =?utf-8?q?=0ABcc:_x@evil.example?='"),
+        f"{S}:19:14: emails[0].subject: {ENCODED}",
+    ),
+    ("subject-upper-q", (SUBJECT, "subject: 'x =?UTF-8?Q?=0A?='"), f"{S}:19:14: emails[0].subject: {ENCODED}"),
+    (
+        "subject-lf",
+        (SUBJECT, 'subject: "Hi\\nBcc: x@evil.example"'),
+        f"{S}:19:14: emails[0].subject: contains a control character ('\\n'); it must be one line",
+    ),
+    (
+        "subject-cr",
+        (SUBJECT, 'subject: "Hi\\rBcc: x@evil.example"'),
+        f"{S}:19:14: emails[0].subject: contains a control character ('\\r'); it must be one line",
+    ),
+    (
+        "subject-u2028",
+        (SUBJECT, 'subject: "Hi\\u2028Bcc: x@evil.example"'),
+        f"{S}:19:14: emails[0].subject: contains a control character ('\\u2028'); it must be one line",
+    ),
+    (
+        "subject-u2029",
+        (SUBJECT, 'subject: "Hi\\u2029Bcc"'),
+        f"{S}:19:14: emails[0].subject: contains a control character ('\\u2029'); it must be one line",
+    ),
+    (
+        "subject-nel",
+        (SUBJECT, 'subject: "Hi\\u0085Bcc"'),
+        f"{S}:19:14: emails[0].subject: contains a control character ('\\x85'); it must be one line",
+    ),
+    (
+        "subject-esc",
+        (SUBJECT, 'subject: "Hi\\e[31m"'),
+        f"{S}:19:14: emails[0].subject: contains a control character ('\\x1b'); it must be one line",
+    ),
+    (
+        "subject-nul",
+        (SUBJECT, 'subject: "Hi\\0"'),
+        f"{S}:19:14: emails[0].subject: contains a control character ('\\x00'); it must be one line",
+    ),
+    (
+        "subject-c1",
+        (SUBJECT, 'subject: "Hi\\x9bX"'),
+        f"{S}:19:14: emails[0].subject: contains the control character U+009B; it must be one line of plain text",
+    ),
+    ("subject-rlo", (SUBJECT, 'subject: "Start \\u202Esmall"'), f"{S}:19:14: emails[0].subject: {bidi('202E')}"),
+    ("subject-lre", (SUBJECT, 'subject: "Start \\u202Asmall"'), f"{S}:19:14: emails[0].subject: {bidi('202A')}"),
+    ("subject-lri", (SUBJECT, 'subject: "Start \\u2066small"'), f"{S}:19:14: emails[0].subject: {bidi('2066')}"),
+    ("subject-pdi", (SUBJECT, 'subject: "Start small\\u2069"'), f"{S}:19:14: emails[0].subject: {bidi('2069')}"),
+    (
+        "preheader-rlo",
+        ("preheader: One small habit beats a grand plan that never begins.", 'preheader: "\\u202EOne small habit"'),
+        f"{S}:20:16: emails[0].preheader: {bidi('202E')}",
+    ),
+    (
+        "name-encoded",
+        (NAME, "name: '=?utf-8?q?x=0D=0ABcc=3A_v=40e=2Eexample?='"),
+        f"{S}:5:11: course.sender.name: {ENCODED}",
+    ),
+    ("name-rlo", (NAME, 'name: "Ada \\u202Eewor"'), f"{S}:5:11: course.sender.name: {bidi('202E')}"),
+    (
+        "name-crlf",
+        (NAME, 'name: "Ada\\r\\nBcc: x@evil.example"'),
+        f"{S}:5:11: course.sender.name: contains a control character ('\\r'); it must be one line",
+    ),
+    (
+        "name-folds-wrong",
+        (NAME, f"name: {'Zoë ' * 30}Z"),
+        f"{S}:5:11: course.sender.name: is too long to go into the From header unchanged (121 characters); shorten it",
+    ),
+    ("name-fsi", (NAME, 'name: "Ada \\u2068Rowe"'), f"{S}:5:11: course.sender.name: {bidi('2068')}"),
+    (
+        "title-rlo",
+        ("title: Quiet Mornings", 'title: "Quiet \\u202EMornings"'),
+        f"{S}:2:10: course.title: {bidi('202E')}",
+    ),
+    (
+        "sender-email-lf",
+        ("email: ada@quiet-mornings.example", 'email: "ada@quiet-mornings.example\\n"'),
+        f"{S}:6:12: course.sender.email: contains a control character ('\\n'); it must be one line",
+    ),
+    (
+        "sender-email-angle",
+        ("email: ada@quiet-mornings.example", "email: 'ada@quiet-mornings.example>, <x@evil.example'"),
+        f"{S}:6:12: course.sender.email: is not an email address: 'ada@quiet-mornings.example>, <x@evil.example'",
+    ),
+    (
+        "reply-to-lf",
+        ("  website:", '  reply_to: "hi@quiet-mornings.example\\nBcc: x@evil.example"\n  website:'),
+        f"{S}:9:13: course.reply_to: contains a control character ('\\n'); it must be one line",
+    ),
+    (
+        "reply-to-two",
+        ("  website:", "  reply_to: 'a@quiet-mornings.example, x@evil.example'\n  website:"),
+        f"{S}:9:13: course.reply_to: is not an email address: 'a@quiet-mornings.example, x@evil.example'",
+    ),
+    (
+        "unsub-second-target",
+        (UNSUB, "unsubscribe_url: 'https://h.example/u>, <mailto:c@evil.example'"),
+        f"{S}:8:20: course.unsubscribe_url: holds '>', which a URL in a header may not; percent-encode it: 'https://h.example/u>, <mailto:c@evil.example'",
+    ),
+    (
+        "unsub-comma",
+        (UNSUB, "unsubscribe_url: 'https://h.example/u,mailto:c@evil.example'"),
+        f"{S}:8:20: course.unsubscribe_url: holds ',', which a URL in a header may not; percent-encode it: 'https://h.example/u,mailto:c@evil.example'",
+    ),
+    (
+        "unsub-space",
+        (UNSUB, "unsubscribe_url: 'https://h.example/u x'"),
+        f"{S}:8:20: course.unsubscribe_url: holds ' ', which a URL in a header may not; percent-encode it: 'https://h.example/u x'",
+    ),
+    (
+        "unsub-encoded",
+        (UNSUB, "unsubscribe_url: 'https://h.example/=?utf-8?q?=0D=0ABcc:x?='"),
+        f"{S}:8:20: course.unsubscribe_url: {ENCODED}: 'https://h.example/=?utf-8?q?=0D=0ABcc:x?='",
+    ),
+    (
+        "unsub-userinfo",
+        (UNSUB, "unsubscribe_url: 'https://me:pw@h.example/u'"),
+        f"{S}:8:20: course.unsubscribe_url: must not hold a user name or password: 'https://me:pw@h.example/u'",
+    ),
+    (
+        "unsub-quote",
+        (UNSUB, 'unsubscribe_url: "https://h.example/u\'x"'),
+        f'{S}:8:20: course.unsubscribe_url: holds "\'", which a URL in a header may not; percent-encode it: "https://h.example/u\'x"',
+    ),
+    (
+        "unsub-bad-port",
+        (UNSUB, "unsubscribe_url: 'https://h.example:99999/u'"),
+        f"{S}:8:20: course.unsubscribe_url: is not a URL (Port out of range 0-65535): 'https://h.example:99999/u'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("edit", "expected"), [c[1:] for c in REFUSED], ids=[c[0] for c in REFUSED])
+def test_header_value_is_refused_with_its_line(tmp_path: Path, edit: tuple[str, str], expected: str) -> None:
+    folder = course(tmp_path, edit)
+    outcome = run("build", folder, "--out", tmp_path / "out", tmp=tmp_path)
+    assert (outcome.code, outcome.out, outcome.err) == (2, "", expected + "\n")
+    assert not (tmp_path / "out").exists()
+
+
+# Inputs that are fine: each builds, and its .eml has exactly the intended headers, From naming one address.
+ACCEPTED = [
+    ("name-comma-angle", (NAME, "name: 'Lane, Mira <ceo@bank.example>'"), "Lane, Mira <ceo@bank.example>"),
+    ("name-quotes", (NAME, "name: 'Mira \"The Tea\" Lane'"), 'Mira "The Tea" Lane'),
+    ("name-backslash", (NAME, "name: 'Mira \\ Lane'"), "Mira \\ Lane"),
+    ("name-non-ascii", (NAME, "name: Zoë Ünal-Şahin"), "Zoë Ünal-Şahin"),
+    ("name-at-sign", (NAME, "name: 'ceo@bank.example'"), "ceo@bank.example"),
+    ("name-semicolon", (NAME, "name: 'A; B: C'"), "A; B: C"),
+    ("name-emoji-zwj", (NAME, 'name: "Ada \\U0001F469\\u200D\\U0001F4BB"'), "Ada \U0001f469\u200d\U0001f4bb"),
+    ("name-rtl-mark", (NAME, 'name: "\\u05D0\\u05D3\\u05D4 \\u200F"'), "\u05d0\u05d3\u05d4 \u200f"),
+    ("name-non-ascii-31", (NAME, "name: Zoë Ünal-Şahin of Tea at Home"), "Zoë Ünal-Şahin of Tea at Home"),
+]
+
+
+@pytest.mark.parametrize(("edit", "name"), [c[1:] for c in ACCEPTED], ids=[c[0] for c in ACCEPTED])
+def test_sender_name_gives_exactly_one_from_address(tmp_path: Path, edit: tuple[str, str], name: str) -> None:
+    outcome = run("build", course(tmp_path, edit), "--out", tmp_path / "out", tmp=tmp_path)
+    assert outcome.code == 0, outcome.err
+    msg = eml(tmp_path / "out")
+    assert header_names(msg) == PREVIEW_HEADERS
+    assert [(a.display_name, a.addr_spec) for a in msg["From"].addresses] == [(name, "ada@quiet-mornings.example")]
+
+
+SUBJECTS = [
+    (
+        "emoji-zwj",
+        'subject: "Family \\U0001F468\\u200D\\U0001F469\\u200D\\U0001F467 time"',
+        "Family 👨\u200d👩\u200d👧 time",
+    ),
+    ("colon-bcc-words", "subject: 'Bcc: not a header'", "Bcc: not a header"),
+    ("long-non-ascii", f"subject: {'Ünïcödé ' * 18}end", "Ünïcödé " * 18 + "end"),
+    ("cjk", "subject: 静かな朝のための小さな習慣", "静かな朝のための小さな習慣"),
+    ("lrm", 'subject: "Start\\u200E small"', "Start\u200e small"),
+    ("question-equals-apart", "subject: 'Why ? = maybe'", "Why ? = maybe"),
+]
+
+
+@pytest.mark.parametrize(("edit", "subject"), [c[1:] for c in SUBJECTS], ids=[c[0] for c in SUBJECTS])
+def test_subject_reads_back_exactly(tmp_path: Path, edit: str, subject: str) -> None:
+    outcome = run("build", course(tmp_path, (SUBJECT, edit)), "--out", tmp_path / "out", tmp=tmp_path)
+    assert outcome.code == 0, outcome.err
+    msg = eml(tmp_path / "out")
+    assert header_names(msg) == PREVIEW_HEADERS
+    assert "".join(str(msg["Subject"]).split()) == "".join(subject.split())
+
+
+URLS = [
+    ("idn-host", "unsubscribe_url: https://bücher.example/u", "<https://xn--bcher-kva.example/u>"),
+    ("non-ascii-path", "unsubscribe_url: https://h.example/abmelden/ü", "<https://h.example/abmelden/%C3%BC>"),
+    ("query-kept", "unsubscribe_url: https://h.example/u?list=7&x=%2C", "<https://h.example/u?list=7&x=%2C>"),
+    ("port-kept", "unsubscribe_url: https://h.example:8443/u", "<https://h.example:8443/u>"),
+]
+
+
+@pytest.mark.parametrize(("edit", "header"), [c[1:] for c in URLS], ids=[c[0] for c in URLS])
+def test_unsubscribe_url_is_one_reserialised_target(tmp_path: Path, edit: str, header: str) -> None:
+    outcome = run("build", course(tmp_path, (UNSUB, edit)), "--out", tmp_path / "out", tmp=tmp_path)
+    assert outcome.code == 0, outcome.err
+    msg = eml(tmp_path / "out")
+    assert header_names(msg) == PREVIEW_HEADERS
+    assert str(msg["List-Unsubscribe"]) == header
+
+
+SEND_TEST = [
+    ("to-trailing-lf", ["--to", "me@dest.example\n"], "Error: --to is not an email address: 'me@dest.example\\n'"),
+    (
+        "to-crlf-bcc",
+        ["--to", "me@dest.example\r\nBcc: x@evil.example"],
+        "Error: --to is not an email address: 'me@dest.example\\r\\nBcc: x@evil.example'",
+    ),
+    (
+        "to-two",
+        ["--to", "me@dest.example, x@evil.example"],
+        "Error: --to is not an email address: 'me@dest.example, x@evil.example'",
+    ),
+    ("to-display", ["--to", "Me <me@dest.example>"], "Error: --to is not an email address: 'Me <me@dest.example>'"),
+    ("to-u2028", ["--to", "me@dest.example\u2028"], "Error: --to is not an email address: 'me@dest.example\\u2028'"),
+    (
+        "host-70-label",
+        ["--to", "me@dest.example", "--host", "a" * 70 + ".example"],
+        "Error: SMTP host '"
+        + "a" * 70
+        + ".example' has a label of 70 characters; each dot-separated part may be at most 63",
+    ),
+    (
+        "host-lf",
+        ["--to", "me@dest.example", "--host", "smtp.example\n"],
+        "Error: SMTP host 'smtp.example\\n' is not a valid host name (letters, digits, hyphens and dots)",
+    ),
+    (
+        "host-space",
+        ["--to", "me@dest.example", "--host", "smtp example"],
+        "Error: SMTP host 'smtp example' is not a valid host name (letters, digits, hyphens and dots)",
+    ),
+    (
+        "host-300",
+        ["--to", "me@dest.example", "--host", ".".join(["abcdefghij"] * 28)],
+        "Error: SMTP host '" + ".".join(["abcdefghij"] * 28) + "' is 307 characters; a host name may be at most 253",
+    ),
+    (
+        "port-70000",
+        ["--to", "me@dest.example", "--host", "localhost", "--port", "70000"],
+        "Error: the SMTP port must be from 1 to 65535, got 70000",
+    ),
+]
+
+
+@pytest.mark.parametrize(("args", "expected"), [c[1:] for c in SEND_TEST], ids=[c[0] for c in SEND_TEST])
+def test_send_test_refuses_before_connecting(tmp_path: Path, args: list[str], expected: str) -> None:
+    outcome = run("send-test", *args, course(tmp_path), tmp=tmp_path, env={"DRIPCOURSE_SMTP_HOST": ""})
+    assert (outcome.code, outcome.out, outcome.err) == (2, "", expected + "\n")
+
+
+def test_listmonk_from_email_is_one_quoted_address(tmp_path: Path) -> None:
+    import json
+
+    folder = course(tmp_path, (NAME, "name: 'Lane, Mira <ceo@bank.example>'"))
+    outcome = run("export", "listmonk", folder, "--out", tmp_path / "x", tmp=tmp_path)
+    assert outcome.code == 0, outcome.err
+    (first, *_) = sorted((tmp_path / "x").rglob("*.json"))
+    campaigns = [json.loads(p.read_text()) for p in sorted((tmp_path / "x").rglob("*.json"))]
+    senders = {c["from_email"] for c in campaigns if isinstance(c, dict) and "from_email" in c}
+    assert senders == {'"Lane, Mira <ceo@bank.example>" <ada@quiet-mornings.example>'}, first
+    assert getaddresses(list(senders)) == [("Lane, Mira <ceo@bank.example>", "ada@quiet-mornings.example")]

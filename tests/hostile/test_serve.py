@@ -1,0 +1,121 @@
+"""`serve` against a DNS-rebinding page and a connection flood: only loopback Host names (and the --host value)
+are answered, and connections beyond the cap are closed at once instead of each holding a thread."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from dripcourse.preview import server as preview
+from hostile import course
+
+
+class Running:
+    def __init__(self, folder: Path, host: str = "127.0.0.1"):
+        self.stop = threading.Event()
+        self.ready = threading.Event()
+        self.url = ""
+
+        def on_ready(url: str) -> None:
+            self.url = url
+            self.ready.set()
+
+        self.thread = threading.Thread(
+            target=preview.serve,
+            args=(folder, host, 0, date(2026, 3, 2), on_ready, lambda message: None, self.stop),
+            daemon=True,
+        )
+        self.thread.start()
+        assert self.ready.wait(60), "serve did not start"
+        self.port = int(self.url.rstrip("/").rsplit(":", 1)[1])
+
+    def status(self, host: str | None, path: str = "/") -> int:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        connection.putrequest("GET", path, skip_host=True)
+        if host is not None:
+            connection.putheader("Host", host)
+        connection.endheaders()
+        status = connection.getresponse().status
+        connection.close()
+        return status
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    running = Running(course(tmp_path_factory.mktemp("serve")))
+    yield running
+    running.stop.set()
+    running.thread.join(10)
+
+
+HOSTS = [
+    ("localhost", "localhost:{port}", 200),
+    ("localhost-no-port", "localhost", 200),
+    ("localhost-upper", "LOCALHOST:{port}", 200),
+    ("ipv4-loopback", "127.0.0.1:{port}", 200),
+    ("ipv6-loopback", "[::1]:{port}", 200),
+    ("rebinding-name", "evil.example:{port}", 403),
+    ("suffix-trick", "localhost.evil.example:{port}", 403),
+    ("prefix-trick", "127.0.0.1.nip.io:{port}", 403),
+    ("other-loopback-ip", "127.0.0.2:{port}", 403),
+    ("userinfo-trick", "localhost@evil.example", 403),
+    ("bad-port", "localhost:http", 403),
+    ("ipv6-unclosed", "[::1:{port}", 403),
+    ("empty", "", 403),
+    ("missing", None, 403),
+]
+
+
+@pytest.mark.parametrize(("host", "status"), [c[1:] for c in HOSTS], ids=[c[0] for c in HOSTS])
+def test_only_loopback_hosts_are_answered(site: Running, host: str | None, status: int) -> None:
+    assert site.status(None if host is None else host.format(port=site.port)) == status
+
+
+def test_the_event_stream_checks_host_too(site: Running) -> None:
+    assert site.status("evil.example", preview.EVENTS_PATH) == 403
+
+
+def test_the_host_serve_was_told_to_bind_is_answered(tmp_path: Path) -> None:
+    running = Running(course(tmp_path), host="localhost")
+    try:
+        assert running.status(f"localhost:{running.port}") == 200
+        assert running.status(f"evil.example:{running.port}") == 403
+    finally:
+        running.stop.set()
+        running.thread.join(10)
+
+
+def test_connections_beyond_the_cap_are_closed_and_the_page_still_loads(site: Running) -> None:
+    idle = [socket.create_connection(("127.0.0.1", site.port), timeout=10) for _ in range(preview.MAX_CONNECTIONS)]
+    try:
+        time.sleep(0.5)
+        extra = socket.create_connection(("127.0.0.1", site.port), timeout=10)
+        extra.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        assert extra.recv(100) == b""  # closed without an answer: no thread was spent on it
+        extra.close()
+    finally:
+        for connection in idle:
+            connection.close()
+    time.sleep(0.5)
+    assert site.status("localhost") == 200
+
+
+def test_a_silent_client_is_dropped_after_the_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(preview, "SOCKET_TIMEOUT_SECONDS", 0.5)
+    running = Running(course(tmp_path))
+    try:
+        silent = socket.create_connection(("127.0.0.1", running.port), timeout=10)
+        started = time.monotonic()
+        assert silent.recv(100) == b""  # the server hung up on a client that never sent its request
+        assert time.monotonic() - started < 5
+        silent.close()
+    finally:
+        running.stop.set()
+        running.thread.join(10)

@@ -1,0 +1,143 @@
+"""Hostile course templates through the real CLI: sandboxed, only regular files inside the theme, one message."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from hostile import course, run
+
+T = "Error: {tmp}/course/templates"
+UNSAFE = "template error: access to attribute"
+
+
+def writes(name: str, text: str) -> Callable[[Path], None]:
+    def setup(templates: Path) -> None:
+        (templates / name).write_text(text, encoding="utf-8")
+
+    return setup
+
+
+def links(name: str, target: str) -> Callable[[Path], None]:
+    def setup(templates: Path) -> None:
+        os.symlink(target, templates / name)
+
+    return setup
+
+
+def fifo(templates: Path) -> None:
+    os.mkfifo(templates / "email.txt")
+
+
+CASES = [
+    (
+        "cycler-globals-popen",
+        writes("email.html", "{{ cycler.__init__.__globals__.os.popen('id').read() }}"),
+        f"{T}/email.html:1: {UNSAFE} '__init__' of 'type' object is unsafe.",
+    ),
+    (
+        "joiner-globals",
+        writes("email.html", "{{ joiner.__init__.__globals__ }}"),
+        f"{T}/email.html:1: {UNSAFE} '__init__' of 'type' object is unsafe.",
+    ),
+    (
+        "lipsum-globals",
+        writes("email.txt", "x\n{{ lipsum.__globals__['os'] }}"),
+        f"{T}/email.txt:2: {UNSAFE} '__globals__' of 'function' object is unsafe.",
+    ),
+    (
+        "str-mro-subclasses",
+        writes("email.html", "{{ ''.__class__.__mro__[1].__subclasses__() }}"),
+        f"{T}/email.html:1: {UNSAFE} '__class__' of 'str' object is unsafe.",
+    ),
+    (
+        "format-attr",
+        writes("email.html", "{{ '{0.__class__}'.format(course) }}"),
+        f"{T}/email.html:1: {UNSAFE} '__class__' of 'CourseInfo' object is unsafe.",
+    ),
+    (
+        "course-class",
+        writes("email.txt", "{{ course.__class__.__init__ }}"),
+        f"{T}/email.txt:1: {UNSAFE} '__init__' of 'StrictUndefined' object is unsafe.",
+    ),
+    (
+        "track-globals",
+        writes("email.html", "{{ track.__self__ }}"),
+        f"{T}/email.html:1: template error: 'dripcourse.render.UrlTracker object' has no attribute '__self__'",
+    ),
+    (
+        "symlink-etc-passwd",
+        links("email.txt", "/etc/passwd"),
+        f"{T}/email.txt: template refused: leads outside {{tmp}}/course/templates (to /etc/passwd); a template must be a file inside it",
+    ),
+    (
+        "symlink-to-syllabus",
+        links("email.html", "../syllabus.yaml"),
+        f"{T}/email.html: template refused: leads outside {{tmp}}/course/templates (to {{tmp}}/course/syllabus.yaml); a template must be a file inside it",
+    ),
+    (
+        "symlink-dangling",
+        links("email.txt", "missing.txt"),
+        f"{T}/email.txt: template refused: is a broken or looping link",
+    ),
+    ("symlink-loop", links("email.txt", "email.txt"), f"{T}/email.txt: template refused: is a broken or looping link"),
+    ("fifo", fifo, f"{T}/email.txt: template refused: is not a regular file"),
+    (
+        "include-outside",
+        writes("email.html", "<p>{% include '../../../etc/passwd' %}</p>"),
+        f"{T}/email.html:1: template error: ../../../etc/passwd",
+    ),
+    (
+        "include-css-symlink",
+        lambda t: (writes("email.html", "{% include 'evil.css' %}")(t), links("evil.css", "/etc/hostname")(t)),
+        f"{T}/evil.css: template refused: leads outside {{tmp}}/course/templates (to /etc/hostname); a template must be a file inside it",
+    ),
+    (
+        "syntax",
+        writes("email.html", "one\n{% if %}\n"),
+        f"{T}/email.html:2: template error: Expected an expression, got 'end of statement block'",
+    ),
+    ("undefined", writes("email.txt", "a\n{{ nope.x }}\n"), f"{T}/email.txt:2: template error: 'nope' is undefined"),
+    (
+        "zero-division",
+        writes("email.txt", "a\nb\n{{ 1 // 0 }}\n"),
+        f"{T}/email.txt:3: template failed: ZeroDivisionError: integer division or modulo by zero",
+    ),
+    (
+        "unknown-merge-tag",
+        writes("email.txt", "{{ merge_tag('nickname') }}\n"),
+        f"{T}/email.txt:1: template error: unknown merge tag 'nickname'",
+    ),
+    (
+        "huge-range",
+        writes("email.txt", "{% for i in range(10**9) %}{% endfor %}"),
+        f"{T}/email.txt:1: template failed: OverflowError: Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).",
+    ),
+]
+
+
+@pytest.mark.parametrize(("setup", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_hostile_template_is_one_message(tmp_path: Path, setup: Callable[[Path], None], expected: str) -> None:
+    folder = course(tmp_path)
+    (folder / "templates").mkdir()
+    setup(folder / "templates")
+    outcome = run("build", folder, "--out", tmp_path / "out", tmp=tmp_path)
+    assert (outcome.code, outcome.out, outcome.err) == (2, "", expected + "\n")
+    assert not (tmp_path / "out").exists()
+
+
+def test_templates_folder_linked_out_of_the_course_is_refused(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "email.txt").write_text("{{ email.subject }}\n", encoding="utf-8")
+    folder = course(tmp_path)
+    os.symlink(elsewhere, folder / "templates")
+    outcome = run("build", folder, "--out", tmp_path / "out", tmp=tmp_path)
+    assert (outcome.code, outcome.err) == (
+        2,
+        f"{T}/email.txt: template refused: leads outside {{tmp}}/course/templates (to {{tmp}}/elsewhere/email.txt);"
+        " a template must be a file inside it\n",
+    )

@@ -1,0 +1,217 @@
+"""Input and environment faults that used to end in a traceback: each is now one message and an exit code
+(2 for input, 1 for the environment). A few run the installed entry point in a subprocess, so the last-resort
+handler and Python's own start-up are part of what is checked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hostile import course, run, run_process
+
+S = "Error: {tmp}/course/syllabus.yaml"
+MODE = "mode: evergreen"
+ZONE = "time_zone: America/New_York"
+COHORT_RANGE = "must be a date like 2026-03-02, from 1970-01-01 to 9000-12-31"
+
+SYLLABUS_FAULTS = [
+    (
+        "nested-20000-lists",
+        (),
+        "x: " + "[" * 20000 + "]" * 20000 + "\n",
+        f"{S}: YAML nested too deeply; a syllabus needs only a few levels of lists and mappings",
+    ),
+    (
+        "nested-20000-maps",
+        (),
+        "x: " + "{a: " * 20000 + "}" * 20000 + "\n",
+        f"{S}: YAML nested too deeply; a syllabus needs only a few levels of lists and mappings",
+    ),
+    (
+        "zone-region-folder",
+        ((ZONE, "time_zone: America"),),
+        "",
+        f"{S}:12:14: schedule.time_zone: unknown IANA time zone 'America' (did you mean 'America/Nuuk'?)",
+    ),
+    (
+        "zone-path",
+        ((ZONE, "time_zone: ../../../../etc/passwd"),),
+        "",
+        f"{S}:12:14: schedule.time_zone: unknown IANA time zone '../../../../etc/passwd'",
+    ),
+    (
+        "zone-absolute",
+        ((ZONE, "time_zone: /etc/localtime"),),
+        "",
+        f"{S}:12:14: schedule.time_zone: unknown IANA time zone '/etc/localtime' (did you mean 'localtime'?)",
+    ),
+    (
+        "cohort-9999",
+        ((MODE, "mode: cohort\n  start_date: 9999-12-31"),),
+        "",
+        f"{S}:12:15: schedule.start_date: {COHORT_RANGE}, got '9999-12-31'",
+    ),
+    (
+        "cohort-0001",
+        ((MODE, "mode: cohort\n  start_date: 0001-01-01"),),
+        "",
+        f"{S}:12:15: schedule.start_date: {COHORT_RANGE}, got '0001-01-01'",
+    ),
+    (
+        "cohort-0000",
+        ((MODE, "mode: cohort\n  start_date: 0000-01-01"),),
+        "",
+        f"{S}:12:15: schedule.start_date: {COHORT_RANGE}, got '0000-01-01'",
+    ),
+    (
+        "cohort-feb-30",
+        ((MODE, "mode: cohort\n  start_date: 2026-02-30"),),
+        "",
+        f"{S}:12:15: schedule.start_date: {COHORT_RANGE}, got '2026-02-30'",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("edits", "add", "expected"), [c[1:] for c in SYLLABUS_FAULTS], ids=[c[0] for c in SYLLABUS_FAULTS]
+)
+def test_syllabus_fault_is_one_message(
+    tmp_path: Path, edits: tuple[tuple[str, str], ...], add: str, expected: str
+) -> None:
+    outcome = run("build", course(tmp_path, *edits, add=add), "--out", tmp_path / "out", tmp=tmp_path)
+    assert (outcome.code, outcome.out, outcome.err) == (2, "", expected + "\n")
+
+
+EPOCHS = [
+    ("epoch-huge", "99999999999999999999", 1),
+    ("epoch-past-9000", "253402300800", 1),
+]
+
+
+@pytest.mark.parametrize(("epoch", "code"), [c[1:] for c in EPOCHS], ids=[c[0] for c in EPOCHS])
+def test_a_huge_source_date_epoch_is_one_message(tmp_path: Path, epoch: str, code: int) -> None:
+    outcome = run("build", course(tmp_path), "--out", tmp_path / "out", tmp=tmp_path, env={"SOURCE_DATE_EPOCH": epoch})
+    assert (outcome.code, outcome.out) == (code, "")
+    assert (
+        outcome.err
+        == "Error: SOURCE_DATE_EPOCH must be a Unix time from 0 to 221876841600 (1970-01-01 to 9000-12-31)\n"
+    )
+
+
+HEADER = "email,first_name,signed_up_at,timezone\n"
+RANGE = "must be a date-time like 2026-03-02T09:30:00Z, from 1970 to 9000"
+ROWS = [
+    (
+        "signup-9999",
+        "a@x.example,A,9999-12-31T23:59:59Z,\n",
+        f"Skipped: {{tmp}}/subs.csv:2: signed_up_at: {RANGE}, got '9999-12-31T23:59:59Z'",
+    ),
+    (
+        "signup-0001",
+        "a@x.example,A,0001-01-01T00:00:00Z,\n",
+        f"Skipped: {{tmp}}/subs.csv:2: signed_up_at: {RANGE}, got '0001-01-01T00:00:00Z'",
+    ),
+    (
+        "signup-0001-zone",
+        "a@x.example,A,0001-01-01T00:00:00,Pacific/Kiritimati\n",
+        f"Skipped: {{tmp}}/subs.csv:2: signed_up_at: {RANGE}, got '0001-01-01T00:00:00'",
+    ),
+    (
+        "signup-9999-offset",
+        "a@x.example,A,9999-12-31T23:00:00-14:00,\n",
+        f"Skipped: {{tmp}}/subs.csv:2: signed_up_at: {RANGE}, got '9999-12-31T23:00:00-14:00'",
+    ),
+    (
+        "zone-folder",
+        "a@x.example,A,2026-03-02T09:00:00Z,America\n",
+        "Skipped: {tmp}/subs.csv:2: timezone: unknown IANA time zone 'America'",
+    ),
+    (
+        "name-200k",
+        "a@x.example," + "N" * 200_000 + ",2026-03-02T09:00:00Z,\n",
+        "Skipped: {tmp}/subs.csv:2: cannot be read: a field is over 131,072 characters; a field may be at most 1,000",
+    ),
+    (
+        "name-2k",
+        "a@x.example," + "N" * 2_000 + ",2026-03-02T09:00:00Z,\n",
+        "Skipped: {tmp}/subs.csv:2: a field is 2,000 characters; a field may be at most 1,000",
+    ),
+]
+
+
+@pytest.mark.parametrize(("row", "expected"), [c[1:] for c in ROWS], ids=[c[0] for c in ROWS])
+def test_a_hostile_subscriber_row_is_skipped_with_its_line(tmp_path: Path, row: str, expected: str) -> None:
+    subs = tmp_path / "subs.csv"
+    subs.write_text(HEADER + row + "b@x.example,B,2026-03-02T09:00:00Z,\n", encoding="utf-8")
+    outcome = run("schedule", course(tmp_path), "-s", subs, "--out", tmp_path / "plan.csv", tmp=tmp_path)
+    assert outcome.code == 0
+    assert outcome.err == expected + "\n"
+    assert outcome.out == "Planned 2 sends for 1 subscribers into {tmp}/plan.csv; skipped 1 bad rows\n"
+
+
+OUTS = [
+    (
+        "out-missing-folder",
+        "missing/plan.csv",
+        1,
+        "Error: {tmp}/missing/plan.csv: cannot be written: the folder {tmp}/missing does not exist",
+    ),
+    ("out-dot", ".", 1, "Error: {tmp}: is a folder; give the plan a file name, like plan.csv"),
+    ("out-folder", "course", 1, "Error: {tmp}/course: is a folder; give the plan a file name, like plan.csv"),
+    (
+        "out-under-a-file",
+        "subs.csv/plan.csv",
+        1,
+        "Error: {tmp}/subs.csv/plan.csv: cannot be written: the folder {tmp}/subs.csv does not exist",
+    ),
+]
+
+
+@pytest.mark.parametrize(("out", "code", "expected"), [c[1:] for c in OUTS], ids=[c[0] for c in OUTS])
+def test_schedule_out_that_cannot_be_a_file(tmp_path: Path, out: str, code: int, expected: str) -> None:
+    subs = tmp_path / "subs.csv"
+    subs.write_text(HEADER + "b@x.example,B,2026-03-02T09:00:00Z,\n", encoding="utf-8")
+    target = tmp_path / out if out != "." else tmp_path
+    outcome = run("schedule", course(tmp_path), "-s", subs, "--out", target, tmp=tmp_path)
+    assert (outcome.code, outcome.out, outcome.err) == (code, "", expected + "\n")
+    assert subs.read_text(encoding="utf-8") == HEADER + "b@x.example,B,2026-03-02T09:00:00Z,\n"
+
+
+PORTS = [
+    ("port-70000", "70000", "Invalid value for '--port': 70000 is not in the range 0<=x<=65535."),
+    ("port-negative", "-1", "Invalid value for '--port': -1 is not in the range 0<=x<=65535."),
+    ("port-word", "http", "Invalid value for '--port': 'http' is not a valid integer range."),
+]
+
+
+@pytest.mark.parametrize(("port", "expected"), [c[1:] for c in PORTS], ids=[c[0] for c in PORTS])
+def test_serve_port_out_of_range_is_a_usage_error(tmp_path: Path, port: str, expected: str) -> None:
+    outcome = run("serve", course(tmp_path), "--port", port, tmp=tmp_path)
+    assert (outcome.code, outcome.out) == (2, "")
+    assert outcome.err.splitlines()[-1] == f"Error: {expected}"
+
+
+def test_the_entry_point_prints_one_line_for_deep_yaml(tmp_path: Path) -> None:
+    folder = course(tmp_path, add="x: " + "[" * 20000 + "]" * 20000 + "\n")
+    outcome = run_process("build", folder, "--out", tmp_path / "out", tmp=tmp_path)
+    assert (outcome.code, outcome.out) == (2, "")
+    assert outcome.err == f"{S}: YAML nested too deeply; a syllabus needs only a few levels of lists and mappings\n"
+
+
+def test_the_entry_point_turns_an_unexpected_fault_into_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The last net under every specific message: a fault nothing foresaw ends in one line and exit 1."""
+    from dripcourse import cli
+
+    def broken() -> None:
+        raise RuntimeError("something nobody checked for")
+
+    monkeypatch.setattr(cli, "app", broken)
+    with pytest.raises(SystemExit) as stopped:
+        cli.main()
+    assert stopped.value.code == 1
+    assert capsys.readouterr().err == (
+        "Error: internal error (RuntimeError: something nobody checked for); please report it with the command you ran\n"
+    )
