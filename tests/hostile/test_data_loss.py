@@ -555,7 +555,9 @@ PLAN_CASES = [
         "an edited draft without --force",
         ["plan", "course", "--days", "2"],
         2,
-        "Error: course/syllabus.draft.yaml: was edited after plan wrote it; pass --force to replace it\n",
+        "Error: course/syllabus.draft.yaml: was edited after plan wrote it, so plan leaves it as it is; rename or "
+        "delete it to draft again (--force instead writes the new emails into syllabus.yaml, replacing its emails: "
+        "list and keeping its other fields)\n",
         files({"course/syllabus.draft.yaml": EDITED_DRAFT}),
         keep=("course",),
     ),

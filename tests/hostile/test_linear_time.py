@@ -118,7 +118,7 @@ SHAPES: dict[str, tuple[Callable[[tuple[str, str]], float], Callable[[int], tupl
     "unclosed brackets": (BUILD, lambda n: in_body("[" * n), 300),
     "emphasis runs": (BUILD, lambda n: in_body("*a " * n), 300),
     "unclosed tags": (BUILD, lambda n: in_body("<a " * n), 300),
-    "unclosed comments": (BUILD, lambda n: in_body("<!--" * n), 300),
+    "unclosed comments": (BUILD, lambda n: (BASE_SYLLABUS, BASE_SOURCE + "\nLast words.\n\n" + "<!--" * n), 300),
     "many short lines": (BUILD, lambda n: in_body("A line.\n" * n), 300),
     "liquid openers for kit": (exporter("kit"), lambda n: in_body("{% " * n), 300),
     "mailchimp openers": (exporter("mailchimp"), lambda n: in_body("*|" * n), 300),
