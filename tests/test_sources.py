@@ -104,3 +104,54 @@ def test_slugify(heading: str, slug: str) -> None:
 def test_word_count_ignores_markdown_urls() -> None:
     source = parse_source("x", "## A\n\nSee [the guide](https://example.com/a/very/long/path) now.\n", "x.md")
     assert source.sections["a"].word_count == 4
+
+
+SETEXT = """\
+Walking in Winter
+=================
+
+Cold air wakes you up faster than coffee.
+
+Dress in layers
+---------------
+
+Three thin layers beat one thick coat.
+
+- ## a heading inside a list item
+
+> ## a heading inside a quote
+
+    ## an indented code block
+
+Pick a loop {#loop}
+-------------------
+
+Hello {{ frist_name }}, a loop brings you home.
+"""
+
+
+def test_setext_headings_start_sections_as_they_render() -> None:
+    """CommonMark reads `Title` over `---` as a level-2 heading, so it starts a section as `## Title` does, and
+    `===` makes a level-1 heading, the title; headings inside a list, a quote or code are text of their section."""
+    with pytest.raises(DripcourseError) as caught:
+        parse_source("walk", SETEXT, "walk.md")
+    # the merge tag's line number counts the underline of the setext heading above it
+    assert [str(p) for p in caught.value.problems] == [
+        "walk.md:20:7: unknown merge tag 'frist_name' (did you mean 'first_name'?)"
+    ]
+    source = parse_source("walk", SETEXT.replace("frist_name", "first_name"), "walk.md")
+    assert source.title == "Walking in Winter"
+    assert list(source.sections) == ["intro", "dress-in-layers", "loop"]
+    layers = source.sections["dress-in-layers"]
+    assert (layers.title, layers.line) == ("Dress in layers", 6)
+    assert "- ## a heading inside a list item" in layers.markdown
+    assert "> ## a heading inside a quote" in layers.markdown
+    assert layers.markdown.startswith("Three thin layers") and "---" not in layers.markdown
+    assert source.sections["loop"].title == "Pick a loop"
+    assert source.sections["intro"].markdown == "Cold air wakes you up faster than coffee."
+
+
+def test_a_dashed_line_after_a_blank_line_is_a_rule_not_a_heading() -> None:
+    source = parse_source("walk", "Opening words.\n\n---\n\nMore words.\n\n## Next\n\nText.\n", "walk.md")
+    assert list(source.sections) == ["intro", "next"]
+    assert "---" in source.sections["intro"].markdown

@@ -6,7 +6,8 @@ from datetime import date
 from pathlib import Path
 
 from dripcourse.build import load_course, render_course
-from dripcourse.render import markdown_parser, markdown_text
+from dripcourse.render import markdown_text
+from dripcourse.sources import markdown_parser
 
 
 def text_of(markdown: str) -> str:

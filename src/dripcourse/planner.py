@@ -12,7 +12,7 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from yaml.nodes import MappingNode, Node, ScalarNode
@@ -47,6 +47,7 @@ class SyllabusText:
     text: str
     listed: dict[str, str]  # source id -> path, in the order the syllabus lists them
     root: MappingNode
+    lines: dict[str, tuple[int, int]] = field(default_factory=dict)  # source id -> line and column of its path
 
 
 def read_syllabus_text(path: Path) -> SyllabusText:
@@ -56,12 +57,14 @@ def read_syllabus_text(path: Path) -> SyllabusText:
     if not isinstance(root, MappingNode):
         raise DripcourseError(Problem(path, "must be a mapping with course, schedule, sources and emails", 1))
     listed: dict[str, str] = {}
+    lines: dict[str, tuple[int, int]] = {}
     sources = value_of(root, "sources")
     if isinstance(sources, MappingNode):
         for key, value in sources.value:
             if isinstance(key, ScalarNode) and isinstance(value, ScalarNode) and value.value:
                 listed[key.value] = value.value
-    return SyllabusText(path, text, listed, root)
+                lines[key.value] = (value.start_mark.line + 1, value.start_mark.column + 1)
+    return SyllabusText(path, text, listed, root, lines)
 
 
 def value_of(mapping: MappingNode, name: str) -> Node | None:
@@ -91,9 +94,10 @@ def import_order(source: Source) -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
-def read_sources(course_dir: Path, listed: dict[str, str]) -> dict[str, Source]:
+def read_sources(course_dir: Path, listed: dict[str, str], syllabus: SyllabusText | None = None) -> dict[str, Source]:
     """The course's sources in plan order: those the syllabus lists, as listed; then the other files in
-    sources/, in the order they were imported (front matter `import_order`), then by file name."""
+    sources/, in the order they were imported (front matter `import_order`), then by file name. A listed file
+    that is missing is named at its line in the syllabus."""
     folder = course_dir / "sources"
     listed_paths = {(course_dir / path).resolve() for path in listed.values()}
     others = [p for p in sorted(folder.glob("*.md")) if p.resolve() not in listed_paths] if folder.is_dir() else []
@@ -102,6 +106,17 @@ def read_sources(course_dir: Path, listed: dict[str, str]) -> dict[str, Source]:
     sources: list[Source] = []
     for source_id, relative in entries:
         path = course_dir / relative
+        if syllabus is not None and source_id in syllabus.lines and not path.is_file():
+            line, column = syllabus.lines[source_id]
+            problems.append(
+                Problem(
+                    syllabus.path,
+                    f"sources.{source_id}: {relative} not found; restore the file or remove this line",
+                    line,
+                    column,
+                )
+            )
+            continue
         try:
             sources.append(parse_source(source_id, read_text_file(path, path), Path(relative)))
         except DripcourseError as exc:
@@ -120,8 +135,14 @@ def read_sources(course_dir: Path, listed: dict[str, str]) -> dict[str, Source]:
 # ------------------------------------------------------------------------------------------------------- emails
 
 
+INTRO_SPLIT = 1.0  # the cost of ending an email on an article's intro, the article's body in the next email
+MID_ARTICLE = 0.25  # the cost of a break inside an article rather than between two, against a balanced length
+WINDOW = 4  # how many sections either side of the balanced break are weighed for a better one
+
+
 def group(sections: list[Section], days: int) -> list[list[Section]]:
-    """Split the sections, kept in order, into `days` runs of about equal reading time."""
+    """Split the sections, kept in order, into `days` runs of about equal reading time, breaking between
+    articles where one is near and never just after an article's intro when another break will do."""
     if days < 1:
         raise DripcourseError(Problem(None, "--days must be at least 1"))
     if len(sections) < days:
@@ -129,7 +150,19 @@ def group(sections: list[Section], days: int) -> list[list[Section]]:
             Problem(None, f"only {len(sections)} sections for {days} emails; use --days {len(sections)} or fewer")
         )
     weights = [max(section.word_count, 1) for section in sections]
-    total = sum(weights)
+    prefix = [0]
+    for weight in weights:
+        prefix.append(prefix[-1] + weight)
+    total = prefix[-1]
+    mean = total / days
+
+    def break_cost(end: int) -> float:
+        """What it costs to start the next email at sections[end]."""
+        before, after = sections[end - 1], sections[end]
+        if before.source != after.source:
+            return 0.0
+        return INTRO_SPLIT if before.id == "intro" else MID_ARTICLE
+
     groups: list[list[Section]] = []
     start = 0
     for k in range(days):
@@ -138,21 +171,38 @@ def group(sections: list[Section], days: int) -> list[list[Section]]:
             groups.append(sections[start:])
             break
         target = total * (k + 1) / days
-        end, running = start + 1, sum(weights[: start + 1])
-        # Grow while the next section brings the total closer to this email's target, leaving one per later email.
-        while end < len(sections) - (left - 1) and abs(running + weights[end] - target) < abs(running - target):
-            running += weights[end]
-            end += 1
+        last = len(sections) - (left - 1)  # leave one section for each later email
+        balanced = start + 1
+        # Grow while the next section brings the total closer to this email's target.
+        while balanced < last and abs(prefix[balanced + 1] - target) < abs(prefix[balanced] - target):
+            balanced += 1
+        candidates = range(max(start + 1, balanced - WINDOW), min(last, balanced + WINDOW) + 1)
+        end = min(candidates, key=lambda e: (abs(prefix[e] - target) / mean + break_cost(e), abs(e - balanced)))
         groups.append(sections[start:end])
         start = end
     return groups
 
 
+PHRASE_BREAK = re.compile(r"\s*(?:[,;:(–—]|\s-\s|\s(?:and|or|but|when|while|if|because|so|with|without)\s)")
+
+
 def shorten(text: str, limit: int) -> str:
+    """The text, cut to `limit` characters at a phrase's end when one is near, else at a word's, marked with …."""
     if len(text) <= limit:
         return text
-    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:-–— ")
-    return cut + "…"
+    head = text[: limit - 1]
+    phrase = max((m.start() for m in PHRASE_BREAK.finditer(head) if m.start() >= limit // 2), default=0)
+    cut = head[:phrase] if phrase else head.rsplit(" ", 1)[0]
+    return cut.rstrip(",;:-–— ") + "…"
+
+
+def sentence_case(heading: str) -> str:
+    """An ALL-CAPS heading as a sentence ("WHAT NOT TO DO" -> "What not to do"); any other heading unchanged."""
+    letters = [c for c in heading if c.isalpha()]
+    if len(letters) < 4 or any(c.islower() for c in letters):
+        return heading
+    lowered = heading.lower()
+    return re.sub(r"\b(i)\b", "I", lowered[:1].upper() + lowered[1:])
 
 
 def plain(markdown: str) -> str:
@@ -163,35 +213,46 @@ def plain(markdown: str) -> str:
     return " ".join(text.split())
 
 
-def same(a: str, b: str) -> bool:
-    return words_of(a) == words_of(b) or (bool(words_of(a)) and words_of(a) in words_of(b))
+def same(text: str, subject: str) -> bool:
+    """The text says what the subject says: the same words, or the words a subject cut with … starts."""
+    words, said = words_of(text), words_of(subject.rstrip("…"))
+    return words == said or (bool(said) and words.startswith(said) and (subject.endswith("…") or len(said) > 30))
 
 
 def heading_of(section: Section) -> str:
-    return without_number(section.title).rstrip(":").strip()
+    return sentence_case(without_number(section.title).rstrip(":").strip())
 
 
 def subject_for(run: list[Section], sources: dict[str, Source]) -> str:
-    named = [s for s in run if s.id != "intro"]
-    title = heading_of(named[0]) if named else sources[run[0].source].title
+    """The heading the email shows first: its first section's, or the article's title when it opens on an intro."""
+    first = run[0]
+    title = sentence_case(sources[first.source].title) if first.id == "intro" else heading_of(first)
     return shorten(title, SUBJECT_MAX)
+
+
+def joined(titles: list[str]) -> str:
+    """ "A, B and C", or with semicolons when a title has a comma of its own; no full stop after a ? or !."""
+    if any("," in t for t in titles):
+        text = "; ".join(titles)
+    else:
+        text = ", ".join(titles[:-1]) + " and " + titles[-1] if len(titles) > 1 else titles[0]
+    return text if text.endswith(("?", "!", "…", ".")) else text + "."
 
 
 def preheader_for(run: list[Section], subject: str, sources: dict[str, Source]) -> str:
     """What the lesson adds to its subject: the other sections it covers, else its opening sentence."""
     others: list[str] = []
     for section in run:
-        title = heading_of(section)
-        repeats = same(subject.rstrip("…"), title) or same(title, subject)
-        if section.id != "intro" and not repeats and title not in others:
+        title = sentence_case(sources[section.source].title) if section.id == "intro" else heading_of(section)
+        repeats = same(title, subject)
+        if section is not run[0] and section.id != "intro" and not repeats and title not in others:
             others.append(title)
     if others:
-        listed = others[:3]
-        text = "Also: " + (", ".join(listed[:-1]) + " and " + listed[-1] if len(listed) > 1 else listed[0]) + "."
+        text = "Also: " + joined(others[:3])
     else:
         opening = next((plain(s.markdown) for s in run if plain(s.markdown)), "")
         first = re.split(r"(?<=[.!?])\s+", opening, maxsplit=1)[0]
-        text = first if first and not same(subject, first) else ""
+        text = first if first and not same(first, subject) else ""
     if len(text) < PREHEADER_MIN:
         text = (text + " " if text else "") + reading_time(run)
     return shorten(text, PREHEADER_MAX)
@@ -283,14 +344,21 @@ def merged_syllabus(existing: SyllabusText, sources: dict[str, Source], emails: 
     starts = line_starts(text)
     edits: list[tuple[int, int, str]] = []
     new_sources = [f"  {sid}: {q(str(s.path))}" for sid, s in sources.items() if sid not in existing.listed]
+    placeholders = {sid for sid in existing.listed if sid not in sources}  # listed, but only `new`'s sample text
     sources_key, sources_value = key_of(existing.root, "sources"), value_of(existing.root, "sources")
-    if new_sources and sources_key is not None and sources_value is not None:
+    block = isinstance(sources_value, MappingNode) and not sources_value.flow_style and sources_value.value
+    if (new_sources or placeholders) and sources_key is not None and sources_value is not None:
         begin, end = value_span(text, starts, sources_key, sources_value)
-        if isinstance(sources_value, MappingNode) and not sources_value.flow_style and sources_value.value:
+        if block:
+            assert isinstance(sources_value, MappingNode)
             edits.append((end, end, "\n".join(new_sources) + "\n"))
+            for key, value in sources_value.value:
+                if isinstance(key, ScalarNode) and key.value in placeholders:
+                    edits.append((*entry_span(starts, text, key, value), ""))
         else:
-            kept = [f"  {sid}: {q(path)}" for sid, path in existing.listed.items()]
+            kept = [f"  {sid}: {q(path)}" for sid, path in existing.listed.items() if sid not in placeholders]
             edits.append((begin, end, "\n" + "\n".join(kept + new_sources) + "\n"))
+    edits += placeholder_ideas(existing, starts, text, placeholders)
     emails_block = "\n" + "\n".join(emails_yaml(emails)) + "\n"
     emails_key, emails_value = key_of(existing.root, "emails"), value_of(existing.root, "emails")
     if emails_key is not None and emails_value is not None:
@@ -305,9 +373,44 @@ def merged_syllabus(existing: SyllabusText, sources: dict[str, Source], emails: 
     return text
 
 
+def entry_span(starts: list[int], text: str, key: Node, value: Node) -> tuple[int, int]:
+    """The whole lines a block mapping's entry takes, its own comments included."""
+    end_line = value.end_mark.line if value.end_mark.column == 0 else value.end_mark.line + 1
+    return starts[key.start_mark.line], starts[end_line] if end_line < len(starts) else len(text)
+
+
+def idea_refs(value: Node) -> list[str]:
+    """The section references an idea lists, in its short form or under `sections:`."""
+    if isinstance(value, MappingNode):
+        sections = value_of(value, "sections")
+        return idea_refs(sections) if sections is not None else []
+    items = getattr(value, "value", None)
+    return [item.value for item in items if isinstance(item, ScalarNode)] if isinstance(items, list) else []
+
+
+def placeholder_ideas(
+    existing: SyllabusText, starts: list[int], text: str, placeholders: set[str]
+) -> list[tuple[int, int, str]]:
+    """Edits that take out the ideas made only of the placeholder source's sections, which no email can cover
+    once that source is left out; the whole `ideas:` key when no other idea is left."""
+    ideas_key, ideas = key_of(existing.root, "ideas"), value_of(existing.root, "ideas")
+    if not placeholders or ideas_key is None or not isinstance(ideas, MappingNode) or ideas.flow_style:
+        return []
+    sample = [
+        (key, value)
+        for key, value in ideas.value
+        if (refs := idea_refs(value)) and all(ref.split("#", 1)[0] in placeholders for ref in refs)
+    ]
+    if not sample:
+        return []
+    if len(sample) == len(ideas.value):
+        return [(*entry_span(starts, text, ideas_key, ideas), "")]
+    return [(*entry_span(starts, text, key, value), "") for key, value in sample]
+
+
 def draft_syllabus(course_dir: Path, days: int, existing: SyllabusText | None) -> str:
     """The drafted syllabus's text: the existing one with new emails, or a new one."""
-    sources = read_sources(course_dir, existing.listed if existing else {})
+    sources = read_sources(course_dir, existing.listed if existing else {}, existing)
     emails = draft_emails(sources, days)
     if existing is not None:
         return merged_syllabus(existing, sources, emails)
@@ -347,7 +450,14 @@ def plan_course(course_dir: Path, days: int, force: bool, syllabus_file: str = "
         return current
     target = course_dir / DRAFT_FILE
     if target.exists() and edited_since_planned(target):
-        raise DripcourseError(Problem(target, "was edited after plan wrote it; pass --force to replace it"))
+        raise DripcourseError(
+            Problem(
+                target,
+                "was edited after plan wrote it, so plan leaves it as it is; rename or delete it to draft again "
+                "(--force instead writes the new emails into syllabus.yaml, replacing its emails: list and keeping "
+                "its other fields)",
+            )
+        )
     write_atomically(target, with_fingerprint(text))
     return target
 

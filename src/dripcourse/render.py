@@ -19,7 +19,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import jinja2
 import jinja2.sandbox
-from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markupsafe import Markup
 
@@ -27,7 +26,7 @@ from dripcourse import mergetags
 from dripcourse.assemble import Lesson, LessonSection
 from dripcourse.errors import DripcourseError, Problem
 from dripcourse.palette import palette
-from dripcourse.sources import slugify
+from dripcourse.sources import markdown_parser, slugify
 from dripcourse.syllabus import Button, CourseInfo, Syllabus
 
 TEXT_WIDTH = 76
@@ -103,12 +102,6 @@ def theme_dirs(course_dir: Path) -> list[Path]:
 
 
 SAFE_URL_SCHEMES = {"http", "https", "mailto", "tel"}
-
-
-@cache
-def markdown_parser() -> MarkdownIt:
-    # Raw HTML in sources is allowed here and cleaned by `sanitize` after rendering.
-    return MarkdownIt("commonmark", {"html": True})
 
 
 def sanitize(html: str) -> str:

@@ -7,8 +7,11 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
+from itertools import pairwise
 from pathlib import Path
 
+from markdown_it import MarkdownIt
 from yaml.nodes import Node
 
 from dripcourse import mergetags
@@ -19,9 +22,7 @@ from dripcourse.yamlread import NodeReader, compose
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 INTRO_ID = "intro"
 FRONT_MATTER_FIELDS = ("title", "original_title", "original_url", "author", "imported_from", "import_order")
-HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
 EXPLICIT_ID = re.compile(r"\s*\{#([A-Za-z0-9][A-Za-z0-9_-]*)\}\s*$")
-FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
 @dataclass(frozen=True)
@@ -135,40 +136,73 @@ def tag_problems(shown: Path | str, line: str, number: int, *, allowed: bool = T
     return problems
 
 
+@dataclass(frozen=True)
+class Heading:
+    """A top-level heading of a Markdown text, as markdown-it reads it."""
+
+    level: int
+    text: str  # as written, without the #s; a setext heading's lines joined by spaces
+    first: int  # index of its first line in the text
+    after: int  # index of the line after it (after the underline of a setext heading)
+
+
+@cache
+def markdown_parser() -> MarkdownIt:
+    """The one CommonMark parser: sections are split and emails rendered from the same reading of a source.
+    Raw HTML is allowed here and cleaned after rendering (render.sanitize)."""
+    return MarkdownIt("commonmark", {"html": True})
+
+
+def markdown_headings(text: str) -> list[Heading]:
+    """The headings at the top level of `text` (not inside a list, a quote, a code block or raw HTML): ATX
+    (`## Title`) and setext (`Title` underlined with `===` or `---`) alike, as CommonMark defines them."""
+    tokens = markdown_parser().parse(text)
+    found = []
+    for token, inline in pairwise(tokens):
+        if token.type == "heading_open" and token.level == 0 and token.map is not None:
+            words = " ".join(line.strip() for line in inline.content.split("\n")).strip()
+            if words:
+                found.append(Heading(int(token.tag[1]), words, token.map[0], token.map[1]))
+    return found
+
+
 def parse_source(source_id: str, text: str, shown: Path | str) -> Source:
-    """Split one source document into sections. Raises DripcourseError listing every problem."""
+    """Split one source document into sections at its level-2 headings. Raises DripcourseError listing every
+    problem."""
     problems: list[Problem] = []
     lines = text.split("\n")
     meta, body_start = front_matter(lines, shown, problems)
     title = meta.get("title", "")
-    chunks: list[tuple[str, str, int, list[str]]] = []  # (id, title, line, body lines)
-    intro: list[str] = []
-    current: list[str] = intro
-    fence: str | None = None
-    for number, line in enumerate(lines[body_start:], start=body_start + 1):
-        marker = FENCE.match(line)
-        if marker and (fence is None or (marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence))):
-            fence = None if fence else marker.group(1)
-        heading = None if fence or marker else HEADING.match(line)
-        if heading and len(heading.group(1)) <= 2:
+    body = lines[body_start:]
+    numbered = list(enumerate(body, start=body_start + 1))
+    chunks: list[tuple[str, str, int, list[tuple[int, str]]]] = []  # (id, title, line, [(line, text)])
+    intro: list[tuple[int, str]] = []
+    current = intro
+    at = 0  # the next body line not yet given to a chunk
+    for heading in markdown_headings("\n".join(body)):
+        number = body_start + heading.first + 1
+        current += numbered[at : heading.first]
+        at = heading.first
+        if heading.level > 2:
+            continue
+        for offset in range(heading.first, heading.after - (heading.after - heading.first > 1)):
             # A title or section heading is shown as it is written (and in the schedule): no merge tags.
-            problems += tag_problems(shown, line, number, allowed=False)
-        if heading and len(heading.group(1)) == 1 and not chunks and not title and not "".join(intro).strip():
-            title = heading.group(2)
+            problems += tag_problems(shown, body[offset], body_start + offset + 1, allowed=False)
+        if heading.level == 1:
+            if not chunks and not title and not any(line.strip() for _, line in intro):
+                title, at = heading.text, heading.after
             continue
-        if heading and len(heading.group(1)) == 2:
-            raw = heading.group(2)
-            explicit = EXPLICIT_ID.search(raw)
-            heading_text = EXPLICIT_ID.sub("", raw).strip() if explicit else raw
-            section_id = explicit.group(1) if explicit else slugify(heading_text)
-            current = []
-            chunks.append((section_id, heading_text, number, current))
-            continue
-        current.append(line)
-    if "".join(intro).strip():
+        explicit = EXPLICIT_ID.search(heading.text)
+        heading_text = EXPLICIT_ID.sub("", heading.text).strip() if explicit else heading.text
+        section_id = explicit.group(1) if explicit else slugify(heading_text)
+        current = []
+        chunks.append((section_id, heading_text, number, current))
+        at = heading.after
+    current += numbered[at:]
+    if any(line.strip() for _, line in intro):
         chunks.insert(0, (INTRO_ID, title or "Introduction", body_start + 1, intro))
     sections: dict[str, Section] = {}
-    for section_id, heading_text, number, body in chunks:
+    for section_id, heading_text, number, content in chunks:
         if section_id in sections:
             problems.append(
                 Problem(
@@ -181,9 +215,9 @@ def parse_source(source_id: str, text: str, shown: Path | str) -> Source:
                 )
             )
             continue
-        markdown = "\n".join(body).strip("\n")
-        for offset, body_line in enumerate(body):
-            problems += tag_problems(shown, body_line, number + 1 + offset)
+        markdown = "\n".join(line for _, line in content).strip("\n")
+        for line_number, line in content:
+            problems += tag_problems(shown, line, line_number)
         sections[section_id] = Section(source_id, section_id, heading_text, markdown, number)
     if not sections and not problems:
         problems.append(Problem(shown, "has no content: write some text, with '## ' headings for sections"))

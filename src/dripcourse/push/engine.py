@@ -145,10 +145,13 @@ class Resolver:
         self.state = state
         self.env = env
         self.dry_run = dry_run
+        self.base_url = ""
 
     def value(self, reference: str, this: Any = None) -> Any:
         if reference == "id" and this is not None:
             return this
+        if reference == "base":
+            return self.base_url
         if reference.startswith("input:"):
             name = reference.removeprefix("input:")
             variable = self.remote.inputs.get(name)
@@ -197,6 +200,7 @@ def run(
     advance: Callable[[], None] = lambda: None,
 ) -> Outcome:
     resolve = Resolver(remote, state, env, dry_run)
+    resolve.base_url = channel.base_url.rstrip("/") if channel is not None else ""
     outcome = Outcome()
     ask = (lambda question: True) if force else confirm
 
@@ -228,7 +232,7 @@ def run(
         print_ = fingerprint(item.kind, write.body, remote_object) if found else None
         state.record(item.key, id=object_id, hash=content_hash(write), remote=print_)
         if item.kind.link:
-            outcome.links.append((item.what, resolve.path(item.kind.link, object_id)))
+            outcome.links.append((item.what, resolve.path(item.kind.link, object_id, item.key)))
 
     def update(item: Planned, write: Write, object_id: Any) -> None:
         body = strip(item.kind, write.body)

@@ -4,9 +4,12 @@ requests create, and what stays to do by hand (docs/push.md has the same per tar
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 from dripcourse.drip.providers.httpapi import Response
+from dripcourse.push.engine import PushError
 from dripcourse.push.model import Kind, Remote
 
 
@@ -263,4 +266,179 @@ MAILGUN = Remote(
     ],
 )
 
-REMOTES: dict[str, Remote] = {r.target: r for r in (KIT, POSTMARK, SES, SENDGRID, MAILGUN)}
+# Brevo ------------------------------------------------------------------------------------------------------
+
+
+def brevo_view(reply: Any) -> Any:
+    """A template as Brevo answers a GET, in the create request's field names."""
+    reply = reply or {}
+    sender = reply.get("sender") or {}
+    return {
+        "templateName": reply.get("name"),
+        "subject": reply.get("subject"),
+        "sender": {"name": sender.get("name"), "email": sender.get("email")},
+        "replyTo": reply.get("replyTo"),
+        "htmlContent": reply.get("htmlContent"),
+        "isActive": reply.get("isActive"),
+    }
+
+
+def seconds_header(header: str) -> Any:
+    """A 429's wait from a header holding seconds (Brevo's x-sib-ratelimit-reset), else Retry-After."""
+
+    def wait(reply: Response) -> float | None:
+        value = reply.headers.get(header)
+        if value is not None and value.replace(".", "", 1).isdigit():
+            return float(value)
+        return reply.retry_after()
+
+    return wait
+
+
+BREVO = Remote(
+    "brevo",
+    "Brevo",
+    "https://api.brevo.com",
+    "BREVO_API_URL",
+    ("BREVO_API_KEY",),
+    "BREVO_API_KEY, a v3 API key (SMTP & API > API keys); an SMTP key does not work here",
+    lambda env: {"api-key": env["BREVO_API_KEY"]},
+    {
+        "template": Kind(
+            "template",
+            "/v3/smtp/templates/{id}",
+            lambda reply: reply["id"],
+            view=brevo_view,
+            keep=("isActive",),
+            find=lambda body: "/v3/smtp/templates?limit=1000&offset=0",
+            pick=lambda reply, body: next(
+                (t for t in reply.get("templates", []) if t.get("name") == body["templateName"]), None
+            ),
+        ),
+    },
+    wait=seconds_header("x-sib-ratelimit-reset"),
+    message=field("message"),
+    manual=lambda manifest: [
+        "Brevo's API makes no automations: in Automations, create a workflow triggered by 'Contact added to "
+        "list', then a Wait step and a 'Send an email' step per template, with the delays in the export's "
+        "README (`dripcourse export brevo`).",
+        *by_hand(manifest),
+    ],
+)
+
+# listmonk ---------------------------------------------------------------------------------------------------
+
+
+def listmonk_campaign(reply: Any) -> Any:
+    """A campaign as listmonk answers it, with its lists as ids, as the create request has them."""
+    data = dict((reply or {}).get("data") or {})
+    data["lists"] = [item.get("id") for item in data.get("lists") or [] if isinstance(item, dict)]
+    return data
+
+
+def listmonk_manual(manifest: dict[str, Any]) -> list[str]:
+    steps = by_hand(manifest)
+    if manifest.get("schedule", {}).get("mode") == "cohort":
+        return [
+            "The campaigns are scheduled: listmonk sends each at its send_at to the lists in LISTMONK_LIST_IDS. "
+            "Check them under Campaigns before the first date.",
+            *steps,
+        ]
+    return [
+        "The campaigns are drafts: listmonk has no drip sequences, so start each one yourself on its day, or set "
+        "schedule.mode to cohort with a start_date and push again to have them scheduled.",
+        *steps,
+    ]
+
+
+LISTMONK = Remote(
+    "listmonk",
+    "listmonk",
+    "https://listmonk.example",
+    "LISTMONK_URL",
+    ("LISTMONK_URL", "LISTMONK_API_USER", "LISTMONK_API_TOKEN"),
+    "LISTMONK_API_USER and LISTMONK_API_TOKEN, an API user (Admin > Users) whose role may manage campaigns and "
+    "templates",
+    lambda env: {"Authorization": f"token {env['LISTMONK_API_USER']}:{env['LISTMONK_API_TOKEN']}"},
+    {
+        "template": Kind(
+            "template",
+            "/api/templates/{id}",
+            lambda reply: reply["data"]["id"],
+            view=inside("data"),
+            find=lambda body: "/api/templates",
+            pick=lambda reply, body: next(
+                ({"data": t} for t in reply.get("data") or [] if t.get("name") == body["name"]), None
+            ),
+        ),
+        "campaign": Kind(
+            "campaign",
+            "/api/campaigns/{id}",
+            lambda reply: reply["data"]["id"],
+            view=listmonk_campaign,
+            link="{base}/admin/campaigns/{id}",
+            find=lambda body: "/api/campaigns?per_page=100&query=" + quote(body["name"]),
+            pick=lambda reply, body: next(
+                ({"data": c} for c in (reply.get("data") or {}).get("results") or [] if c.get("name") == body["name"]),
+                None,
+            ),
+        ),
+        "status": Kind(
+            "schedule",
+            "/api/campaigns/{this.campaign.id}",
+            lambda reply: reply["data"]["id"],
+            view=inside("data"),
+            update_path="/api/campaigns/{this.campaign.id}/status",
+            prune=False,  # the campaign's own state: deleting the campaign removes it
+        ),
+    },
+    inputs={"list_ids": "LISTMONK_LIST_IDS"},
+    missing=lambda status, body: status == 404,
+    message=field("message"),
+    manual=listmonk_manual,
+)
+
+# Mailchimp --------------------------------------------------------------------------------------------------
+
+
+def mailchimp_base(env: Mapping[str, str]) -> str | None:
+    """Mailchimp's API host is the data center named after the '-' of the API key (`...-us21`)."""
+    key = env.get("MAILCHIMP_API_KEY", "")
+    center = key.rpartition("-")[2] if "-" in key else ""
+    if not center.isalnum():
+        raise PushError("MAILCHIMP_API_KEY does not end in its data center (like '-us21'); copy the whole key")
+    return f"https://{center}.api.mailchimp.com"
+
+
+MAILCHIMP = Remote(
+    "mailchimp",
+    "Mailchimp",
+    "https://DC.api.mailchimp.com",
+    "MAILCHIMP_API_URL",
+    ("MAILCHIMP_API_KEY",),
+    "MAILCHIMP_API_KEY, a Marketing API key (Profile > Extras > API keys)",
+    lambda env: {"Authorization": basic("dripcourse", env["MAILCHIMP_API_KEY"])},
+    {
+        "template": Kind(
+            "template",
+            "/3.0/templates/{id}",
+            lambda reply: reply["id"],
+            update="PATCH",
+            version="date_edited",  # Mailchimp does not give the HTML back; its edit time shows a change
+            find=lambda body: "/3.0/templates?type=user&count=1000",
+            pick=lambda reply, body: next((t for t in reply.get("templates", []) if t["name"] == body["name"]), None),
+        ),
+    },
+    base=mailchimp_base,
+    message=lambda body: f"{body.get('title')}: {body.get('detail')}" if isinstance(body, dict) else str(body)[:300],
+    manual=lambda manifest: [
+        "Mailchimp's API cannot build a Customer Journey: in Automations, start one on 'Signs up' to your "
+        "audience, then per template a 'Time delay' and a 'Send email' step using it, with the waits in the "
+        "export's journey.csv (`dripcourse export mailchimp`).",
+        "Set the audience's FNAME default to the course's greeting fallback, and its postal address (the "
+        "templates carry *|UNSUB|* and *|HTML:LIST_ADDRESS_HTML|*).",
+        *by_hand(manifest),
+    ],
+)
+
+REMOTES: dict[str, Remote] = {r.target: r for r in (KIT, POSTMARK, SES, SENDGRID, MAILGUN, BREVO, LISTMONK, MAILCHIMP)}
