@@ -19,7 +19,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from dripcourse.errors import DripcourseError, Problem
-from dripcourse.sources import MAX_SOURCE_BYTES, UTF16_BOMS, count_words, read_text_bytes, slugify
+from dripcourse.sources import MAX_SOURCE_BYTES, UTF16_BOMS, count_words, markdown_headings, read_text_bytes, slugify
 
 MAX_IMPORT_BYTES = MAX_SOURCE_BYTES  # one limit: import takes no article that plan and build would then refuse
 HEADING_MAX_WORDS = 14
@@ -988,6 +988,9 @@ def markdown_blocks(text: str) -> tuple[str | None, list[Block]]:
     paragraph_line = 0
     fence: list[str] | None = None
     continued: dict[int, list[str]] = {}
+    # Headings by the rule sources are split by (CommonMark's, from markdown-it): ATX and setext, top level only.
+    headings = {start + h.first: h for h in markdown_headings("\n".join(lines[start:]))}
+    inside_heading = 0  # lines of a setext heading still to skip
 
     def flush() -> None:
         if paragraph:
@@ -1000,6 +1003,8 @@ def markdown_blocks(text: str) -> tuple[str | None, list[Block]]:
     for number in range(start, len(lines)):
         raw = lines[number]
         line = raw.strip()
+        if number < inside_heading:
+            continue
         if fence is not None:
             fence.append(raw)
             if re.match(r"^ {0,3}(`{3,}|~{3,})\s*$", raw) and len(fence) > 1:
@@ -1010,20 +1015,14 @@ def markdown_blocks(text: str) -> tuple[str | None, list[Block]]:
             flush()
             fence = [raw]
             continue
-        heading = re.match(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$", raw)
-        setext = re.match(r"^ {0,3}(=+|-+)\s*$", raw)
-        if heading:
+        if number in headings:
             flush()
-            if heading.group(2).strip():
-                blocks.append(
-                    with_anchor(Block(heading.group(2).strip(), number + 1, "heading", len(heading.group(1)), True))
-                )
+            heading = headings.pop(number)
+            blocks.append(with_anchor(Block(heading.text, number + 1, "heading", heading.level, True)))
+            inside_heading = start + heading.after
             continue
-        if setext and len(paragraph) == 1 and not BULLET.match(paragraph[0]):
-            level = 1 if setext.group(1)[0] == "=" else 2
-            blocks.append(with_anchor(Block(paragraph[0].strip(), paragraph_line, "heading", level, True)))
-            paragraph.clear()
-            continue
+        if re.match(r"^ {0,3}#{1,6}[ \t]*#*[ \t]*$", raw):
+            continue  # an empty ATX heading: no text to keep
         if not line or is_thematic_break(raw):
             flush()
             continue
