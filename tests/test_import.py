@@ -211,3 +211,19 @@ def test_new_course_builds_at_once(tmp_path: Path) -> None:
     again = CliRunner().invoke(app, ["new", str(folder)])
     assert again.exit_code == 1
     assert again.stderr == f"Error: {folder}: is not empty; choose a new folder for the course\n"
+
+
+def test_markdown_headings_are_found_by_the_rule_sources_use(tmp_path: Path) -> None:
+    """The importer reads Markdown headings as the sources reader does (CommonMark via markdown-it): a setext
+    heading is a heading, and a `##` line inside a fenced code block is code."""
+    article = tmp_path / "walks.md"
+    article.write_text(
+        "Winter Walks\n============\n\nCold air wakes you up faster than any coffee does, every morning.\n\n"
+        "Dress in layers\n---------------\n\nThree thin layers beat one thick coat when the wind picks up.\n\n"
+        "```\n## not a heading\n```\n\n## Pick a loop\n\nA loop brings you home without deciding to turn back.\n",
+        encoding="utf-8",
+    )
+    imported = import_article(article)
+    assert imported.title == "Winter Walks"
+    assert [s.title for s in imported.sections][-2:] == ["Dress in layers", "Pick a loop"]
+    assert "## not a heading" in imported.markdown(import_order=1)

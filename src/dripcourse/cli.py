@@ -409,7 +409,7 @@ def schedule(
 def push(
     target: Annotated[
         str,
-        typer.Argument(help="kit, postmark, ses, sendgrid, mailgun, brevo or listmonk (docs/push.md)."),
+        typer.Argument(help="kit, postmark, ses, sendgrid, mailgun, brevo, listmonk or mailchimp (docs/push.md)."),
     ],
     course_dir: CourseDir = Path("course"),
     dry_run: Annotated[

@@ -23,9 +23,9 @@ from dripcourse.sources import (
     MAX_ID_LENGTH,
     MAX_SOURCE_BYTES,
     UTF16_BOMS,
-    atx_heading,
     count_words,
     file_source_id,
+    markdown_headings,
     read_text_bytes,
     slugify,
 )
@@ -106,7 +106,8 @@ DATE = (
 SHARE_WORDS = (
     "share|share this|share this article|share this post|tweet|pin|pin it|pin recipe|print|print recipe|email|"
     "facebook|twitter|x|pinterest|linkedin|whatsapp|reddit|instagram|copy link|save|save recipe|jump to recipe|"
-    "jump to video|rate this recipe|flipboard|telegram|messenger|threads|bluesky|email this|blogthis!?|share to x"
+    "jump to video|rate this recipe|tweet this|flipboard|telegram|messenger|threads|bluesky|email this|blogthis!?|"
+    "share to x"
 )
 CLUTTER = [
     (
@@ -151,7 +152,9 @@ CLUTTER = [
         "call to share",
         re.compile(
             r"^.{0,80}(?:\btag (?:us|me)\b|\btag @|\bpin (?:it|this)\b|\bpin (?:it )?for later\b|"
-            r"did you make this\b|leave a (?:comment|star rating|review)\b|rate this recipe\b).{0,80}$",
+            r"did you make this\b|leave a (?:comment|star rating|review)\b|rate this recipe\b|"
+            r"\bshare (?:it|this)(?: post| article)? with\b|\blike this (?:post|article)\?|\bgive (?:it|this) a clap\b|"
+            r"\bclap (?:and|&) follow\b).{0,80}$",
             re.I,
         ),
     ),
@@ -565,6 +568,7 @@ class Classifier:
 
     def run(self) -> list[Block]:
         self.find_clutter()
+        self.valediction([b for b in self.blocks if b.kind != "clutter"])
         live = [b for b in self.blocks if b.kind != "clutter"]
         if self.plain:
             live = self.table_of_contents(live)
@@ -589,8 +593,9 @@ class Classifier:
             if block.kind == "heading" and furniture is not None and block.level <= furniture:
                 furniture = None
             if furniture is not None:
-                if block.kind == "heading" or block.words <= 40:
-                    self.drop(block, "page section")
+                listed = not self.plain or not block.blank_before or bool(BULLET.match(block.text))
+                if listed and (block.kind == "heading" or block.words <= 40):
+                    self.drop(block, clutter_reason(block.text) or "page section")
                     continue
                 furniture = None
             if block.kind == "heading" and block.explicit:
@@ -607,6 +612,9 @@ class Classifier:
                 reason = reasons[0] if all(reasons) else None
             else:
                 reason = clutter_reason(block.text)
+                toc = normalise(block.text.rstrip(":")) in TOC_TITLES  # the contents rule reads it later
+                if self.plain and block.words <= 6 and clutter_heading(block.text) and not toc:
+                    reason, furniture = reason or "page section", 99  # its list goes with it
             if reason is None and i < first_body and block.kind != "heading" and is_name(block.text):
                 reason = "byline"  # an author's name alone above the article
             if reason:
@@ -635,6 +643,24 @@ class Classifier:
         if closing or last_exclaims:
             for block in reversed(tail):
                 self.drop(block, "sign-off")
+
+    def valediction(self, live: list[Block]) -> None:
+        """ "Until next time," and the name under it ("The Calm Commute Team", "Asha 💛"), and the short text
+        after them (an author's bio, a share line): the article ended at the valediction."""
+        last_heading = max((i for i, b in enumerate(live) if b.kind == "heading"), default=-1)
+        for i in range(max(last_heading + 1, len(live) - 8), len(live)):
+            lines = [line.strip() for line in strip_emphasis(live[i].text).split("\n") if line.strip()]
+            if not lines or line_words(lines[0]) > 6 or not lines[0].endswith(",") or not VALEDICTION.match(lines[0]):
+                continue
+            names = lines[1:] or ([strip_emphasis(live[i + 1].text)] if i + 1 < len(live) else [])
+            if len(names) != 1 or line_words(names[0]) > 6 or ends_sentence(names[0]):
+                continue
+            after = live[i + (2 if len(lines) == 1 else 1) :]
+            if len(after) > 4 or any(b.kind == "heading" or b.words > 60 for b in after):
+                continue
+            for block in live[i:]:
+                self.drop(block, "sign-off" if block not in after else "after the sign-off")
+            return
 
     # -- plain text ------------------------------------------------------------------------------------------
     def table_of_contents(self, live: list[Block]) -> list[Block]:
@@ -769,6 +795,8 @@ class Classifier:
                 continue
             following = live[i + 1] if i + 1 < len(live) else None
             if block.text.endswith("?"):
+                if is_rhetorical(block.text):
+                    continue
                 if heading_like(block.text, loose=True) and is_body(following) and not is_short_question(following):
                     block.kind = "heading"
                 continue
@@ -896,6 +924,18 @@ def is_label_item(text: str) -> bool:
     return label is not None and line_words(label.group("label")) <= 6 and line_words(label.group("text")) >= 3
 
 
+QUESTION_WORDS = {
+    "what", "why", "how", "when", "where", "who", "whom", "whose", "which", "can", "could", "should", "would",
+    "will", "is", "are", "was", "do", "does", "did", "have", "has", "may", "must", "shall", "am",
+}  # fmt: skip
+
+
+def is_rhetorical(text: str) -> bool:
+    """ "Sound familiar?", "Crazy, right?": a short aside to the reader, not a question a section answers."""
+    words = re.findall(r"[A-Za-z'’]+", text)
+    return 0 < len(words) <= 4 and words[0].lower() not in QUESTION_WORDS
+
+
 def is_short_question(block: Block | None) -> bool:
     return (
         block is not None
@@ -957,6 +997,9 @@ def markdown_blocks(text: str) -> tuple[str | None, list[Block]]:
     paragraph_line = 0
     fence: list[str] | None = None
     continued: dict[int, list[str]] = {}
+    # Headings by the rule sources are split by (CommonMark's, from markdown-it): ATX and setext, top level only.
+    headings = {start + h.first: h for h in markdown_headings("\n".join(lines[start:]))}
+    inside_heading = 0  # lines of a setext heading still to skip
 
     def flush() -> None:
         if paragraph:
@@ -969,6 +1012,8 @@ def markdown_blocks(text: str) -> tuple[str | None, list[Block]]:
     for number in range(start, len(lines)):
         raw = lines[number]
         line = raw.strip()
+        if number < inside_heading:
+            continue
         if fence is not None:
             fence.append(raw)
             if re.match(r"^ {0,3}(`{3,}|~{3,})\s*$", raw) and len(fence) > 1:
@@ -979,18 +1024,14 @@ def markdown_blocks(text: str) -> tuple[str | None, list[Block]]:
             flush()
             fence = [raw]
             continue
-        heading = atx_heading(raw)
-        setext = re.match(r"^ {0,3}(=+|-+)\s*$", raw)
-        if heading:
+        if number in headings:
             flush()
-            if heading[1].strip():
-                blocks.append(with_anchor(Block(heading[1].strip(), number + 1, "heading", heading[0], True)))
+            heading = headings.pop(number)
+            blocks.append(with_anchor(Block(heading.text, number + 1, "heading", heading.level, True)))
+            inside_heading = start + heading.after
             continue
-        if setext and len(paragraph) == 1 and not BULLET.match(paragraph[0]):
-            level = 1 if setext.group(1)[0] == "=" else 2
-            blocks.append(with_anchor(Block(paragraph[0].strip(), paragraph_line, "heading", level, True)))
-            paragraph.clear()
-            continue
+        if re.match(r"^ {0,3}#{1,6}[ \t]*#*[ \t]*$", raw):
+            continue  # an empty ATX heading: no text to keep
         if not line or is_thematic_break(raw):
             flush()
             continue
@@ -1041,6 +1082,7 @@ def is_thematic_break(raw: str) -> bool:
 
 # ---------------------------------------------------------------------------------------------------- saved pages
 
+SUBTITLE = re.compile(r"subtitle|\bdek\b|standfirst|\bsubhead\b", re.I)
 TITLE_CLASSES = re.compile(r"(?:^|[\s_-])(?:entry|post|article|blog-?item|page|story)[-_]?title|headline", re.I)
 
 
@@ -1084,6 +1126,9 @@ def loosen_layout(root: object) -> None:
         ):
             for element in [table, *table.iter("tbody", "thead", "tr", "td", "th")]:
                 element.tag = "div"
+    for heading in root.iter("h2", "h3", "h4"):
+        if SUBTITLE.search(f"{heading.get('class', '')} {heading.get('data-testid', '')}"):
+            heading.tag = "p"  # Medium's and news sites' standfirst under the title: intro text, not a heading
     for container in list(root.iter("div", "td", "section", "article", "main", "blockquote", "li")):
         paragraphs_from_breaks(container)
     for paragraph in list(root.iter("p")):

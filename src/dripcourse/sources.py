@@ -24,7 +24,6 @@ MAX_SOURCE_BYTES = 2 * 1024 * 1024
 INTRO_ID = "intro"
 FRONT_MATTER_FIELDS = ("title", "original_title", "original_url", "author", "imported_from", "import_order")
 EXPLICIT_ID = re.compile(r"\{#([A-Za-z0-9][A-Za-z0-9_-]*)\}$")  # searched in text with its end trimmed
-HEADING_START = re.compile(r" {0,3}(#{1,6})[ \t]")
 
 
 @dataclass(frozen=True)
@@ -98,23 +97,6 @@ def file_source_id(name: str) -> str:
         digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
         slug = f"{slug[: MAX_ID_LENGTH - 9] or 'source'}-{digest}"
     return slug[:MAX_ID_LENGTH].strip("-")
-
-
-def atx_heading(line: str) -> tuple[int, str] | None:
-    r"""The level and text of an ATX heading line (`## Text ##`), or None.
-
-    Done with string methods, not one regex: a pattern like `(.*?)[ \t]*#*[ \t]*$` backtracks over a run of spaces
-    once for every character before it, and a heading holding 3,000 spaces took seconds."""
-    start = HEADING_START.match(line)
-    if start is None:
-        return None
-    text = line[start.end() :].strip(" \t")
-    unclosed = text.rstrip("#")
-    if not unclosed:
-        text = ""
-    elif unclosed != text and unclosed[-1] in " \t":  # a closing run of #s needs a space before it (CommonMark)
-        text = unclosed.rstrip(" \t")
-    return len(start.group(1)), text
 
 
 def split_explicit_id(raw: str) -> tuple[str, str | None]:
