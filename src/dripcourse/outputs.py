@@ -29,6 +29,7 @@ from dripcourse.errors import OutputError, Problem
 
 MARKER = ".dripcourse-out"
 MARKER_FORMAT = "dripcourse-output/1"
+PARTIAL_MARKER = MARKER + ".partial"  # written first and renamed, so a killed run never leaves half a marker
 LOCK_WAIT = 15.0  # seconds a second run waits for the first before refusing
 MAX_NAME_BYTES = 200  # the staging folder's name adds a few bytes; most file systems stop at 255
 SHOWN = 5
@@ -163,6 +164,7 @@ def remove_owned(folder: Path) -> None:
             if path.is_file() and not path.is_symlink():
                 path.unlink()
         (folder / MARKER).unlink(missing_ok=True)
+    (folder / PARTIAL_MARKER).unlink(missing_ok=True)
     for root, dirs, _ in os.walk(folder, topdown=False):
         for name in dirs:
             with suppress(OSError):  # a folder still holding something dripcourse did not write stays
@@ -216,7 +218,8 @@ def swap(out: Path, place: Path, files: Mapping[str, bytes], mark: bool = True) 
     staging = Path(tempfile.mkdtemp(prefix=f".{place.name}.dripcourse-", dir=place.parent))
     swapped = False
     try:
-        write_bytes(staging / MARKER, marker_bytes(owned.token if owned else secrets.token_hex(16), files))
+        write_bytes(staging / PARTIAL_MARKER, marker_bytes(owned.token if owned else secrets.token_hex(16), files))
+        os.rename(staging / PARTIAL_MARKER, staging / MARKER)
         made: set[Path] = set()
         for relative, data in files.items():
             target = staging / relative
