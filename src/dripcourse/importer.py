@@ -97,7 +97,8 @@ DATE = (
 SHARE_WORDS = (
     "share|share this|share this article|share this post|tweet|pin|pin it|pin recipe|print|print recipe|email|"
     "facebook|twitter|x|pinterest|linkedin|whatsapp|reddit|instagram|copy link|save|save recipe|jump to recipe|"
-    "jump to video|rate this recipe|flipboard|telegram|messenger|threads|bluesky|email this|blogthis!?|share to x"
+    "jump to video|rate this recipe|tweet this|flipboard|telegram|messenger|threads|bluesky|email this|blogthis!?|"
+    "share to x"
 )
 CLUTTER = [
     (
@@ -142,7 +143,9 @@ CLUTTER = [
         "call to share",
         re.compile(
             r"^.{0,80}(?:\btag (?:us|me)\b|\btag @|\bpin (?:it|this)\b|\bpin (?:it )?for later\b|"
-            r"did you make this\b|leave a (?:comment|star rating|review)\b|rate this recipe\b).{0,80}$",
+            r"did you make this\b|leave a (?:comment|star rating|review)\b|rate this recipe\b|"
+            r"\bshare (?:it|this)(?: post| article)? with\b|\blike this (?:post|article)\?|\bgive (?:it|this) a clap\b|"
+            r"\bclap (?:and|&) follow\b).{0,80}$",
             re.I,
         ),
     ),
@@ -556,6 +559,7 @@ class Classifier:
 
     def run(self) -> list[Block]:
         self.find_clutter()
+        self.valediction([b for b in self.blocks if b.kind != "clutter"])
         live = [b for b in self.blocks if b.kind != "clutter"]
         if self.plain:
             live = self.table_of_contents(live)
@@ -580,8 +584,9 @@ class Classifier:
             if block.kind == "heading" and furniture is not None and block.level <= furniture:
                 furniture = None
             if furniture is not None:
-                if block.kind == "heading" or block.words <= 40:
-                    self.drop(block, "page section")
+                listed = not self.plain or not block.blank_before or bool(BULLET.match(block.text))
+                if listed and (block.kind == "heading" or block.words <= 40):
+                    self.drop(block, clutter_reason(block.text) or "page section")
                     continue
                 furniture = None
             if block.kind == "heading" and block.explicit:
@@ -598,6 +603,9 @@ class Classifier:
                 reason = reasons[0] if all(reasons) else None
             else:
                 reason = clutter_reason(block.text)
+                toc = normalise(block.text.rstrip(":")) in TOC_TITLES  # the contents rule reads it later
+                if self.plain and block.words <= 6 and clutter_heading(block.text) and not toc:
+                    reason, furniture = reason or "page section", 99  # its list goes with it
             if reason is None and i < first_body and block.kind != "heading" and is_name(block.text):
                 reason = "byline"  # an author's name alone above the article
             if reason:
@@ -626,6 +634,24 @@ class Classifier:
         if closing or last_exclaims:
             for block in reversed(tail):
                 self.drop(block, "sign-off")
+
+    def valediction(self, live: list[Block]) -> None:
+        """ "Until next time," and the name under it ("The Calm Commute Team", "Asha 💛"), and the short text
+        after them (an author's bio, a share line): the article ended at the valediction."""
+        last_heading = max((i for i, b in enumerate(live) if b.kind == "heading"), default=-1)
+        for i in range(max(last_heading + 1, len(live) - 8), len(live)):
+            lines = [line.strip() for line in strip_emphasis(live[i].text).split("\n") if line.strip()]
+            if not lines or line_words(lines[0]) > 6 or not lines[0].endswith(",") or not VALEDICTION.match(lines[0]):
+                continue
+            names = lines[1:] or ([strip_emphasis(live[i + 1].text)] if i + 1 < len(live) else [])
+            if len(names) != 1 or line_words(names[0]) > 6 or ends_sentence(names[0]):
+                continue
+            after = live[i + (2 if len(lines) == 1 else 1) :]
+            if len(after) > 4 or any(b.kind == "heading" or b.words > 60 for b in after):
+                continue
+            for block in live[i:]:
+                self.drop(block, "sign-off" if block not in after else "after the sign-off")
+            return
 
     # -- plain text ------------------------------------------------------------------------------------------
     def table_of_contents(self, live: list[Block]) -> list[Block]:
@@ -760,6 +786,8 @@ class Classifier:
                 continue
             following = live[i + 1] if i + 1 < len(live) else None
             if block.text.endswith("?"):
+                if is_rhetorical(block.text):
+                    continue
                 if heading_like(block.text, loose=True) and is_body(following) and not is_short_question(following):
                     block.kind = "heading"
                 continue
@@ -885,6 +913,18 @@ def is_body(block: Block | None) -> bool:
 def is_label_item(text: str) -> bool:
     label = LABEL_ITEM.match(text)
     return label is not None and line_words(label.group("label")) <= 6 and line_words(label.group("text")) >= 3
+
+
+QUESTION_WORDS = {
+    "what", "why", "how", "when", "where", "who", "whom", "whose", "which", "can", "could", "should", "would",
+    "will", "is", "are", "was", "do", "does", "did", "have", "has", "may", "must", "shall", "am",
+}  # fmt: skip
+
+
+def is_rhetorical(text: str) -> bool:
+    """ "Sound familiar?", "Crazy, right?": a short aside to the reader, not a question a section answers."""
+    words = re.findall(r"[A-Za-z'’]+", text)
+    return 0 < len(words) <= 4 and words[0].lower() not in QUESTION_WORDS
 
 
 def is_short_question(block: Block | None) -> bool:
@@ -1033,6 +1073,7 @@ def is_thematic_break(raw: str) -> bool:
 
 # ---------------------------------------------------------------------------------------------------- saved pages
 
+SUBTITLE = re.compile(r"subtitle|\bdek\b|standfirst|\bsubhead\b", re.I)
 TITLE_CLASSES = re.compile(r"(?:^|[\s_-])(?:entry|post|article|blog-?item|page|story)[-_]?title|headline", re.I)
 
 
@@ -1076,6 +1117,9 @@ def loosen_layout(root: object) -> None:
         ):
             for element in [table, *table.iter("tbody", "thead", "tr", "td", "th")]:
                 element.tag = "div"
+    for heading in root.iter("h2", "h3", "h4"):
+        if SUBTITLE.search(f"{heading.get('class', '')} {heading.get('data-testid', '')}"):
+            heading.tag = "p"  # Medium's and news sites' standfirst under the title: intro text, not a heading
     for container in list(root.iter("div", "td", "section", "article", "main", "blockquote", "li")):
         paragraphs_from_breaks(container)
     for paragraph in list(root.iter("p")):
