@@ -17,6 +17,12 @@ COHORT_RANGE = "must be a date like 2026-03-02, from 1970-01-01 to 9000-12-31"
 
 SYLLABUS_FAULTS = [
     (
+        "slug-300",
+        (("slug: start", "slug: " + "a" * 300),),
+        "",
+        f"{S}:18:11: emails[0].slug: is 300 characters; a slug may be at most 80",
+    ),
+    (
         "nested-20000-lists",
         (),
         "x: " + "[" * 20000 + "]" * 20000 + "\n",
