@@ -162,6 +162,9 @@ def say_hi_links(page: str) -> list[list[tuple[str, str | None]]]:
     return [attrs for _, attrs in parser.links]
 
 
+NO_URL_FILTER = {"ses", "sendgrid", "mailgun", "postmark", "mailerlite", "brevo"}
+
+
 def test_quotes_in_a_fallback_cannot_leave_an_href(tmp_path: Path) -> None:
     link = f"[Say hi](https://friends.example/hello?name={{{{ first_name | {QUOTED} }}}})"
     course = course_with(tmp_path, link)
@@ -169,7 +172,11 @@ def test_quotes_in_a_fallback_cannot_leave_an_href(tmp_path: Path) -> None:
     page = (tmp_path / "out" / "emails" / "01-start.html").read_text()
     assert [attrs[0] for attrs in say_hi_links(page)] == [("href", f"https://friends.example/hello?name={ENCODED}")]
     for target in ALL_TARGETS:
-        assert cli("export", target, str(course), "--out", str(tmp_path / target))[0] == 0, target
+        code, output = cli("export", target, str(course), "--out", str(tmp_path / target))
+        if target in NO_URL_FILTER:  # a subscriber's value in a link is refused there (tests/test_exports_links.py)
+            assert (code, "'first_name' inside a link" in output) == (2, True), (target, output)
+            continue
+        assert code == 0, (target, output)
         pages = [p for p in html_payloads(tmp_path / target) if "Say hi" in p]
         assert pages, target
         for page in pages:
@@ -367,17 +374,17 @@ def test_escaped_plain_text_renders_back_under_each_engine(texts: list[str]) -> 
         assert output.get("output") == text + "there", (name, text, output)
 
 
-# listmonk compiles its plain-text body with html/template, which drops HTML comments and rejects a body that
-# ends inside a tag; that is listmonk's own rule for any text, so this property leaves out "<".
-no_markup = st.text(
-    alphabet=st.sampled_from(list("{}%$*|#@\\'\"&> .-aZ9\n"))
-    | st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters="<"),
-    max_size=40,
-)
+# listmonk compiles its plain-text body with html/template, which reads "<" as markup (it rewrites a lone one,
+# drops comments and refuses a text that leaves a tag open); the dialect writes every "<" as a value.
+with_markup = st.lists(
+    st.sampled_from([*"{}%$*|#@\\'\"&<> .-aZ9\n", "<!--", "-->", '<a href="', "<script>"])
+    | st.characters(blacklist_categories=("Cc", "Cs")),
+    max_size=20,
+).map("".join)
 
 
 @settings(max_examples=20, deadline=None)
-@given(st.lists(no_markup, min_size=20, max_size=20))
+@given(st.lists(with_markup, min_size=20, max_size=20))
 def test_escaped_plain_text_renders_back_under_listmonk(texts: list[str]) -> None:
     texts = plain(texts)
     jobs = [

@@ -6,6 +6,7 @@ changed, an interrupted push finishes on the next run, and the dry run lists exa
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,9 +20,11 @@ from dripcourse.cli import app
 from dripcourse.errors import DripcourseError
 from dripcourse.push import PushError
 from services.brevo import BrevoServer
+from services.buttondown import ButtondownServer
 from services.httpbase import ApiServer, Reply
 from services.kit import KitServer
 from services.listmonk import ListmonkServer
+from services.mailchimp import MailchimpServer
 from services.mailgun import MailgunServer
 from services.postmark import PostmarkServer
 from services.pushing import Pusher, same_as_sent
@@ -46,7 +49,7 @@ class Case:
     retry_after: bool = True  # whether the service says how long to wait after a 429 (SES does not: push backs off)
     throttle: Callable[[], dict[str, str]] = lambda: {"Retry-After": "7"}  # the headers of its 429
     per_email: int = 1  # objects per email
-    subject: Callable[[dict[str, Any]], str] | None = None  # the subject of a stored object (default: subject_field)
+    subject: Callable[[Any], str] | None = None  # where the server keeps the second email's subject, if elsewhere
     setup: Callable[[Pusher], None] = lambda pusher: None  # a change to the course this target needs
 
 
@@ -113,7 +116,7 @@ CASES = {
         "template",
         2,
         "MAILGUN_API_KEY",
-        subject=lambda version: version["headers"]["Subject"],
+        subject=lambda s: s.active(s.templates[sorted(s.templates)[1]])["headers"]["Subject"],
     ),
     "brevo": Case(
         BrevoServer,
@@ -129,6 +132,28 @@ CASES = {
             "x-sib-ratelimit-remaining": "0",
             "x-sib-ratelimit-reset": "5",
         },
+    ),
+    "mailchimp": Case(
+        MailchimpServer,
+        lambda s: list(s.templates.values()),
+        lambda s: s.templates[sorted(s.templates)[1]],
+        lambda s, o: s.templates.pop(o["id"]),
+        "name",
+        "date_edited",
+        2,
+        "MAILCHIMP_API_KEY",
+        # A Mailchimp template holds no subject: the HTML's <title> carries it.
+        subject=lambda s: re.search(r"<title>(.*?)</title>", s.html[sorted(s.html)[1]]).group(1),  # type: ignore[union-attr]
+    ),
+    "buttondown": Case(
+        ButtondownServer,
+        lambda s: [*s.emails.values(), *s.automations.values()],
+        lambda s: sorted(s.emails.values(), key=lambda e: e["creation_date"])[1],
+        lambda s, o: s.emails.pop(o["id"]),
+        "subject",
+        "body",
+        3,
+        "BUTTONDOWN_API_KEY",
     ),
     # A cohort course: listmonk gets one campaign per email, scheduled by a status change.
     "listmonk": Case(
@@ -183,7 +208,7 @@ def test_an_edit_updates_only_what_changed(pushing: tuple[Pusher, Case]) -> None
     assert len(writes) == 1 and writes[0].method in ("PUT", "PATCH", "POST")
     assert len(report.outcome.updated) == 1 and report.outcome.updated[0].endswith(" 02-water-matters")
     stored = case.second_email(pusher.server)
-    subject = case.subject(stored) if case.subject else stored[case.subject_field]
+    subject = case.subject(pusher.server) if case.subject else stored[case.subject_field]
     assert subject == "The ingredient nobody measures"
     assert pusher.server.violations == []
     assert len(case.objects(pusher.server)) == case.count
@@ -396,3 +421,17 @@ def test_state_file_that_is_not_ours_is_an_input_error(tmp_path: Path) -> None:
         with pytest.raises(DripcourseError, match="is not a dripcourse-push/1 state file"):
             pusher.push()
         assert server.requests == []
+
+
+def test_buttondown_automation_sends_the_emails_push_created_in_order(tmp_path: Path) -> None:
+    with ButtondownServer() as server:
+        pusher = Pusher(tmp_path, "buttondown", server, server.env())
+        pusher.push()
+        emails = sorted(server.emails.values(), key=lambda e: e["creation_date"])
+        automation = next(iter(server.automations.values()))
+        assert [a["metadata"]["email_id"] for a in automation["actions"]] == [e["id"] for e in emails]
+        assert [e["status"] for e in emails] == ["draft", "draft"] and automation["status"] == "inactive"
+        automation["status"] = "active"  # the user turns it on; the next push leaves that alone
+        seen = len(server.requests)
+        pusher.push()
+        assert pusher.writes(seen) == [] and server.violations == []

@@ -36,6 +36,7 @@ class Context(Enum):
     TEXT = "text"  # a plain-text part or a header
     HTML = "html"  # HTML element content or an ordinary attribute value
     URL = "url"  # the value of an href or src attribute
+    TEXT_URL = "text-url"  # a link written out in a plain-text part
 
 
 @dataclass(frozen=True)
@@ -161,8 +162,23 @@ def fill(text: str, tags: Tags, write: Writer, html: bool) -> str:
         return pattern.sub(lambda m: write(tags[int(m.group(1))], context), piece)
 
     if not html:
-        return put(text, Context.TEXT)
+        return fill_text(text, put)
     return fill_html(text, put)
+
+
+# A link written out in a plain-text part, as the text template writes them (and a reader's client finds them).
+TEXT_LINK = re.compile(r"https?://[^\s<>\"]+")
+
+
+def fill_text(text: str, put: Callable[[str, Context], str]) -> str:
+    out: list[str] = []
+    position = 0
+    for match in TEXT_LINK.finditer(text):
+        out.append(put(text[position : match.start()], Context.TEXT))
+        out.append(put(match.group(), Context.TEXT_URL))
+        position = match.end()
+    out.append(put(text[position:], Context.TEXT))
+    return "".join(out)
 
 
 def fill_html(html: str, put: Callable[[str, Context], str]) -> str:
@@ -203,10 +219,10 @@ def value_writer(value: Callable[[MergeTag], str]) -> Writer:
 
     def write(tag: MergeTag, context: Context) -> str:
         text = value(tag)
-        if context is Context.TEXT:
-            return text
-        if context is Context.URL and tag.name != "unsubscribe_url":
+        if context in (Context.URL, Context.TEXT_URL) and tag.name != "unsubscribe_url":
             text = quote(text, safe="")
+        if context in (Context.TEXT, Context.TEXT_URL):
+            return text
         return str(escape(text))
 
     return write

@@ -20,6 +20,7 @@ from dripcourse.errors import DripcourseError, Problem, did_you_mean
 T = TypeVar("T")
 
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
+SURROGATE = re.compile("[\ud800-\udfff]")
 # What the YAML reader refuses (YAML 1.1's printable set), found first so the message can give line and column.
 YAML_UNREADABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -151,6 +152,16 @@ class NodeReader:
                 self.report(node, field, "must not be empty")
             return None
         value: str = node.value
+        if SURROGATE.search(value):
+            # A JSON-style escape pair ("\\ud83d\\ude00") reaches PyYAML as two halves: join them into the one
+            # character they spell; a half on its own is no character at all.
+            value = value.encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass")
+            lone = SURROGATE.search(value)
+            if lone:
+                self.report(
+                    node, field, f"holds \\u{ord(lone.group()):04x}, half of a surrogate pair; write the character"
+                )
+                return None
         if single_line:
             bad = CONTROL_CHARS.search(value)
             if bad:

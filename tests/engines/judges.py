@@ -79,7 +79,7 @@ def listmonk_harness() -> Path:
 
 
 def listmonk_render(jobs: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """Render {"layout", "body", "altbody", "subject", "name", "email", "unsubscribe_url"} campaigns."""
+    """Render {"layout", "body", "altbody", "subject", "name", "attribs", "email", "unsubscribe_url"} campaigns."""
     result = subprocess.run(
         [str(listmonk_harness())], input=json.dumps(jobs), capture_output=True, text=True, check=True
     )

@@ -46,9 +46,10 @@ def reference(char: str) -> str:
 class Refused(Exception):
     """Course text holds syntax that the service would run, in a place where it cannot be escaped."""
 
-    def __init__(self, snippet: str):
+    def __init__(self, snippet: str, in_link: bool = False):
         super().__init__(snippet)
         self.snippet = snippet
+        self.in_link = in_link  # a value tag inside a link, for an engine without a URL filter
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,10 @@ class Dialect:
     postal: Callable[[Context], str] | None = None  # None: the course's own address, as text
     text_escape: Callable[[str], str] | None = None  # the engine's escape for plain text; None: refuse
     comments: Callable[[str, re.Pattern[str]], str] | None = None  # keeps HTML comments the engine would drop
+    # A subscriber's value inside an href or src, through the engine's URL filter, given the already encoded
+    # fallback; None: the engine has no URL filter and a value tag in a link is refused.
+    url_value: Callable[[str, str, Context], str] | None = None
+    text_syntax: re.Pattern[str] | None = None  # what the engine reads in plain text, when more than in HTML
 
     def html(self, text: str, tokens: re.Pattern[str] | None = None) -> str:
         """Course text in HTML with every sequence of this engine's syntax made inert (and its comments kept)."""
@@ -76,7 +81,7 @@ class Dialect:
 
     def text(self, text: str) -> str:
         """Course text in a plain-text part or a subject, escaped for this engine; Refused where it cannot be."""
-        match = self.syntax.search(text)
+        match = (self.text_syntax or self.syntax).search(text)
         if match is None:
             return text
         if self.text_escape is None:
@@ -86,12 +91,18 @@ class Dialect:
     def fallback(self, fallback: str, context: Context) -> str:
         if context is Context.TEXT:
             return self.text(fallback)
-        if context is Context.URL:
-            return str(escape(quote(fallback, safe="")))
+        if context in (Context.URL, Context.TEXT_URL):
+            return quote(fallback, safe="")  # only letters, digits, "%" and "_.-~": inert in every engine
         return "".join(reference(c) if TAG_BREAKERS.fullmatch(c) else str(escape(c)) for c in fallback)
 
     def writer(self, course: CourseInfo) -> mergetags.Writer:
         def write(tag: MergeTag, context: Context) -> str:
+            if context in (Context.URL, Context.TEXT_URL) and tag.name in ("first_name", "email"):
+                if self.url_value is None:
+                    raise Refused(f"{{{{ {tag.name}", in_link=True)
+                return self.url_value(tag.name, self.fallback(tag.fallback, context), context)
+            if context is Context.TEXT_URL:
+                context = Context.TEXT  # the unsubscribe link or the address, written as text
             if tag.name == "first_name":
                 return self.first_name(self.fallback(tag.fallback, context), context)
             if tag.name == "email":
@@ -195,6 +206,10 @@ MAILCHIMP = Dialect(
     by_context("*|EMAIL|*", "*|EMAIL|*"),
     by_context("*|UNSUB|*", "*|UNSUB|*"),
     by_context("*|HTML:LIST_ADDRESS_HTML|*", "*|LIST:ADDRESS|*"),
+    # *|URL:TAG|* is Mailchimp's URL-encoded form of a merge tag.
+    url_value=lambda name, f, c: (
+        f"*|IF:FNAME|**|URL:FNAME|**|ELSE:|*{f}*|END:IF|*" if name == "first_name" else "*|URL:EMAIL|*"
+    ),
 )
 
 # Liquid: `{{ "{{" }}` writes a literal `{{` (and `{%`); a string in a tag ends at its quote, no escapes.
@@ -213,6 +228,12 @@ KIT = Dialect(
     by_context("{{ subscriber.email_address }}", "{{ subscriber.email_address }}"),
     by_context("{{ unsubscribe_url }}", "{{ unsubscribe_url }}"),
     text_escape=liquid_escape,
+    # url_encode gives "" for a missing value, which `default` then replaces with the encoded fallback.
+    url_value=lambda name, f, c: (
+        f"{{{{ subscriber.first_name | url_encode | default: '{f}' }}}}"
+        if name == "first_name"
+        else "{{ subscriber.email_address | url_encode }}"
+    ),
 )
 
 MAILERLITE = Dialect(
@@ -236,10 +257,19 @@ BREVO = Dialect(
 
 # Go templates (listmonk): `{{ "{{" }}` writes a literal `{{`; listmonk also rewrites `URL@TrackLink`.
 GO = braces(r"\{(?=\{)|@(?=TrackLink)")
+# listmonk compiles the plain-text body with html/template too, which reads every "<" of the text as markup: it
+# rewrites a lone "<" as "&lt;" and fails every render of a text that leaves a tag open (`<a href="x`).
+GO_TEXT = braces(r"\{(?=\{)|@(?=TrackLink)|<")
 
 
 def go_escape(text: str) -> str:
-    return re.sub(rf"\{{\{{|@(?=TrackLink)|{BEFORE_TAG}", lambda m: '{{ "' + m.group() + '" }}', text)
+    def literal(match: re.Match[str]) -> str:
+        if match.group() == "<":
+            return '{{ Safe "<" }}'  # a value html/template leaves as it is
+        return '{{ "' + match.group() + '" }}'
+
+    # A "{" right before a "<" would run into the braces of the "<" written as a value.
+    return re.sub(rf"\{{\{{|@(?=TrackLink)|<|\{{(?=<)|{BEFORE_TAG}", literal, text)
 
 
 COMMENT = re.compile(r"<!--.*?-->", re.S)
@@ -261,23 +291,39 @@ def go_safe_comments(html: str, tokens: re.Pattern[str]) -> str:
     return COMMENT.sub(wrap, html)
 
 
+def listmonk_first_name(fallback: str, value: str) -> str:
+    """The subscriber's `first_name` attribute, else the first word of their name, else the fallback: the rule
+    `dripcourse send --via listmonk` uses. listmonk's own `.Subscriber.FirstName` is not used: it takes the first
+    part longer than two bytes ("Al Smith" gives "Smith"). `splitList` is one of the sprig functions listmonk
+    registers for templates; its separator is a Go raw string, so no quote ends the HTML attribute around it."""
+    return (
+        "{{ with .Subscriber.Attribs.first_name }}" + value + "{{ else }}"
+        "{{ with index (splitList ` ` .Subscriber.Name) 0 }}" + value + "{{ else }}" + fallback + "{{ end }}{{ end }}"
+    )
+
+
+def listmonk_link(name: str, fallback: str, context: Context) -> str:
+    """In an href html/template percent-encodes a value itself (its URL context); a link in the plain-text body is
+    text to html/template, so the value goes through Go's `urlquery`, then `Safe` so that its "+" stays "+"
+    (html/template refuses `urlquery` anywhere but last in a pipeline, hence the call form)."""
+    if name == "first_name":
+        return listmonk_first_name(fallback, "{{ . }}" if context is Context.URL else "{{ Safe (urlquery .) }}")
+    return "{{ .Subscriber.Email }}" if context is Context.URL else "{{ Safe (urlquery .Subscriber.Email) }}"
+
+
 # listmonk compiles the body and the plain-text body with Go's html/template, which HTML-escapes every value:
 # in the text part each value is passed through listmonk's `Safe` so D'Angelo stays D'Angelo.
 LISTMONK = Dialect(
     "listmonk",
     "Go html/template",
     GO,
-    lambda f, c: (
-        "{{ if .Subscriber.FirstName }}"
-        + ("{{ .Subscriber.FirstName | Safe }}" if c is Context.TEXT else "{{ .Subscriber.FirstName }}")
-        + "{{ else }}"
-        + f
-        + "{{ end }}"
-    ),
+    lambda f, c: listmonk_first_name(f, "{{ . | Safe }}" if c is Context.TEXT else "{{ . }}"),
     by_context("{{ .Subscriber.Email }}", "{{ .Subscriber.Email | Safe }}"),
     by_context("{{ UnsubscribeURL }}", "{{ UnsubscribeURL . | Safe }}"),
     text_escape=go_escape,
     comments=go_safe_comments,
+    url_value=listmonk_link,
+    text_syntax=GO_TEXT,
 )
 
 
@@ -300,6 +346,13 @@ BUTTONDOWN = Dialect(
     by_context("{{ subscriber.email }}", "{{ subscriber.email }}"),
     by_context("{{ unsubscribe_url }}", "{{ unsubscribe_url }}"),
     text_escape=django_escape,
+    url_value=lambda name, f, c: (
+        "{% if subscriber.metadata.first_name %}{{ subscriber.metadata.first_name|urlencode:'' }}{% else %}"
+        + f
+        + "{% endif %}"
+        if name == "first_name"
+        else "{{ subscriber.email|urlencode:'' }}"
+    ),
 )
 
 DIALECTS = {

@@ -109,12 +109,18 @@ def piece(
     @cache
     def html(dialect: Dialect) -> str:
         tokens = rendered.tags.pattern
-        return mergetags.fill(dialect.html(rendered.html, tokens), rendered.tags, dialect.writer(info), html=True)
+        try:
+            return mergetags.fill(dialect.html(rendered.html, tokens), rendered.tags, dialect.writer(info), html=True)
+        except Refused as refused:
+            raise origin.refusal(target, dialect, refused, "HTML part") from None
 
     @cache
     def text(dialect: Dialect) -> str:
+        writer = dialect.writer(info)
         try:
-            return mergetags.fill(dialect.text(rendered.text), rendered.tags, dialect.writer(info), html=False)
+            # The text part's links are written out as text: a value tag in one needs the URL filter too.
+            mergetags.fill(rendered.html, rendered.tags, writer, html=True)
+            return mergetags.fill(dialect.text(rendered.text), rendered.tags, writer, html=False)
         except Refused as refused:
             raise origin.refusal(target, dialect, refused, "text part") from None
 
@@ -289,7 +295,29 @@ class Origins:
                         return path, number
         return None
 
+    def find_link(self, snippet: str) -> tuple[Path, int] | None:
+        """The first line with a link that holds the merge tag `snippet` opens."""
+        link = re.compile(r"https?://[^\s)\"'<>]*?" + re.escape(snippet).replace(r"\ ", r"\s*") + r"(?![A-Za-z0-9_])")
+        for path in self.paths:
+            try:
+                lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
+            except OSError:
+                continue
+            for number, line in enumerate(lines, start=1):
+                if link.search(line):
+                    return path, number
+        return None
+
     def refusal(self, target: Target, dialect: Dialect, refused: Refused, what: str) -> DripcourseError:
+        if refused.in_link:
+            name = refused.snippet.removeprefix("{{ ")
+            message = (
+                f"'{name}' inside a link: {target.service}'s template engine ({dialect.engine}) has no URL "
+                "filter, so a subscriber's value would reach the link unencoded; link to a page without it "
+                "(docs/exports.md lists the services that can)"
+            )
+            found = self.find_link(refused.snippet)
+            return DripcourseError(Problem(found[0], message, found[1]) if found else Problem(None, message))
         message = (
             f"'{refused.snippet}' would be read by {target.service}'s template engine ({dialect.engine}) in the "
             f"{what}, which has no way to escape it; rephrase it (docs/exports.md lists what each service reads)"

@@ -4,10 +4,12 @@ requests create, and what stays to do by hand (docs/push.md has the same per tar
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
 from dripcourse.drip.providers.httpapi import Response
+from dripcourse.push.engine import PushError
 from dripcourse.push.model import Kind, Remote
 
 
@@ -396,4 +398,102 @@ LISTMONK = Remote(
     manual=listmonk_manual,
 )
 
-REMOTES: dict[str, Remote] = {r.target: r for r in (KIT, POSTMARK, SES, SENDGRID, MAILGUN, BREVO, LISTMONK)}
+# Mailchimp --------------------------------------------------------------------------------------------------
+
+
+def mailchimp_base(env: Mapping[str, str]) -> str | None:
+    """Mailchimp's API host is the data center named after the '-' of the API key (`...-us21`)."""
+    key = env.get("MAILCHIMP_API_KEY", "")
+    if not key:
+        return None  # a dry run without credentials lists the placeholder host
+    center = key.rpartition("-")[2] if "-" in key else ""
+    if not center.isalnum():
+        raise PushError("MAILCHIMP_API_KEY does not end in its data center (like '-us21'); copy the whole key")
+    return f"https://{center}.api.mailchimp.com"
+
+
+MAILCHIMP = Remote(
+    "mailchimp",
+    "Mailchimp",
+    "https://DC.api.mailchimp.com",
+    "MAILCHIMP_API_URL",
+    ("MAILCHIMP_API_KEY",),
+    "MAILCHIMP_API_KEY, a Marketing API key (Profile > Extras > API keys)",
+    lambda env: {"Authorization": basic("dripcourse", env["MAILCHIMP_API_KEY"])},
+    {
+        "template": Kind(
+            "template",
+            "/3.0/templates/{id}",
+            lambda reply: reply["id"],
+            update="PATCH",
+            version="date_edited",  # Mailchimp does not give the HTML back; its edit time shows a change
+            find=lambda body: "/3.0/templates?type=user&count=1000",
+            pick=lambda reply, body: next((t for t in reply.get("templates", []) if t["name"] == body["name"]), None),
+        ),
+    },
+    base=mailchimp_base,
+    message=lambda body: f"{body.get('title')}: {body.get('detail')}" if isinstance(body, dict) else str(body)[:300],
+    manual=lambda manifest: [
+        "Mailchimp's API cannot build a Customer Journey: in Automations, start one on 'Signs up' to your "
+        "audience, then per template a 'Time delay' and a 'Send email' step using it, with the waits in the "
+        "export's journey.csv (`dripcourse export mailchimp`).",
+        "Set the audience's FNAME default to the course's greeting fallback, and its postal address (the "
+        "templates carry *|UNSUB|* and *|HTML:LIST_ADDRESS_HTML|*).",
+        *by_hand(manifest),
+    ],
+)
+
+# Buttondown -------------------------------------------------------------------------------------------------
+
+
+def named(listing_field: str, name: str) -> Any:
+    def pick(reply: Any, body: Any) -> Any:
+        return next((o for o in (reply or {}).get(listing_field) or [] if o.get(name) == body.get(name)), None)
+
+    return pick
+
+
+BUTTONDOWN = Remote(
+    "buttondown",
+    "Buttondown",
+    "https://api.buttondown.com",
+    "BUTTONDOWN_API_URL",
+    ("BUTTONDOWN_API_KEY",),
+    "BUTTONDOWN_API_KEY, the API key from Settings > API",
+    lambda env: {"Authorization": f"Token {env['BUTTONDOWN_API_KEY']}"},
+    {
+        "email": Kind(
+            "email",
+            "/v1/emails/{id}",
+            lambda reply: reply["id"],
+            update="PATCH",
+            keep=("status",),  # created as a draft; sending or scheduling it is the user's
+            # Buttondown's update takes no description (the preview text): it is set when the email is created.
+            update_body=lambda body, digest: {k: v for k, v in body.items() if k not in ("status", "description")},
+            version="modification_date",
+            find=lambda body: "/v1/emails?status=draft",
+            pick=named("results", "slug"),
+        ),
+        "automation": Kind(
+            "automation",
+            "/v1/automations/{id}",
+            lambda reply: reply["id"],
+            update="PATCH",
+            version="modification_date",
+            find=lambda body: "/v1/automations",
+            pick=named("results", "name"),
+        ),
+    },
+    message=field("detail"),
+    manual=lambda manifest: [
+        "In Buttondown, review the draft emails and the automation, then turn the automation on: push creates it "
+        "inactive and never changes its status.",
+        "A preheader changed after the first push must be changed in Buttondown by hand (the email's "
+        "description): Buttondown's update call does not take it.",
+        *by_hand(manifest),
+    ],
+)
+
+REMOTES: dict[str, Remote] = {
+    r.target: r for r in (KIT, POSTMARK, SES, SENDGRID, MAILGUN, BREVO, LISTMONK, MAILCHIMP, BUTTONDOWN)
+}

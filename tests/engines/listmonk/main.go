@@ -4,7 +4,7 @@
 // the campaign template and the campaign body with html/template, puts the body's tree into the template as
 // "content", and renders the result for each subscriber; the plain-text body is parsed with html/template too
 // and the subject with text/template. The functions below are the ones listmonk registers that a course
-// export uses. Reads a JSON list of campaigns on stdin and writes a JSON list of renders.
+// export uses (its own, and sprig's splitList). Reads a JSON list of campaigns on stdin and writes a JSON list of renders.
 package main
 
 import (
@@ -18,9 +18,10 @@ import (
 )
 
 type Subscriber struct {
-	UUID  string
-	Email string
-	Name  string
+	UUID    string
+	Email   string
+	Name    string
+	Attribs map[string]interface{}
 }
 
 // FirstName is listmonk's rule: the first space-separated part longer than two bytes, else the whole name.
@@ -39,13 +40,14 @@ type Message struct {
 }
 
 type Job struct {
-	Layout         string `json:"layout"`
-	Body           string `json:"body"`
-	AltBody        string `json:"altbody"`
-	Subject        string `json:"subject"`
-	Name           string `json:"name"`
-	Email          string `json:"email"`
-	UnsubscribeURL string `json:"unsubscribe_url"`
+	Layout         string                 `json:"layout"`
+	Body           string                 `json:"body"`
+	AltBody        string                 `json:"altbody"`
+	Subject        string                 `json:"subject"`
+	Name           string                 `json:"name"`
+	Attribs        map[string]interface{} `json:"attribs"`
+	Email          string                 `json:"email"`
+	UnsubscribeURL string                 `json:"unsubscribe_url"`
 }
 
 type Result struct {
@@ -85,12 +87,14 @@ func funcs() template.FuncMap {
 		"TrackView":      func(m *Message) template.HTML { return template.HTML("") },
 		"MessageURL":     func(m *Message) string { return "https://listmonk.example/message" },
 		"OptinURL":       func(m *Message) string { return "https://listmonk.example/optin" },
+		// listmonk also registers the sprig functions; this is sprig's splitList (strings.Split, sep first).
+		"splitList": func(sep, orig string) []string { return strings.Split(orig, sep) },
 	}
 }
 
 func render(job Job) (Result, error) {
 	f := funcs()
-	msg := &Message{Subscriber: Subscriber{UUID: "00000000-0000-0000-0000-000000000000", Email: job.Email, Name: job.Name}, unsubURL: job.UnsubscribeURL}
+	msg := &Message{Subscriber: Subscriber{UUID: "00000000-0000-0000-0000-000000000000", Email: job.Email, Name: job.Name, Attribs: job.Attribs}, unsubURL: job.UnsubscribeURL}
 	base, err := template.New("base").Funcs(f).Parse(expand(job.Layout))
 	if err != nil {
 		return Result{}, err
