@@ -395,7 +395,9 @@ def schedule(
 def push(
     target: Annotated[
         str,
-        typer.Argument(help="kit, postmark, ses, sendgrid, mailgun, brevo, listmonk or mailchimp (docs/push.md)."),
+        typer.Argument(
+            help="kit, postmark, ses, sendgrid, mailgun, brevo, listmonk, mailchimp or buttondown (docs/push.md)."
+        ),
     ],
     course_dir: CourseDir = Path("course"),
     dry_run: Annotated[
