@@ -509,10 +509,11 @@ def wrap_width(lines: list[str]) -> int | None:
     width = max((n for n in lengths if n <= 100), default=0)
     if width < 40:
         return None
-    breaks = [a for a, b in pairwise(lines) if a and b and near_width(a, b, width)]
+    breaks = [(a, b) for a, b in pairwise(lines) if a and b and near_width(a, b, width)]
     near = [a for a, b in pairwise(lines) if a and b and len(a) >= 0.6 * width]
-    if len(breaks) < 2 or len(breaks) < 0.6 * len(near):
-        return None
+    mid_sentence = sum(1 for a, b in breaks if b[0].islower() and not ends_heading_shape(a))
+    if len(breaks) < 2 or len(breaks) < 0.6 * len(near) or mid_sentence < 2:
+        return None  # a list of long lines, each its own item, is not wrapping
     return width
 
 
