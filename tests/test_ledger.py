@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,15 +36,16 @@ def postgres() -> Iterator[PostgresServer]:
 def test_sqlite_migrations_are_versioned_and_applied_once(tmp_path: Path) -> None:
     path = tmp_path / "ledger.sqlite"
     ledger = open_ledger(path)
-    assert ledger.query("SELECT version, name FROM schema_migrations") == [
-        (1, "subscribers, sends, suppressions, senders")
+    assert ledger.query("SELECT version, name FROM schema_migrations ORDER BY version") == [
+        (1, "subscribers, sends, suppressions, senders"),
+        (2, "boot of each sender, digest of each subscriber's row"),
     ]
     assert ledger.migrate() == []
-    ledger.execute("UPDATE schema_migrations SET version = 9")
+    ledger.execute("UPDATE schema_migrations SET version = 9 WHERE version = 2")
     ledger.close()
     with pytest.raises(DripcourseError) as caught:
         open_ledger(path)
-    assert str(caught.value) == f"{path}: ledger schema version 9 is newer than this dripcourse knows (1); upgrade"
+    assert str(caught.value) == f"{path}: ledger schema version 9 is newer than this dripcourse knows (2); upgrade"
 
 
 def test_a_file_that_is_not_a_ledger_is_refused(tmp_path: Path) -> None:
@@ -58,8 +60,9 @@ def test_a_file_that_is_not_a_ledger_is_refused(tmp_path: Path) -> None:
 def test_postgres_migrations_are_versioned(postgres: PostgresServer) -> None:
     url = postgres.new_database()
     ledger = open_ledger(url)
-    assert ledger.query("SELECT version, name FROM schema_migrations") == [
-        (1, "subscribers, sends, suppressions, senders")
+    assert ledger.query("SELECT version, name FROM schema_migrations ORDER BY version") == [
+        (1, "subscribers, sends, suppressions, senders"),
+        (2, "boot of each sender, digest of each subscriber's row"),
     ]
     ledger.close()
     again = open_ledger(url)
@@ -71,7 +74,7 @@ def seed(url: str, count: int, due_at: int) -> None:
     ledger = open_ledger(url)
     ledger.bind_course("Tea at Home", ["welcome", "water-matters"])
     ledger.sync(
-        (f"r{i}@readers.example", f"r{i}@readers.example", "", due_at, "UTC", plan_text([due_at, due_at + 86400]))
+        (f"r{i}@readers.example", f"r{i}@readers.example", "", due_at, "UTC", plan_text([due_at, due_at + 86400]), i)
         for i in range(count)
     )
     ledger.close()
@@ -93,7 +96,10 @@ def test_claims_skip_rows_another_sender_holds_and_dead_senders_are_known(postgr
     assert second.dead_senders({first.sender}) == set()
     more = first.claim(2_000, 10)
     assert len(more) == 4
-    first.close()  # its session ends: its advisory lock goes with it
+    first.close()  # its session ends: its advisory lock goes with it, once the server has seen the session go
+    deadline = time.monotonic() + 10
+    while second.dead_senders({first.sender}) != {first.sender} and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert second.dead_senders({first.sender}) == {first.sender}
     second.close()
 

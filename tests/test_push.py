@@ -20,6 +20,7 @@ from dripcourse.cli import app
 from dripcourse.errors import DripcourseError
 from dripcourse.push import PushError
 from services.brevo import BrevoServer
+from services.buttondown import ButtondownServer
 from services.httpbase import ApiServer, Reply
 from services.kit import KitServer
 from services.listmonk import ListmonkServer
@@ -143,6 +144,16 @@ CASES = {
         "MAILCHIMP_API_KEY",
         # A Mailchimp template holds no subject: the HTML's <title> carries it.
         subject=lambda s: re.search(r"<title>(.*?)</title>", s.html[sorted(s.html)[1]]).group(1),  # type: ignore[union-attr]
+    ),
+    "buttondown": Case(
+        ButtondownServer,
+        lambda s: [*s.emails.values(), *s.automations.values()],
+        lambda s: sorted(s.emails.values(), key=lambda e: e["creation_date"])[1],
+        lambda s, o: s.emails.pop(o["id"]),
+        "subject",
+        "body",
+        3,
+        "BUTTONDOWN_API_KEY",
     ),
     # A cohort course: listmonk gets one campaign per email, scheduled by a status change.
     "listmonk": Case(
@@ -410,3 +421,17 @@ def test_state_file_that_is_not_ours_is_an_input_error(tmp_path: Path) -> None:
         with pytest.raises(DripcourseError, match="is not a dripcourse-push/1 state file"):
             pusher.push()
         assert server.requests == []
+
+
+def test_buttondown_automation_sends_the_emails_push_created_in_order(tmp_path: Path) -> None:
+    with ButtondownServer() as server:
+        pusher = Pusher(tmp_path, "buttondown", server, server.env())
+        pusher.push()
+        emails = sorted(server.emails.values(), key=lambda e: e["creation_date"])
+        automation = next(iter(server.automations.values()))
+        assert [a["metadata"]["email_id"] for a in automation["actions"]] == [e["id"] for e in emails]
+        assert [e["status"] for e in emails] == ["draft", "draft"] and automation["status"] == "inactive"
+        automation["status"] = "active"  # the user turns it on; the next push leaves that alone
+        seen = len(server.requests)
+        pusher.push()
+        assert pusher.writes(seen) == [] and server.violations == []

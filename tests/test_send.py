@@ -23,7 +23,7 @@ from dripcourse.build import load_course, render_course
 from dripcourse.cli import app
 from dripcourse.drip import session
 from dripcourse.drip.compose import LessonMessage, Recipient, send_key, verify_unsubscribe
-from dripcourse.drip.ledger import open_ledger
+from dripcourse.drip.ledger import boot_id, open_ledger
 from dripcourse.message import build_message, message_bytes
 from dripcourse.model import BuiltEmail
 from dripcourse.syllabus import CourseInfo
@@ -392,6 +392,47 @@ def test_resend_puts_an_unresolved_send_back_in_the_queue(tmp_path: Path, server
     world.env = {**world.env, **server.env()}
     assert world.send().sent == 1
     assert len(server.messages) == 1
+
+
+def leave_claims(world: World, boot: str | None) -> None:
+    """What a sender killed right after claiming its batch leaves: claims, and its row in `senders` (with another
+    boot of the machine when `boot` is given, as if the machine had restarted since)."""
+    world.send(limit=0)  # reads the list into the ledger, sends nothing
+    ledger = open_ledger(world.course / "ledger.sqlite")
+    assert ledger.start_sender()
+    assert len(ledger.claim(int(world.now), 10)) == 2
+    if boot is not None:
+        ledger.execute("UPDATE senders SET boot_id = ? WHERE id = ?", (boot, ledger.sender))
+    ledger.close()
+
+
+@pytest.mark.skipif(boot_id() is None, reason="the boot of the machine cannot be told here (not Linux)")
+def test_claims_of_a_killed_sender_go_out_once_on_the_same_boot(world: World, server: SmtpServer) -> None:
+    world.at(MONDAY_NOON)
+    world.sign_up([("ann@readers.example", "", MONDAY_NOON, ""), ("bob@readers.example", "", MONDAY_NOON, "")])
+    leave_claims(world, None)
+    report = world.send()
+    assert (report.released, report.sent, report.unresolved) == (2, 2, 0)
+    assert sorted(m.recipients[0] for m in server.messages) == ["ann@readers.example", "bob@readers.example"]
+
+
+@pytest.mark.skipif(boot_id() is None, reason="the boot of the machine cannot be told here (not Linux)")
+def test_claims_from_before_a_restart_of_the_machine_are_unresolved(world: World, server: SmtpServer) -> None:
+    # The unflushed `sending` marks of such a sender may be lost: a claim can hide a message that went out.
+    world.at(MONDAY_NOON)
+    world.sign_up([("ann@readers.example", "", MONDAY_NOON, ""), ("bob@readers.example", "", MONDAY_NOON, "")])
+    leave_claims(world, "an-earlier-boot")
+    report = world.send()
+    assert (report.released, report.sent, report.unresolved) == (0, 0, 2)
+    assert server.messages == []
+    reason = "claimed by a sender whose machine restarted; it may have been sent"
+    assert ledger_rows(world) == [
+        ("ann@readers.example", "welcome", "unresolved", reason),
+        ("bob@readers.example", "welcome", "unresolved", reason),
+    ]
+    session.decide(world.course, None, [("welcome:ann@readers.example", False)], world.now)
+    assert world.send().sent == 1
+    assert [m.recipients[0] for m in server.messages] == ["ann@readers.example"]
 
 
 def cli_send(world: World, *extra: str) -> object:

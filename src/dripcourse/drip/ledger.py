@@ -8,6 +8,15 @@ A send moves `claimed` -> `sending` -> `sent` | `failed` | `deferred` (a transie
 `skipped` records a lesson that will not go out and why. `sending` is written, durably, before the provider is
 called: a row left in `sending` by a dead sender is a send whose outcome is unknown, and is resolved by the
 provider's lookup or reported as `unresolved`, never retried blindly.
+
+Why no message can go out twice, with one flush to disk per batch rather than per message (SQLite): the claim of
+a batch is flushed (synchronous = FULL); each `sending` mark is then an ordinary WAL commit, written to the file
+before the provider is called but not flushed. A process that is killed loses nothing it committed (the
+operating system still holds the write), so a claim it left untouched was never handed over and is given back.
+Only a machine that stops (power loss, kernel crash) can lose unflushed commits; the ledger then still holds the
+flushed claims, and a claim whose sender ran under another boot of the machine (`boot_id`, from Linux's
+/proc/sys/kernel/random/boot_id) is reported as unresolved, not given back. Where the boot cannot be told, every
+`sending` mark is flushed as before. A PostgreSQL commit is flushed by the server itself.
 """
 
 from __future__ import annotations
@@ -27,13 +36,17 @@ from typing import Any
 
 from dripcourse.errors import DripcourseError, OutputError, Problem
 
+#: email key, address, first name, signup (epoch), zone, plan text, digest of the list's row (None: not from a CSV)
+Row = tuple[str, str, str, int, str, str, int | None]
 # Plans are stored as fixed-width due times (10 digits and a comma per lesson), so SQL can read the due time of
 # any position with substr(); -1 marks "no send" (never written today, kept for lessons that do not apply).
 SLOT_WIDTH = 11
+DUE_INDEX = "CREATE INDEX subscribers_due ON subscribers (next_due_at) WHERE listed = 1 AND next_due_at IS NOT NULL"
 FINAL_STATES = ("sent", "failed", "skipped")
 OPEN_STATES = ("claimed", "sending", "unresolved")
 ADVISORY_CLASS = 0x44524950  # "DRIP": the first key of dripcourse's PostgreSQL advisory locks
 SYNC_LOCK = 1
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 
 
 @dataclass(frozen=True)
@@ -59,7 +72,7 @@ def schema(big: str, key: str) -> tuple[str, ...]:
             next_position INTEGER NOT NULL DEFAULT 0,
             next_due_at {big}
         )""",
-        "CREATE INDEX subscribers_due ON subscribers (next_due_at) WHERE listed = 1 AND next_due_at IS NOT NULL",
+        DUE_INDEX,
         f"""CREATE TABLE sends (
             subscriber_id {big} NOT NULL REFERENCES subscribers (id),
             position INTEGER NOT NULL,
@@ -85,12 +98,32 @@ def schema(big: str, key: str) -> tuple[str, ...]:
     )
 
 
+SECOND = Migration(
+    2,
+    "boot of each sender, digest of each subscriber's row",
+    (
+        "ALTER TABLE senders ADD COLUMN boot_id TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE subscribers ADD COLUMN line_digest BIGINT",
+    ),
+)
 MIGRATIONS = {
-    "sqlite": (Migration(1, "subscribers, sends, suppressions, senders", schema("INTEGER", "INTEGER PRIMARY KEY")),),
+    "sqlite": (
+        Migration(1, "subscribers, sends, suppressions, senders", schema("INTEGER", "INTEGER PRIMARY KEY")),
+        SECOND,
+    ),
     "postgresql": (
         Migration(1, "subscribers, sends, suppressions, senders", schema("BIGINT", "BIGSERIAL PRIMARY KEY")),
+        SECOND,
     ),
 }
+
+
+def boot_id() -> str | None:
+    """This boot of this machine (Linux), or None where it cannot be told."""
+    try:
+        return BOOT_ID.read_text(encoding="ascii").strip() or None
+    except OSError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -146,9 +179,13 @@ class Ledger:
 
     dialect = "sqlite"
 
+    #: flush the claim of a batch, and let each `sending` mark be an unflushed commit (see the module docstring)
+    flush_claims = False
+
     def __init__(self, where: str):
         self.where = where
         self.sender = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.boot = boot_id()
 
     # -- plumbing (overridden for PostgreSQL) --
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
@@ -257,8 +294,8 @@ class Ledger:
         raise NotImplementedError
 
     # -- the list --
-    def sync(self, rows: Iterable[tuple[str, str, str, int, str, str]], whole: bool = True) -> tuple[int, int]:
-        """Make the ledger's list match `rows` (email key, address, first name, signup, zone, plan text).
+    def sync(self, rows: Iterable[Row], whole: bool = True) -> tuple[int, int]:
+        """Make the ledger's list match `rows` (email key, address, first name, signup, zone, plan text, digest).
 
         New subscribers start at lesson one; changed ones get their next due time again (unless a send is in
         flight); with `whole` (the rows are the whole list, not rows added to it), subscribers absent from it are
@@ -267,24 +304,26 @@ class Ledger:
         with self.tx():
             self.execute(
                 "CREATE TEMP TABLE incoming (email TEXT NOT NULL, address TEXT NOT NULL, first_name TEXT NOT NULL,"
-                " signed_up_at BIGINT NOT NULL, time_zone TEXT NOT NULL, plan TEXT NOT NULL, line INTEGER NOT NULL)"
+                " signed_up_at BIGINT NOT NULL, time_zone TEXT NOT NULL, plan TEXT NOT NULL, line_digest BIGINT,"
+                " line INTEGER NOT NULL)"
             )
             read = self.load_incoming(rows)
             self.execute("CREATE UNIQUE INDEX incoming_email ON incoming (email, line)")
             unique = self.query("SELECT count(DISTINCT email) FROM incoming")[0][0]
             self.execute(
-                "INSERT INTO subscribers (email, address, first_name, signed_up_at, time_zone, plan, listed,"
-                " busy, next_position, next_due_at)"
-                " SELECT email, address, first_name, signed_up_at, time_zone, plan, 1, 0, 0,"
+                "INSERT INTO subscribers (email, address, first_name, signed_up_at, time_zone, plan, line_digest,"
+                " listed, busy, next_position, next_due_at)"
+                " SELECT email, address, first_name, signed_up_at, time_zone, plan, line_digest, 1, 0, 0,"
                 f" {next_due_sql('plan', '0')} FROM incoming i"
                 " WHERE i.line = (SELECT min(line) FROM incoming f WHERE f.email = i.email)"
                 " ON CONFLICT (email) DO UPDATE SET address = excluded.address,"
                 " first_name = excluded.first_name, signed_up_at = excluded.signed_up_at,"
-                " time_zone = excluded.time_zone, plan = excluded.plan, listed = 1,"
+                " time_zone = excluded.time_zone, plan = excluded.plan, line_digest = excluded.line_digest, listed = 1,"
                 " next_due_at = CASE WHEN subscribers.busy = 1 THEN subscribers.next_due_at"
                 f" ELSE {next_due_sql('excluded.plan', 'subscribers.next_position')} END"
                 " WHERE subscribers.listed = 0 OR subscribers.plan <> excluded.plan"
                 " OR subscribers.first_name <> excluded.first_name OR subscribers.address <> excluded.address"
+                " OR coalesce(subscribers.line_digest, 0) <> coalesce(excluded.line_digest, 0)"
             )
             if whole:
                 self.execute(
@@ -294,7 +333,7 @@ class Ledger:
             self.execute("DROP TABLE incoming")
         return read, read - int(unique)
 
-    def load_incoming(self, rows: Iterable[tuple[str, str, str, int, str, str]]) -> int:
+    def load_incoming(self, rows: Iterable[Row]) -> int:
         count = 0
 
         def numbered() -> Iterator[tuple[Any, ...]]:
@@ -303,13 +342,42 @@ class Ledger:
                 count += 1
                 yield (*row, count)
 
-        self.executemany("INSERT INTO incoming VALUES (?, ?, ?, ?, ?, ?, ?)", numbered())
+        self.executemany("INSERT INTO incoming VALUES (?, ?, ?, ?, ?, ?, ?, ?)", numbered())
         return count
+
+    def line_digests(self) -> set[int]:
+        """The row digest of every listed subscriber."""
+        cursor = self.execute("SELECT line_digest FROM subscribers WHERE listed = 1 AND line_digest IS NOT NULL")
+        return {digest for (digest,) in cursor}
+
+    def unlist_lines(self, digests: set[int]) -> None:
+        """Take off the list the subscribers whose row (by its digest) the list no longer has."""
+        if not digests:
+            return
+        with self.tx():
+            self.execute("CREATE TEMP TABLE gone (line_digest BIGINT NOT NULL)")
+            self.executemany("INSERT INTO gone VALUES (?)", ((digest,) for digest in digests))
+            self.execute(
+                "UPDATE subscribers SET listed = 0 WHERE listed = 1 AND line_digest IN (SELECT line_digest FROM gone)"
+            )
+            self.execute("DROP TABLE gone")
+
+    def listed_lines(self, emails: list[str]) -> dict[str, int | None]:
+        """Of these email keys, those listed now, with the digest of the row that lists them."""
+        found: dict[str, int | None] = {}
+        for start in range(0, len(emails), 500):
+            chunk = emails[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self.query(
+                f"SELECT email, line_digest FROM subscribers WHERE listed = 1 AND email IN ({marks})", tuple(chunk)
+            )
+            found.update((str(email), None if digest is None else int(digest)) for email, digest in rows)
+        return found
 
     # -- sending --
     def claim(self, now: int, limit: int) -> list[Due]:
         """Take up to `limit` subscribers whose next lesson is due, oldest first; no other sender gets them."""
-        with self.tx():
+        with self.tx(durable=self.flush_claims):
             rows = self.query(
                 "SELECT s.id, s.email, s.address, s.first_name, s.signed_up_at, s.plan, s.next_position, p.reason"
                 " FROM subscribers s LEFT JOIN suppressions p ON p.email = s.email"
@@ -334,9 +402,9 @@ class Ledger:
     def start(
         self, due: Due, lesson: str, key: str, provider: str, now: int, sent: tuple[Due, str] | None = None
     ) -> bool:
-        """Record, durably, that this send is about to be handed to the provider; with `sent`, first record
-        that send as sent (provider id), in the same commit: one flush to disk per message."""
-        with self.tx(durable=True):
+        """Record that this send is about to be handed to the provider, durably unless its claim was (see the
+        module docstring); with `sent`, first record that send as sent (provider id), in the same commit."""
+        with self.tx(durable=not self.flush_claims):
             if sent is not None:
                 self.record(sent[0], "sent", now, "", "", sent[1], None, None)
             return self.mark_sending(due, lesson, key, provider, now)
@@ -421,6 +489,14 @@ class Ledger:
     def as_due(self, item: OpenSend) -> Due:
         return Due(item.subscriber_id, item.email, item.address, "", 0, item.plan, item.position, None)
 
+    def claims_are_exact(self, sender: str | None) -> bool:
+        """Whether every commit of `sender` is known to be in the ledger, so that a send it left claimed was never
+        handed over: true of PostgreSQL, and of SQLite while the machine has not restarted since."""
+        if not self.flush_claims or sender == self.sender:
+            return True
+        rows = self.query("SELECT host, boot_id FROM senders WHERE id = ?", (sender,))
+        return bool(rows) and rows[0] == (socket.gethostname(), self.boot)
+
     def take_over(self, item: OpenSend) -> bool:
         """Make an open send of a dead sender this sender's, so that only one sender resolves it."""
         with self.tx():
@@ -503,12 +579,15 @@ class SqliteLedger(Ledger):
     def __init__(self, path: Path):
         super().__init__(str(path))
         self.path = path
+        self.flush_claims = self.boot is not None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA foreign_keys = ON")
+            # 64 MB of page cache (taken only as the ledger grows): a million subscribers' email index stays in it.
+            self.db.execute("PRAGMA cache_size = -65536")
         except (sqlite3.OperationalError, OSError) as exc:
             raise OutputError(Problem(path, f"cannot open the ledger: {exc}")) from None
         except sqlite3.DatabaseError as exc:
@@ -537,6 +616,32 @@ class SqliteLedger(Ledger):
             if durable:
                 self.db.execute("PRAGMA synchronous = NORMAL")
 
+    def sync(self, rows: Iterable[Row], whole: bool = True) -> tuple[int, int]:
+        """As `Ledger.sync`; a first list goes straight into an empty ledger, the first row of an address winning,
+        with the due index built once at the end (a million rows in a few seconds)."""
+        if not whole or self.query("SELECT 1 FROM subscribers LIMIT 1"):
+            return super().sync(rows, whole)
+        read = 0
+
+        def counted() -> Iterator[Row]:
+            nonlocal read
+            for row in rows:
+                read += 1
+                yield row
+
+        with self.tx():
+            before = self.db.total_changes
+            self.execute("DROP INDEX subscribers_due")
+            self.executemany(
+                "INSERT INTO subscribers (email, address, first_name, signed_up_at, time_zone, plan, line_digest,"
+                f" listed, busy, next_position, next_due_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, 0, 0,"
+                f" {next_due_sql('?6', '0')}) ON CONFLICT (email) DO NOTHING",
+                counted(),
+            )
+            inserted = self.db.total_changes - before
+            self.execute(DUE_INDEX)
+        return read, read - inserted
+
     def close(self) -> None:
         self.db.close()
         if self.lock_file is not None:
@@ -556,8 +661,8 @@ class SqliteLedger(Ledger):
         self.lock_file.flush()
         with self.tx():
             self.execute(
-                "INSERT INTO senders (id, host, pid, started_at, lock_key) VALUES (?, ?, ?, ?, 0)",
-                (self.sender, socket.gethostname(), os.getpid(), int(time.time())),
+                "INSERT INTO senders (id, host, pid, started_at, lock_key, boot_id) VALUES (?, ?, ?, ?, 0, ?)",
+                (self.sender, socket.gethostname(), os.getpid(), int(time.time()), self.boot or ""),
             )
         return True
 
@@ -594,7 +699,7 @@ class PostgresLedger(Ledger):
         with self.db.cursor() as cursor:
             cursor.executemany(sql.replace("?", "%s"), list(rows))
 
-    def load_incoming(self, rows: Iterable[tuple[str, str, str, int, str, str]]) -> int:
+    def load_incoming(self, rows: Iterable[Row]) -> int:
         count = 0
         with self.db.cursor() as cursor, cursor.copy("COPY incoming FROM STDIN") as copy:
             for row in rows:
@@ -613,7 +718,7 @@ class PostgresLedger(Ledger):
     def lock_schema(self) -> None:
         self.execute("SELECT pg_advisory_xact_lock(?, 0)", (ADVISORY_CLASS,))
 
-    def sync(self, rows: Iterable[tuple[str, str, str, int, str, str]], whole: bool = True) -> tuple[int, int]:
+    def sync(self, rows: Iterable[Row], whole: bool = True) -> tuple[int, int]:
         with self.tx():
             # One sender syncs at a time; the others wait for it rather than fight over the same rows.
             self.execute("SELECT pg_advisory_xact_lock(?, ?)", (ADVISORY_CLASS, -SYNC_LOCK))
@@ -627,8 +732,8 @@ class PostgresLedger(Ledger):
             # A random key, not max + 1: two senders starting together must never share one.
             self.lock_key = secrets.randbelow(2**31 - 1) + 1
             self.execute(
-                "INSERT INTO senders (id, host, pid, started_at, lock_key) VALUES (?, ?, ?, ?, ?)",
-                (self.sender, socket.gethostname(), os.getpid(), int(time.time()), self.lock_key),
+                "INSERT INTO senders (id, host, pid, started_at, lock_key, boot_id) VALUES (?, ?, ?, ?, ?, ?)",
+                (self.sender, socket.gethostname(), os.getpid(), int(time.time()), self.lock_key, self.boot or ""),
             )
         self.execute("SELECT pg_advisory_lock(?, ?)", (ADVISORY_CLASS, self.lock_key))
         return True

@@ -1,8 +1,9 @@
 """One run of the drip: settle what a crashed run left open, read the list, send every due lesson, stop.
 
-Order of a send: claim (nobody else takes it) -> `sending`, written durably -> the provider -> `sent`/`failed`/
-`deferred`. A crash between the second and the third step leaves `sending`; the next run asks the provider
-(`lookup`) or reports the send as unresolved. No path sends a message whose earlier attempt may have succeeded.
+Order of a send: claim (nobody else takes it) -> `sending`, committed before the provider is called (what is
+flushed to disk when is explained in the ledger's docstring) -> the provider -> `sent`/`failed`/`deferred`. A
+crash between the second and the third step leaves `sending`; the next run asks the provider (`lookup`) or
+reports the send as unresolved. No path sends a message whose earlier attempt may have succeeded.
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from dripcourse.drip.audience import (
     ListState,
     Row,
     Unsubscribes,
+    first_rows,
     list_change,
+    read_changes,
     read_header,
     read_subscribers,
 )
-from dripcourse.drip.compose import LessonMessage, Personal, Recipient, UnsafeValue
+from dripcourse.drip.compose import LessonMessage, Personal, Recipient, UnsafeValue, send_key
 from dripcourse.drip.ledger import Due, Ledger, OpenSend
 from dripcourse.drip.providers.base import Provider, Rejected, Transient, Unknown
 from dripcourse.errors import DripcourseError, Problem
@@ -184,9 +187,19 @@ class Drip:
         for item in open_sends:
             mine = item.sender == ledger.sender
             if item.state == "claimed" and (mine or item.sender in dead):
-                if ledger.take_over(item):
+                exact = ledger.claims_are_exact(item.sender)
+                if not ledger.take_over(item):
+                    continue
+                if exact:
                     ledger.release(ledger.as_due(item))
                     self.report.released += 1
+                else:
+                    # Its `sending` mark may have been lost with the machine: it may have gone out.
+                    slug = self.slugs[item.position]
+                    key = send_key(self.course.syllabus.course, item.email, slug)
+                    reason = "claimed by a sender whose machine restarted; it may have been sent"
+                    ledger.settle(ledger.as_due(item), "unresolved", self.now(), lesson=slug, key=key, reason=reason)
+                    self.report.unresolved += 1
             elif item.state in ("sending", "unresolved") and (
                 mine or item.sender in dead or item.state == "unresolved"
             ):
@@ -235,26 +248,53 @@ class Drip:
             return
         if not path.is_file():
             raise DripcourseError(Problem(path, "file not found" if not path.exists() else "is not a file"))
-        schedule = f"{' '.join(self.slugs)} {syllabus.schedule!r}"
-        remembered = ledger.meta("list_state")
-        before = ListState(**json.loads(remembered)) if remembered else None
-        change = list_change(path, before, schedule)
-        if change.kind == "same":
-            return
         try:
+            header = read_header(path)
+            # Row digests stand for the rows' values under this header and this schedule only.
+            schedule = f"{' '.join(self.slugs)} {syllabus.schedule!r} {header!r}"
+            remembered = ledger.meta("list_state")
+            before = ListState(**json.loads(remembered)) if remembered else None
+            change = list_change(path, before, schedule)
+            if change.kind == "same":
+                return
             if change.kind == "appended":
-                header = read_header(path)
                 with path.open("rb") as raw:
                     raw.seek(change.offset)
                     added = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-                    rows = read_subscribers(syllabus, added, str(path), report, header, change.lines)
-                    ledger.sync(rows, whole=False)
+                    rows = list(read_subscribers(syllabus, added, str(path), report, header, change.lines))
+                # Every row before these is unchanged: an address already listed was listed by an earlier row.
+                listed = ledger.listed_lines([row[0] for row in rows])
+                ledger.sync(first_rows(rows, listed), whole=False)
+            elif change.kind == "changed":
+                self.sync_changes(path, report)
             else:
                 with path.open(encoding="utf-8-sig", newline="") as source:
                     ledger.sync(read_subscribers(syllabus, source, str(path), report))
         except UnicodeDecodeError as exc:
             raise DripcourseError(Problem(path, f"is not UTF-8 text ({exc.reason})")) from None
         ledger.set_meta("list_state", json.dumps(asdict(change.state)))
+
+    def sync_changes(self, path: Path, report: ListReport) -> None:
+        """An edited list: rows whose digest the ledger holds are unchanged; the others are read, and
+        subscribers whose row is gone are taken off the list (unless an edited row lists them again)."""
+        ledger = self.ledger
+        with path.open(encoding="utf-8-sig", newline="") as source:
+            changes = read_changes(self.course.syllabus, source, str(path), report, ledger.line_digests())
+        ledger.unlist_lines(changes.gone)
+        listed = ledger.listed_lines([row[0] for _, row in changes.rows])
+        kept = {digest for digest in listed.values() if digest is not None}
+        where: dict[int, int] = {}
+        if kept:
+            for position, digest in enumerate(changes.order):
+                if digest in kept and digest not in where:
+                    where[digest] = position
+        rows = []
+        for position, row in changes.rows:
+            listed_by = listed.get(row[0])
+            if listed_by is not None and where.get(listed_by, position) < position:
+                continue  # an unchanged row earlier in the list has this address: the first row wins
+            rows.append(row)
+        ledger.sync(first_rows(rows, {}), whole=False)
 
     # -- sending --
     def send_due(self) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from dripcourse.drip.audience import PlanCache
 from dripcourse.drip.compose import Personal
-from dripcourse.drip.ledger import plan_text
+from dripcourse.drip.ledger import Row, plan_text
 from dripcourse.drip.providers.base import Provider, ProviderError, Rejected, Transient
 from dripcourse.drip.providers.httpapi import HttpApi, Response, need
 from dripcourse.syllabus import EMAIL, Syllabus, valid_zone
@@ -61,7 +61,7 @@ class ListmonkProvider(Provider):
                 return
             page += 1
 
-    def list_rows(self, syllabus: Syllabus) -> Iterator[tuple[str, str, str, int, str, str]]:
+    def list_rows(self, syllabus: Syllabus) -> Iterator[Row]:
         """The ledger's rows for every subscriber of the list who is enabled and has not unsubscribed from it."""
         plans = PlanCache(syllabus)
         course_zone = syllabus.schedule.time_zone
@@ -85,6 +85,7 @@ class ListmonkProvider(Provider):
                 epoch,
                 zone,
                 plan_text(plans.due_times(signed_up, epoch, zone)),
+                None,
             )
 
     def subscription(self, entry: dict[str, Any]) -> dict[str, Any]:

@@ -1,5 +1,7 @@
 """Mailgun: POST /v3/{domain}/messages.mime with the whole MIME message, so its headers (List-Unsubscribe,
-Message-ID) are ours. Mailgun has no idempotency key: an interrupted send is reported as unresolved."""
+Message-ID) are ours. Mailgun has no idempotency key, and its event log filters by the message id Mailgun returns
+(https://documentation.mailgun.com/docs/mailgun/api-reference/send/mailgun/events/get-v3-domain_name-events), which
+an interrupted send never received: such a send is reported as unresolved."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""SendGrid: POST /v3/mail/send (v3 Mail Send). SendGrid has no idempotency key and its message search is a
-paid add-on, so an interrupted send is reported as unresolved; `custom_args` carries the key for your records."""
+"""SendGrid: POST /v3/mail/send (v3 Mail Send). SendGrid has no idempotency key, and its message search (the Email
+Logs API, https://www.twilio.com/docs/sendgrid/api-reference/email-logs/filter-all-messages) filters by its own
+sg_message_id, subject, recipient, status or category, never by `custom_args`: a message cannot be found by our
+key, so an interrupted send is reported as unresolved; `custom_args` carries the key for your records."""
 
 from __future__ import annotations
 

@@ -3,7 +3,9 @@ as the rate limit, and the account suppression list read before each run.
 
 botocore's own retries are turned off: it would resend after a timeout, when the first attempt may have been
 accepted. Throttling and 5xx errors are retried here instead; a timeout after the request left is unresolved
-(SES has no idempotency key and no way to look a message up by ours).
+(SES has no idempotency key and no way to look a message up by ours: SendEmail takes no client token,
+https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_SendEmail.html, and delivery events only go to the
+event destinations of a configuration set).
 """
 
 from __future__ import annotations
