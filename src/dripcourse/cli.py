@@ -533,6 +533,12 @@ def send(
         raise fail(
             DripcourseError(Problem(None, "--via is required: smtp, ses, postmark, sendgrid, mailgun or listmonk"))
         )
+    bounds = {"--catch-up": (catch_up, 87_600.0), "--backoff": (backoff, 3_600.0), "--settle": (settle, 604_800.0)}
+    if rate is not None:
+        bounds["--rate"] = (rate, 100_000.0)
+    for flag, (value, most) in bounds.items():
+        if not 0 <= value <= most:  # also false for nan
+            raise fail(DripcourseError(Problem(None, f"{flag} must be a number from 0 to {most:g}, got {value:g}")))
     options = SendOptions(
         catch_up=timedelta(hours=catch_up), limit=limit, retries=retries, backoff=backoff, rate=rate, settle=settle
     )
