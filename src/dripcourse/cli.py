@@ -409,7 +409,9 @@ def schedule(
 def push(
     target: Annotated[
         str,
-        typer.Argument(help="kit, postmark, ses, sendgrid, mailgun, brevo, listmonk or mailchimp (docs/push.md)."),
+        typer.Argument(
+            help="kit, postmark, ses, sendgrid, mailgun, brevo, listmonk, mailchimp or buttondown (docs/push.md)."
+        ),
     ],
     course_dir: CourseDir = Path("course"),
     dry_run: Annotated[
@@ -436,6 +438,9 @@ def push(
         return lambda: bar.update(1)
 
     def confirm(question: str) -> bool:
+        if not sys.stdin.isatty():
+            typer.echo(f"{question} No: nobody to ask on this run (push --force replaces without asking).", err=True)
+            return False
         return typer.confirm(question, default=False, err=True)
 
     try:
@@ -542,6 +547,12 @@ def send(
         raise fail(
             DripcourseError(Problem(None, "--via is required: smtp, ses, postmark, sendgrid, mailgun or listmonk"))
         )
+    bounds = {"--catch-up": (catch_up, 87_600.0), "--backoff": (backoff, 3_600.0), "--settle": (settle, 604_800.0)}
+    if rate is not None:
+        bounds["--rate"] = (rate, 100_000.0)
+    for flag, (value, most) in bounds.items():
+        if not 0 <= value <= most:  # also false for nan
+            raise fail(DripcourseError(Problem(None, f"{flag} must be a number from 0 to {most:g}, got {value:g}")))
     options = SendOptions(
         catch_up=timedelta(hours=catch_up), limit=limit, retries=retries, backoff=backoff, rate=rate, settle=settle
     )

@@ -518,10 +518,11 @@ def wrap_width(lines: list[str]) -> int | None:
     width = max((n for n in lengths if n <= 100), default=0)
     if width < 40:
         return None
-    breaks = [a for a, b in pairwise(lines) if a and b and near_width(a, b, width)]
+    breaks = [(a, b) for a, b in pairwise(lines) if a and b and near_width(a, b, width)]
     near = [a for a, b in pairwise(lines) if a and b and len(a) >= 0.6 * width]
-    if len(breaks) < 2 or len(breaks) < 0.6 * len(near):
-        return None
+    mid_sentence = sum(1 for a, b in breaks if b[0].islower() and not ends_heading_shape(a))
+    if len(breaks) < 2 or len(breaks) < 0.6 * len(near) or mid_sentence < 2:
+        return None  # a list of long lines, each its own item, is not wrapping
     return width
 
 
@@ -613,6 +614,8 @@ class Classifier:
             else:
                 reason = clutter_reason(block.text)
                 toc = normalise(block.text.rstrip(":")) in TOC_TITLES  # the contents rule reads it later
+                if toc and not self.plain:
+                    reason = "table of contents"  # a saved page's contents label; the extractor took its list
                 if self.plain and block.words <= 6 and clutter_heading(block.text) and not toc:
                     reason, furniture = reason or "page section", 99  # its list goes with it
             if reason is None and i < first_body and block.kind != "heading" and is_name(block.text):
@@ -1217,8 +1220,8 @@ def html_blocks(text: str) -> tuple[str | None, list[Block], list[str]]:
     import lxml.etree
     import lxml.html
 
-    try:
-        root = lxml.html.document_fromstring(text)
+    try:  # huge_tree: a page nested hundreds of elements deep keeps its text (the linear tests cover its cost)
+        root = lxml.html.document_fromstring(text, parser=lxml.html.HTMLParser(huge_tree=True))
     except (lxml.etree.ParserError, ValueError):
         return None, [], []
     title = page_title(root)
@@ -1226,6 +1229,7 @@ def html_blocks(text: str) -> tuple[str | None, list[Block], list[str]]:
     collapse_whitespace(root)
     wanted = page_headings(root, title)
     spare = copy.deepcopy(root) if wanted else None
+    pristine = copy.deepcopy(root) if wanted else None
     blocks = extract_blocks(root, favor_recall=False)
     missing = wanted - {normalise(strip_emphasis(b.text)) for b in blocks if b.kind == "heading"}
     if missing and spare is not None:
@@ -1237,10 +1241,103 @@ def html_blocks(text: str) -> tuple[str | None, list[Block], list[str]]:
         body = root.find(".//body")
         plain = body.text_content() if body is not None else root.text_content()
         return title, text_blocks(clean(plain)), []
+    if missing and pristine is not None:
+        blocks, missing = restore_headings(pristine, blocks, missing)
     if title and blocks[0].kind == "heading" and normalise(blocks[0].text) == normalise(title):
         blocks.pop(0)
-    lost = ", ".join(sorted(missing))[:200]
-    return title, blocks, [f"the page has {len(missing)} heading(s) its article text lost: {lost}"] if missing else []
+    notes = []
+    if missing:
+        notes.append(
+            f"the page has {len(missing)} heading(s) its article text lost: {', '.join(sorted(missing))[:200]}"
+        )
+    page_words, kept_words = text_words(root), sum(count_words(b.text) for b in blocks)
+    if page_words >= 150 and kept_words < 0.5 * page_words:
+        notes.append(f"only {kept_words} of the page's {page_words} words of running text were kept as the article")
+    return title, blocks, notes
+
+
+def in_furniture(element: object) -> bool:
+    import lxml.html
+
+    assert isinstance(element, lxml.html.HtmlElement)
+    return any(
+        a.tag in ("nav", "header", "footer", "aside", "form")
+        or PAGE_FURNITURE.search(f"{a.get('class', '')} {a.get('id', '')} {a.get('role', '')}")
+        for a in [element, *element.iterancestors()]
+    )
+
+
+def text_words(root: object) -> int:
+    """Words of running text in the page outside its navigation, sidebars, comments and footer."""
+    import lxml.html
+
+    assert isinstance(root, lxml.html.HtmlElement)
+    return sum(
+        count_words(element.text_content())
+        for element in root.iter("p", "li", "dd", "blockquote")
+        if not any(a.tag in ("p", "li", "dd", "blockquote") for a in element.iterancestors())
+        and not in_furniture(element)
+    )
+
+
+def element_blocks(element: object) -> list[Block]:
+    """A page element as blocks of escaped plain text: list items, or one paragraph."""
+    import lxml.html
+
+    assert isinstance(element, lxml.html.HtmlElement)
+    if element.tag in ("ul", "ol"):
+        items = [" ".join(li.text_content().split()) for li in element.iter("li")]
+        return [Block(escape_markdown(t), 0, "item", markdown=True, ordered=element.tag == "ol") for t in items if t]
+    text = " ".join(element.text_content().split())
+    return [Block(escape_markdown(text), 0, markdown=True)] if text else []
+
+
+def restore_headings(root: object, blocks: list[Block], missing: set[str]) -> tuple[list[Block], set[str]]:
+    """Put back the headings the extractor dropped: before the text that follows each in the page when that text
+    was kept, or with that text (the elements up to the next heading) before whatever the page has after it."""
+    import lxml.html
+
+    assert isinstance(root, lxml.html.HtmlElement)
+    keys = [normalise(strip_emphasis(b.text))[:60] for b in blocks]
+
+    def position(element: lxml.html.HtmlElement | None) -> int | None:
+        while element is not None:
+            key = normalise(element.text_content())[:60]
+            if key:
+                found = next((i for i, k in enumerate(keys) if k and (k.startswith(key) or key.startswith(k))), None)
+                if found is not None:
+                    return found
+            element = element.getnext()
+        return None
+
+    restored: list[tuple[int, list[Block]]] = []
+    left = set(missing)
+    for heading in root.iter("h2", "h3", "h4", "h5", "h6"):
+        text = " ".join(heading.text_content().split())
+        if normalise(text) not in left:
+            continue
+        content = []
+        for sibling in heading.itersiblings():
+            if sibling.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+                break
+            content.append(sibling)
+        level = int(heading.tag[1])
+        head = Block(escape_markdown(text), 0, "heading", level, True, markdown=True)
+        at = position(content[0]) if content else None
+        if at is not None:
+            restored.append((at, [head]))
+        else:
+            after = heading.getnext() if not content else content[-1].getnext()
+            if after is None:
+                after = next(heading.getparent().itersiblings(), None) if heading.getparent() is not None else None
+            at = position(after)
+            if at is None:
+                continue
+            restored.append((at, [head] + [b for element in content for b in element_blocks(element)]))
+        left.discard(normalise(text))
+    for at, new in sorted(restored, key=lambda r: r[0], reverse=True):
+        blocks[at:at] = new
+    return blocks, left
 
 
 def extract_blocks(root: object, favor_recall: bool) -> list[Block]:
@@ -1259,8 +1356,14 @@ def extract_blocks(root: object, favor_recall: bool) -> list[Block]:
 
 PAGE_FURNITURE = re.compile(
     r"comment|sidebar|widget|related|footer|share|social|subscribe|newsletter|menu|nav|breadcrumb|toc|author|"
-    r"signup|cookie|banner|promo|advert",
+    r"signup|cookie|banner|promo|advert|pagination|recent|recommend|card|teaser|sources|references|data-hook",
     re.I,
+)
+
+
+AFTER_ARTICLE = re.compile(
+    r"^(?:more from|recommended|related|read next|you (?:might|may) also|recent posts|popular posts|keep reading|"
+    r"comments?\b|leave a (?:comment|reply)|\d+ (?:comments?|responses?|thoughts?))"
 )
 
 
@@ -1274,14 +1377,14 @@ def page_headings(root: object, title: str | None) -> set[str]:
     for element in root.iter("h2", "h3", "h4", "h5", "h6"):
         text = " ".join(element.text_content().split())
         key = normalise(text)
+        if AFTER_ARTICLE.match(key):
+            break  # what follows a "More from ..." heading is the site's, not the article's
         if not key or key == normalise(title or "") or clutter_heading(text) or clutter_reason(text):
             continue
-        around = [element, *element.iterancestors()]
-        if any(
-            a.tag in ("nav", "header", "footer", "aside", "form")
-            or PAGE_FURNITURE.search(f"{a.get('class', '')} {a.get('id', '')} {a.get('role', '')}")
-            for a in around
-        ):
+        links = " ".join(" ".join(a.text_content().split()) for a in element.iter("a"))
+        if any(a.tag == "a" for a in element.iterancestors()) or normalise(links) == key:
+            continue  # a card that links to another post
+        if in_furniture(element):
             continue
         found.add(key)
     return found
@@ -1505,10 +1608,9 @@ def import_article(path: Path, shown: str | None = None, keep_numbers: bool = Fa
     article.notes[:0] = notes
     words = sum(s.word_count for s in article.sections)
     if words == 0 or article.sections[0].markdown == "(empty)":
+        scripted = path.suffix.lower() in (".html", ".htm") and re.search(rb"<script\b", data, re.I)
         page = " (a page that only shows its text after its scripts run: save it from the browser once loaded)"
-        raise DripcourseError(
-            Problem(where, "has no article text to import" + (page if path.suffix.lower() in (".html", ".htm") else ""))
-        )
+        raise DripcourseError(Problem(where, "has no article text to import" + (page if scripted else "")))
     if words < 50 and path.suffix.lower() in (".html", ".htm") and re.search(rb"<script\b", data, re.I):
         article.notes.append(
             f"only {words} words of article text were found; if the page fills itself in with scripts, save it "

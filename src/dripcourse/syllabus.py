@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 import zoneinfo
 from dataclasses import dataclass, field, replace
 from datetime import date, time
@@ -25,7 +27,7 @@ EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z
 COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 MAX_SUBJECT = 150
 MAX_SYLLABUS_BYTES = 1024 * 1024  # a course of a year of daily emails is under 200 KB
-MAX_SLUG = 80  # a slug names the email's files; file systems stop at 255 bytes a name
+MAX_SLUG = 80  # a slug names files (`01-slug.eml`, export templates); file names end at 255 bytes
 # Dates dripcourse plans with (a cohort's start, a signup): far enough from year 1 and 9999 that ten years of
 # lessons, local times and UTC offsets stay inside what Python's datetime can hold.
 EARLIEST = date(1970, 1, 1)
@@ -85,6 +87,16 @@ class CourseInfo:
     direction: str = "ltr"
     greeting: str = DEFAULT_GREETING
     heading_numbers: bool = False  # show "1." or "Step 2:" that source headings start with
+
+    @property
+    def campaign(self) -> str:
+        """The course's campaign name (UTM campaign, export object names): `tracking.campaign`, else the title's
+        slug; a title with no Latin letters or digits (`茶`) gets `course-` and a stable hash of the title."""
+        if self.tracking.campaign:
+            return self.tracking.campaign
+        ascii_title = unicodedata.normalize("NFKD", self.title).encode("ascii", "ignore").decode()
+        slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
+        return slug or "course-" + hashlib.sha256(self.title.encode("utf-8")).hexdigest()[:8]
 
 
 @dataclass(frozen=True)
@@ -487,14 +499,12 @@ class SyllabusReader(NodeReader):
             self.report(keys["day"], f"{field}.day", f"must be from 0 to {MAX_DAY}, got {day}")
             day = None
         slug = self.text(keys.get("slug"), f"{field}.slug", required=True)
-        if slug is not None and not SLUG.match(slug):
+        if slug is not None and len(slug) > MAX_SLUG:
+            self.report(keys["slug"], f"{field}.slug", f"is {len(slug)} characters; a slug may be at most {MAX_SLUG}")
+            slug = None
+        elif slug is not None and not SLUG.match(slug):
             self.report(
                 keys["slug"], f"{field}.slug", f"must be lowercase letters, digits and single hyphens, got {slug!r}"
-            )
-            slug = None
-        elif slug is not None and len(slug) > MAX_SLUG:
-            self.report(
-                keys["slug"], f"{field}.slug", f"is {len(slug)} characters; keep it to {MAX_SLUG} (it names the files)"
             )
             slug = None
         subject = self.header_text(keys.get("subject"), f"{field}.subject", required=True)
