@@ -1,4 +1,4 @@
-"""The importer against a corpus it was not written from: 44 articles in the shapes real blogs use.
+"""The importer against a corpus it was not written from: articles in the shapes real blogs use.
 
 Each article's JSON says what a careful reader finds in it (tests/corpus/README.md). A quarter of the corpus
 (holdout/) was written and committed before the importer was tuned, and is reported on its own.

@@ -26,7 +26,7 @@ from dripcourse import mergetags
 from dripcourse.assemble import Lesson, LessonSection
 from dripcourse.errors import DripcourseError, Problem
 from dripcourse.palette import palette
-from dripcourse.sources import markdown_parser, slugify
+from dripcourse.sources import markdown_parser
 from dripcourse.syllabus import Button, CourseInfo, Syllabus
 
 TEXT_WIDTH = 76
@@ -123,7 +123,7 @@ class UrlTracker:
         self.params = [
             ("utm_source", course.tracking.source),
             ("utm_medium", course.tracking.medium),
-            ("utm_campaign", course.tracking.campaign or slugify(course.title)),
+            ("utm_campaign", course.campaign),
             ("utm_content", content),
         ]
         self.enabled = course.tracking.enabled

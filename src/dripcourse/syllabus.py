@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 import zoneinfo
 from dataclasses import dataclass, field, replace
 from datetime import date, time
@@ -84,6 +86,16 @@ class CourseInfo:
     direction: str = "ltr"
     greeting: str = DEFAULT_GREETING
     heading_numbers: bool = False  # show "1." or "Step 2:" that source headings start with
+
+    @property
+    def campaign(self) -> str:
+        """The course's campaign name (UTM campaign, export object names): `tracking.campaign`, else the title's
+        slug; a title with no Latin letters or digits (`茶`) gets `course-` and a stable hash of the title."""
+        if self.tracking.campaign:
+            return self.tracking.campaign
+        ascii_title = unicodedata.normalize("NFKD", self.title).encode("ascii", "ignore").decode()
+        slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
+        return slug or "course-" + hashlib.sha256(self.title.encode("utf-8")).hexdigest()[:8]
 
 
 @dataclass(frozen=True)

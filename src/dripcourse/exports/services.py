@@ -78,7 +78,16 @@ SES = Target(
         Request(
             "template", "POST", "/v2/email/templates", "v2/{name}.json", ses_v2, operation="sesv2.CreateEmailTemplate"
         ),
-        Request("template-own-link", "POST", "/", "v1/{name}.json", ses_v1, operation="ses.CreateTemplate"),
+        Request(
+            "template-own-link",
+            "POST",
+            "/",
+            "v1/{name}.json",
+            ses_v1,
+            encoding="sdk",
+            operation="ses.CreateTemplate",
+            alternative_to="template",
+        ),
     ),
     limits=(
         Limit(
@@ -271,8 +280,8 @@ KIT = Target(
     d.KIT,
     "https://developers.kit.com/api-reference/sequence-emails/create-a-sequence-email",
     "previous",
-    name_of=lambda course, spec, stem: spec.subject,
-    names=NameRule("https://developers.kit.com/api-reference/sequence-emails/create-a-sequence-email", None, ""),
+    # A sequence email has no name, and Kit's reference sets no rule on subjects: two emails may share one. The
+    # manifest names each by its file stem.
     before=(Request("sequence", "POST", "/v4/sequences", "sequence.json", kit_sequence),),
     per_email=(Request("email", "POST", "/v4/sequences/{course.sequence.id}/emails", "emails/{stem}.json", kit_email),),
     files=lambda course: html_files(course, d.KIT),
