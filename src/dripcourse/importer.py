@@ -1547,6 +1547,35 @@ def import_orders(folder: Path, targets: list[Path]) -> list[int]:
     return orders
 
 
+def import_into(
+    files: list[Path], into: Path, source_id: str | None = None, force: bool = False, keep_numbers: bool = False
+) -> list[tuple[ImportedArticle, Path]]:
+    """`dripcourse import`: each article read and written as a source in `into`, with the path it was written to.
+
+    Nothing is written unless every article reads and no source would be replaced (without `force`); the
+    problems of every file are reported together.
+    """
+    if source_id is not None and len(files) != 1:
+        raise DripcourseError(Problem(None, "--id names one source; give exactly one file with it"))
+    articles: list[ImportedArticle] = []
+    problems: list[Problem] = []
+    for file in files:
+        try:
+            articles.append(import_article(file, keep_numbers=keep_numbers))
+        except DripcourseError as exc:
+            problems += exc.problems
+    if problems:
+        raise DripcourseError(problems)
+    targets = [into / f"{source_id or slugify(f.stem)}.md" for f in files]
+    existing = [t for t in targets if t.exists()]
+    if existing and not force:
+        raise DripcourseError([Problem(t, "already exists; pass --force to replace it") for t in existing])
+    into.mkdir(parents=True, exist_ok=True)
+    for article, target, order in zip(articles, targets, import_orders(into, targets), strict=True):
+        target.write_text(article.markdown(import_order=order), encoding="utf-8")
+    return list(zip(articles, targets, strict=True))
+
+
 def import_article(path: Path, shown: str | None = None, keep_numbers: bool = False) -> ImportedArticle:
     """Read one article file and find its sections; an empty file, or a page with no article text, is refused."""
     where = shown or str(path)
