@@ -263,13 +263,10 @@ def import_articles(
     ] = False,
 ) -> None:
     """Turn articles into Markdown sources, one per article, with their sections found."""
-    from dripcourse.importer import import_article, import_orders, import_targets
-    from dripcourse.outputs import write_file
+    from dripcourse.importer import import_into
 
-    targets = run(lambda: import_targets(files, into, source_id, force))
-    articles = [run(lambda f=f: import_article(f, keep_numbers=keep_numbers)) for f in files]  # type: ignore[misc]
-    for article, target, order in zip(articles, targets, import_orders(into, targets), strict=True):
-        run(lambda: write_file(target, article.markdown(import_order=order).encode("utf-8")))  # noqa: B023
+    written = run(lambda: import_into(files, into, source_id, force, keep_numbers))
+    for article, target in written:
         say(f"{article.source_file} -> {target} ({article.encoding})")
         say(f"  title: {article.title}")
         say(f"  {len(article.sections)} sections:")

@@ -19,6 +19,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from dripcourse.errors import DripcourseError, OutputError, Problem
+from dripcourse.outputs import write_file
 from dripcourse.sources import (
     MAX_ID_LENGTH,
     MAX_SOURCE_BYTES,
@@ -1298,15 +1299,17 @@ def restore_headings(root: object, blocks: list[Block], missing: set[str]) -> tu
     import lxml.html
 
     assert isinstance(root, lxml.html.HtmlElement)
-    keys = [normalise(strip_emphasis(b.text))[:60] for b in blocks]
+    first_at: dict[str, int] = {}  # the start of each block's words -> where the first such block is
+    for i, block in enumerate(blocks):
+        first_at.setdefault(normalise(strip_emphasis(block.text))[:30], i)
 
     def position(element: lxml.html.HtmlElement | None) -> int | None:
-        while element is not None:
-            key = normalise(element.text_content())[:60]
-            if key:
-                found = next((i for i, k in enumerate(keys) if k and (k.startswith(key) or key.startswith(k))), None)
-                if found is not None:
-                    return found
+        for _ in range(5):  # the next few elements: a bounded look, so a long page stays linear
+            if element is None:
+                return None
+            key = normalise(element.text_content())[:30]
+            if key and key in first_at:
+                return first_at[key]
             element = element.getnext()
         return None
 
@@ -1595,6 +1598,29 @@ def import_targets(files: list[Path], into: Path, source_id: str | None, force: 
     except OSError as exc:
         raise OutputError(Problem(into, f"cannot be created: {exc.strerror or exc}")) from None
     return targets
+
+
+def import_into(
+    files: list[Path], into: Path, source_id: str | None = None, force: bool = False, keep_numbers: bool = False
+) -> list[tuple[ImportedArticle, Path]]:
+    """`dripcourse import`: each article read and written as a source in `into`, with the path it was written to.
+
+    Nothing is written unless every article reads, no two become one source, none would replace itself and
+    none would replace a source (without `force`); the problems of every file are reported together.
+    """
+    articles: list[ImportedArticle] = []
+    problems: list[Problem] = []
+    for file in files:
+        try:
+            articles.append(import_article(file, keep_numbers=keep_numbers))
+        except DripcourseError as exc:
+            problems += exc.problems
+    if problems:
+        raise DripcourseError(problems)
+    targets = import_targets(files, into, source_id, force)
+    for article, target, order in zip(articles, targets, import_orders(into, targets), strict=True):
+        write_file(target, article.markdown(import_order=order).encode("utf-8"))
+    return list(zip(articles, targets, strict=True))
 
 
 def import_article(path: Path, shown: str | None = None, keep_numbers: bool = False) -> ImportedArticle:
