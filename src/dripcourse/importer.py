@@ -1563,17 +1563,14 @@ SOURCE_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 def import_targets(files: list[Path], into: Path, source_id: str | None, force: bool) -> list[Path]:
     """The source file each article becomes, or every reason it cannot: an id that is not a slug, two articles
     that would become one source, an article that would replace itself, a source that exists (without force)."""
-    if source_id is not None:
-        if len(files) != 1:
-            raise DripcourseError(Problem(None, "--id names one source; give exactly one file with it"))
-        if not SOURCE_SLUG.match(source_id) or len(source_id) > MAX_ID_LENGTH:
-            raise DripcourseError(
-                Problem(
-                    None,
-                    f"--id must be lowercase letters, digits and single hyphens, at most {MAX_ID_LENGTH} characters, "
-                    f"got {source_id!r}",
-                )
+    if source_id is not None and (not SOURCE_SLUG.match(source_id) or len(source_id) > MAX_ID_LENGTH):
+        raise DripcourseError(
+            Problem(
+                None,
+                f"--id must be lowercase letters, digits and single hyphens, at most {MAX_ID_LENGTH} characters, "
+                f"got {source_id!r}",
             )
+        )
     if into.exists() and not into.is_dir():
         raise OutputError(Problem(into, "is not a folder; choose another --into"))
     targets = [into / f"{source_id or file_source_id(f.stem)}.md" for f in files]
@@ -1608,6 +1605,8 @@ def import_into(
     Nothing is written unless every article reads, no two become one source, none would replace itself and
     none would replace a source (without `force`); the problems of every file are reported together.
     """
+    if source_id is not None and len(files) != 1:
+        raise DripcourseError(Problem(None, "--id names one source; give exactly one file with it"))
     articles: list[ImportedArticle] = []
     problems: list[Problem] = []
     for file in files:
