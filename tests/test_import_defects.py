@@ -486,3 +486,14 @@ def test_a_list_of_long_lines_is_not_mistaken_for_wrapped_text() -> None:
     )
     intro = split_article(text, ".txt", "a.txt").sections[0].markdown
     assert intro.count("\n- ") == 3 and intro.endswith("because phones run out of battery at the worst time")
+
+
+def test_a_page_nested_hundreds_deep_keeps_its_text_and_a_contents_label_goes() -> None:
+    inner = (
+        "<h1>Deep Page</h1><p><strong>Contents:</strong></p><p>Words enough to be an opening paragraph that a "
+        "reader would keep, written plainly.</p><h2>Second part</h2><p>More words for the second part of it.</p>"
+    )
+    html = "<html><body>" + "<div>" * 500 + inner + "</div>" * 500 + "</body></html>"
+    article = split_article(html, ".html", "deep.html")
+    assert [s.title for s in article.sections] == ["Introduction", "Second part"]
+    assert "Contents" not in article.markdown()

@@ -51,6 +51,7 @@ class Case:
     per_email: int = 1  # objects per email
     subject: Callable[[Any], str] | None = None  # where the server keeps the second email's subject, if elsewhere
     setup: Callable[[Pusher], None] = lambda pusher: None  # a change to the course this target needs
+    dropped: int = 1  # objects that `drop` removes (a listmonk campaign takes its schedule with it)
 
 
 def kit_emails(server: KitServer) -> list[dict[str, Any]]:
@@ -170,6 +171,7 @@ CASES = {
         5,
         "LISTMONK_API_TOKEN",
         per_email=2,
+        dropped=2,
         setup=lambda pusher: pusher.edit("  mode: evergreen\n", "  mode: cohort\n  start_date: 2027-03-01\n"),
     ),
 }
@@ -331,7 +333,7 @@ def test_deleted_on_the_service_is_recreated_only_after_asking(pushing: tuple[Pu
     case.drop(pusher.server, case.second_email(pusher.server))
     seen = len(pusher.server.requests)
     report = pusher.push()  # the question is answered no
-    assert pusher.writes(seen) == [] and len(report.outcome.skipped) == case.per_email
+    assert pusher.writes(seen) == [] and len(report.outcome.skipped) == case.dropped
     assert "was deleted there" in pusher.questions[-1]
     pusher.answer = True
     report = pusher.push()
@@ -435,3 +437,15 @@ def test_buttondown_automation_sends_the_emails_push_created_in_order(tmp_path: 
         seen = len(server.requests)
         pusher.push()
         assert pusher.writes(seen) == [] and server.violations == []
+
+
+def test_without_a_terminal_a_question_is_answered_no_and_said(tmp_path: Path) -> None:
+    with PostmarkServer() as server:
+        pusher = Pusher(tmp_path, "postmark", server, server.env())
+        pusher.push()
+        next(iter(server.templates.values()))["HtmlBody"] = "<p>Edited in Postmark</p>"
+        seen = len(server.requests)
+        result = CliRunner().invoke(app, ["push", "postmark", str(pusher.course)], env=pusher.env)
+        assert result.exit_code == 0, result.output
+        assert "was changed there since the last push" in result.output and "nobody to ask" in result.output
+        assert "1 kept as changed there" in result.output and pusher.writes(seen) == []

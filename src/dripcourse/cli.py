@@ -424,6 +424,9 @@ def push(
         return lambda: bar.update(1)
 
     def confirm(question: str) -> bool:
+        if not sys.stdin.isatty():
+            typer.echo(f"{question} No: nobody to ask on this run (push --force replaces without asking).", err=True)
+            return False
         return typer.confirm(question, default=False, err=True)
 
     try:

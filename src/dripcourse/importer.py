@@ -605,6 +605,8 @@ class Classifier:
             else:
                 reason = clutter_reason(block.text)
                 toc = normalise(block.text.rstrip(":")) in TOC_TITLES  # the contents rule reads it later
+                if toc and not self.plain:
+                    reason = "table of contents"  # a saved page's contents label; the extractor took its list
                 if self.plain and block.words <= 6 and clutter_heading(block.text) and not toc:
                     reason, furniture = reason or "page section", 99  # its list goes with it
             if reason is None and i < first_body and block.kind != "heading" and is_name(block.text):
@@ -1209,8 +1211,8 @@ def html_blocks(text: str) -> tuple[str | None, list[Block], list[str]]:
     import lxml.etree
     import lxml.html
 
-    try:
-        root = lxml.html.document_fromstring(text)
+    try:  # huge_tree: a page nested hundreds of elements deep keeps its text (the linear tests cover its cost)
+        root = lxml.html.document_fromstring(text, parser=lxml.html.HTMLParser(huge_tree=True))
     except (lxml.etree.ParserError, ValueError):
         return None, [], []
     title = page_title(root)
@@ -1554,10 +1556,9 @@ def import_article(path: Path, shown: str | None = None, keep_numbers: bool = Fa
     article.notes[:0] = notes
     words = sum(s.word_count for s in article.sections)
     if words == 0 or article.sections[0].markdown == "(empty)":
+        scripted = path.suffix.lower() in (".html", ".htm") and re.search(rb"<script\b", data, re.I)
         page = " (a page that only shows its text after its scripts run: save it from the browser once loaded)"
-        raise DripcourseError(
-            Problem(where, "has no article text to import" + (page if path.suffix.lower() in (".html", ".htm") else ""))
-        )
+        raise DripcourseError(Problem(where, "has no article text to import" + (page if scripted else "")))
     if words < 50 and path.suffix.lower() in (".html", ".htm") and re.search(rb"<script\b", data, re.I):
         article.notes.append(
             f"only {words} words of article text were found; if the page fills itself in with scripts, save it "

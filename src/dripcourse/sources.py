@@ -153,10 +153,17 @@ def markdown_parser() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": True})
 
 
+@cache
+def block_parser() -> MarkdownIt:
+    """markdown_parser without its inline rules: the same blocks, and so the same headings, for a tenth of the
+    work, as splitting sections needs nothing inside a paragraph."""
+    return MarkdownIt("commonmark", {"html": True}).disable(["inline", "text_join"])
+
+
 def markdown_headings(text: str) -> list[Heading]:
     """The headings at the top level of `text` (not inside a list, a quote, a code block or raw HTML): ATX
     (`## Title`) and setext (`Title` underlined with `===` or `---`) alike, as CommonMark defines them."""
-    tokens = markdown_parser().parse(text)
+    tokens = block_parser().parse(text)
     found = []
     for token, inline in pairwise(tokens):
         if token.type == "heading_open" and token.level == 0 and token.map is not None:
