@@ -497,3 +497,14 @@ def test_a_page_nested_hundreds_deep_keeps_its_text_and_a_contents_label_goes() 
     article = split_article(html, ".html", "deep.html")
     assert [s.title for s in article.sections] == ["Introduction", "Second part"]
     assert "Contents" not in article.markdown()
+
+
+def test_a_sign_off_before_a_share_line_is_dropped_and_the_name_is_no_heading() -> None:
+    text = (
+        "Lunch Breaks\n\nA real lunch break, away from the desk, makes the afternoon shorter than it looks.\n\n"
+        "Leave the Building\n\nEven ten minutes outside resets your attention better than scrolling does.\n\n"
+        "Cheers,\nMarcus\n\nTweet this\n"
+    )
+    article = split_article(text, ".txt", "a.txt")
+    assert [s.title for s in article.sections] == ["Introduction", "Leave the Building"]
+    assert "Marcus" not in article.markdown() and "Tweet" not in article.markdown()

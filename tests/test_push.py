@@ -192,6 +192,8 @@ def test_first_push_creates_everything_and_a_second_makes_no_write(pushing: tupl
     assert len(first.outcome.created) == case.count == len(case.objects(pusher.server))
     assert pusher.server.violations == []
     assert len(pusher.state()) == case.count
+    # Each object: its remote id, the hash of what was sent, and what the service stored (read back after the write).
+    assert all(r["id"] is not None and len(r["hash"]) == 64 and len(r["remote"]) == 64 for r in pusher.state().values())
     seen = len(pusher.server.requests)
     second = pusher.push()
     assert pusher.writes(seen) == []
@@ -433,6 +435,8 @@ def test_buttondown_automation_sends_the_emails_push_created_in_order(tmp_path: 
         automation = next(iter(server.automations.values()))
         assert [a["metadata"]["email_id"] for a in automation["actions"]] == [e["id"] for e in emails]
         assert [e["status"] for e in emails] == ["draft", "draft"] and automation["status"] == "inactive"
+        stamps = [r["version"] for r in pusher.state().values()]
+        assert stamps == [e["modification_date"] for e in emails] + [automation["modification_date"]]
         automation["status"] = "active"  # the user turns it on; the next push leaves that alone
         seen = len(server.requests)
         pusher.push()

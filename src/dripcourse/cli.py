@@ -262,19 +262,10 @@ def import_articles(
     ] = False,
 ) -> None:
     """Turn articles into Markdown sources, one per article, with their sections found."""
-    from dripcourse.importer import import_article, import_orders
-    from dripcourse.sources import slugify
+    from dripcourse.importer import import_into
 
-    if source_id is not None and len(files) != 1:
-        raise fail(DripcourseError(Problem(None, "--id names one source; give exactly one file with it")))
-    articles = [run(lambda f=f: import_article(f, keep_numbers=keep_numbers)) for f in files]  # type: ignore[misc]
-    targets = [into / f"{source_id or slugify(f.stem)}.md" for f in files]
-    existing = [t for t in targets if t.exists()]
-    if existing and not force:
-        raise fail(DripcourseError([Problem(t, "already exists; pass --force to replace it") for t in existing]))
-    into.mkdir(parents=True, exist_ok=True)
-    for article, target, order in zip(articles, targets, import_orders(into, targets), strict=True):
-        target.write_text(article.markdown(import_order=order), encoding="utf-8")
+    written = run(lambda: import_into(files, into, source_id, force, keep_numbers))
+    for article, target in written:
         say(f"{article.source_file} -> {target} ({article.encoding})")
         say(f"  title: {article.title}")
         say(f"  {len(article.sections)} sections:")

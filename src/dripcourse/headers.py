@@ -20,7 +20,8 @@ from email import policy
 from email.errors import HeaderParseError, MessageError
 from email.header import decode_header, make_header
 from email.headerregistry import Address
-from email.parser import BytesParser
+from email.parser import BytesHeaderParser, BytesParser
+from email.utils import getaddresses
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from dripcourse.errors import DripcourseError, Problem
@@ -142,6 +143,23 @@ def serialised_url(url: str, field: str, schemes: Iterable[str] = UNSUBSCRIBE_SC
 def list_unsubscribe(url: str, field: str = "course.unsubscribe_url") -> str:
     """The List-Unsubscribe value: exactly one https (or http) target in angle brackets."""
     return f"<{serialised_url(url, field)}>"
+
+
+HEAD_PARSER = BytesHeaderParser(policy=policy.compat32)
+
+
+def verify_head(raw: bytes, names: Iterable[str], to: str, list_unsubscribe: str, what: str) -> None:
+    """The per-subscriber check of a message whose lesson part passed `verify`: its head, parsed back as a
+    receiving server reads it (no encoded word decoded), has exactly the header names meant, one `To` address,
+    and the List-Unsubscribe meant. About 50 microseconds, where `verify` takes a few milliseconds."""
+    head = raw.partition(b"\r\n\r\n")[0] + b"\r\n\r\n"
+    msg = HEAD_PARSER.parsebytes(head)
+    if Counter(name.lower() for name in msg) != Counter(name.lower() for name in names):
+        raise HeaderError(Problem(None, f"{what}: the message's headers are not the ones meant"))
+    if [address for _, address in getaddresses(msg.get_all("To", []))] != [to]:
+        raise HeaderError(Problem(None, f"{what}: the To header does not name exactly {to}"))
+    if msg["List-Unsubscribe"] != list_unsubscribe:
+        raise HeaderError(Problem(None, f"{what}: the List-Unsubscribe header is not {list_unsubscribe}"))
 
 
 def part_types(raw: bytes, boundary: str) -> list[str]:

@@ -136,8 +136,8 @@ def read_sources(course_dir: Path, listed: dict[str, str], syllabus: SyllabusTex
 
 
 INTRO_SPLIT = 1.0  # the cost of ending an email on an article's intro, the article's body in the next email
-MID_ARTICLE = 0.25  # the cost of a break inside an article rather than between two, against a balanced length
-WINDOW = 4  # how many sections either side of the balanced break are weighed for a better one
+MID_ARTICLE = 0.4  # the cost of a break inside an article rather than between two, against a balanced length
+WINDOW = 6  # how many sections either side of the balanced break are weighed for a better one
 
 
 def group(sections: list[Section], days: int) -> list[list[Section]]:
@@ -245,10 +245,16 @@ def preheader_for(run: list[Section], subject: str, sources: dict[str, Source]) 
     for section in run:
         title = sentence_case(sources[section.source].title) if section.id == "intro" else heading_of(section)
         repeats = same(title, subject)
-        if section is not run[0] and section.id != "intro" and not repeats and title not in others:
+        generic = words_of(title) in ("closing", "introduction")
+        if section is not run[0] and section.id != "intro" and not repeats and not generic and title not in others:
             others.append(title)
-    if others:
-        text = "Also: " + joined(others[:3])
+    listed: list[str] = []
+    for title in others[:3]:  # whole headings only: none cut off at the end
+        if len("Also: " + joined([*listed, title])) > PREHEADER_MAX:
+            break
+        listed.append(title)
+    if listed:
+        text = "Also: " + joined(listed)
     else:
         opening = next((plain(s.markdown) for s in run if plain(s.markdown)), "")
         first = re.split(r"(?<=[.!?])\s+", opening, maxsplit=1)[0]

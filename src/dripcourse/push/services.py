@@ -185,6 +185,7 @@ SENDGRID = Remote(
             "/v3/templates/{this.template.id}/versions/{id}",
             lambda reply: reply["id"],
             update="PATCH",
+            version="updated_at",
             prune=False,  # deleting the template deletes its versions
             find=lambda body: "/v3/templates/{this.template.id}",
             pick=lambda reply, body: next((v for v in reply.get("versions", []) if v["name"] == body["name"]), None),
@@ -280,6 +281,7 @@ def brevo_view(reply: Any) -> Any:
         "replyTo": reply.get("replyTo"),
         "htmlContent": reply.get("htmlContent"),
         "isActive": reply.get("isActive"),
+        "modifiedAt": reply.get("modifiedAt"),
     }
 
 
@@ -310,6 +312,7 @@ BREVO = Remote(
             lambda reply: reply["id"],
             view=brevo_view,
             keep=("isActive",),
+            version="modifiedAt",
             find=lambda body: "/v3/smtp/templates?limit=1000&offset=0",
             pick=lambda reply, body: next(
                 (t for t in reply.get("templates", []) if t.get("name") == body["templateName"]), None
