@@ -1289,15 +1289,17 @@ def restore_headings(root: object, blocks: list[Block], missing: set[str]) -> tu
     import lxml.html
 
     assert isinstance(root, lxml.html.HtmlElement)
-    keys = [normalise(strip_emphasis(b.text))[:60] for b in blocks]
+    first_at: dict[str, int] = {}  # the start of each block's words -> where the first such block is
+    for i, block in enumerate(blocks):
+        first_at.setdefault(normalise(strip_emphasis(block.text))[:30], i)
 
     def position(element: lxml.html.HtmlElement | None) -> int | None:
-        while element is not None:
-            key = normalise(element.text_content())[:60]
-            if key:
-                found = next((i for i, k in enumerate(keys) if k and (k.startswith(key) or key.startswith(k))), None)
-                if found is not None:
-                    return found
+        for _ in range(5):  # the next few elements: a bounded look, so a long page stays linear
+            if element is None:
+                return None
+            key = normalise(element.text_content())[:30]
+            if key and key in first_at:
+                return first_at[key]
             element = element.getnext()
         return None
 
