@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import sys
 from collections.abc import Callable
@@ -262,19 +261,10 @@ def import_articles(
     ] = False,
 ) -> None:
     """Turn articles into Markdown sources, one per article, with their sections found."""
-    from dripcourse.importer import import_article, import_orders
-    from dripcourse.sources import slugify
+    from dripcourse.importer import import_into
 
-    if source_id is not None and len(files) != 1:
-        raise fail(DripcourseError(Problem(None, "--id names one source; give exactly one file with it")))
-    articles = [run(lambda f=f: import_article(f, keep_numbers=keep_numbers)) for f in files]  # type: ignore[misc]
-    targets = [into / f"{source_id or slugify(f.stem)}.md" for f in files]
-    existing = [t for t in targets if t.exists()]
-    if existing and not force:
-        raise fail(DripcourseError([Problem(t, "already exists; pass --force to replace it") for t in existing]))
-    into.mkdir(parents=True, exist_ok=True)
-    for article, target, order in zip(articles, targets, import_orders(into, targets), strict=True):
-        target.write_text(article.markdown(import_order=order), encoding="utf-8")
+    written = run(lambda: import_into(files, into, source_id, force, keep_numbers))
+    for article, target in written:
         say(f"{article.source_file} -> {target} ({article.encoding})")
         say(f"  title: {article.title}")
         say(f"  {len(article.sections)} sections:")
@@ -330,20 +320,9 @@ def schedule(
 ) -> None:
     """Plan who gets which email when (UTC and local) for a list of subscribers."""
     from dripcourse.build import load_course
-    from dripcourse.errors import OutputError
-    from dripcourse.subscribers import plan_subscribers
+    from dripcourse.subscribers import plan_file
 
     course = run(lambda: load_course(course_dir))
-    if subscribers.is_dir():
-        raise fail(DripcourseError(Problem(subscribers, "is a folder; give the subscriber CSV file")))
-    if not subscribers.is_file():
-        raise fail(DripcourseError(Problem(subscribers, "file not found")))
-    if out.is_dir():
-        raise fail(OutputError(Problem(out, "is a folder; give the plan a file name, like plan.csv")))
-    if not out.parent.is_dir():
-        raise fail(OutputError(Problem(out, f"cannot be written: the folder {out.parent} does not exist")))
-    if out.exists() and not force:
-        raise fail(OutputError(Problem(out, "already exists; pass --force to replace it")))
     warned = 0
 
     def warn(problem: Problem) -> None:
@@ -352,37 +331,17 @@ def schedule(
         if warned <= MAX_ROW_WARNINGS:
             say(f"Skipped: {problem}", err=True)
 
-    staging = out.with_name(f".{out.name}.partial")
-    raw = subscribers.open("rb")
-    try:
-        with (
-            raw,
-            io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as source,
-            staging.open("w", encoding="utf-8", newline="") as sink,
-            typer.progressbar(
-                length=subscribers.stat().st_size, label="Planning", file=sys.stderr, hidden=not sys.stderr.isatty()
-            ) as bar,
-        ):
+    with typer.progressbar(length=1, label="Planning", file=sys.stderr, hidden=not sys.stderr.isatty()) as bar:
 
-            def progress(_line: int) -> None:
-                bar.update(raw.tell() - bar.pos)
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
 
-            stats = run(
-                lambda: plan_subscribers(
-                    course.syllabus,
-                    source,
-                    sink,
-                    str(subscribers),
-                    strict=strict,
-                    on_problem=warn,
-                    on_progress=progress,
-                )
+        stats = run(
+            lambda: plan_file(
+                course.syllabus, subscribers, out, strict=strict, force=force, on_problem=warn, on_progress=progress
             )
-        staging.replace(out)
-    except UnicodeDecodeError as exc:
-        raise fail(DripcourseError(Problem(subscribers, f"is not UTF-8 text ({exc.reason})"))) from None
-    finally:
-        staging.unlink(missing_ok=True)
+        )
     if warned > MAX_ROW_WARNINGS:
         say(f"Skipped {warned - MAX_ROW_WARNINGS} more bad rows.", err=True)
     say(

@@ -1219,11 +1219,12 @@ def html_blocks(text: str) -> tuple[str | None, list[Block], list[str]]:
     loosen_layout(root)
     collapse_whitespace(root)
     wanted = page_headings(root, title)
-    spare = copy.deepcopy(root) if wanted else None
-    pristine = copy.deepcopy(root) if wanted else None
+    spare = copy.deepcopy(root) if wanted else None  # the extractor edits the tree it reads
+    pristine = None
     blocks = extract_blocks(root, favor_recall=False)
     missing = wanted - {normalise(strip_emphasis(b.text)) for b in blocks if b.kind == "heading"}
     if missing and spare is not None:
+        pristine = copy.deepcopy(spare)
         recalled = extract_blocks(spare, favor_recall=True)
         still = wanted - {normalise(strip_emphasis(b.text)) for b in recalled if b.kind == "heading"}
         if len(still) < len(missing):
@@ -1289,15 +1290,17 @@ def restore_headings(root: object, blocks: list[Block], missing: set[str]) -> tu
     import lxml.html
 
     assert isinstance(root, lxml.html.HtmlElement)
-    keys = [normalise(strip_emphasis(b.text))[:60] for b in blocks]
+    first_at: dict[str, int] = {}  # the start of each block's words -> where the first such block is
+    for i, block in enumerate(blocks):
+        first_at.setdefault(normalise(strip_emphasis(block.text))[:30], i)
 
     def position(element: lxml.html.HtmlElement | None) -> int | None:
-        while element is not None:
-            key = normalise(element.text_content())[:60]
-            if key:
-                found = next((i for i, k in enumerate(keys) if k and (k.startswith(key) or key.startswith(k))), None)
-                if found is not None:
-                    return found
+        for _ in range(5):  # the next few elements: a bounded look, so a long page stays linear
+            if element is None:
+                return None
+            key = normalise(element.text_content())[:30]
+            if key and key in first_at:
+                return first_at[key]
             element = element.getnext()
         return None
 
@@ -1543,6 +1546,35 @@ def import_orders(folder: Path, targets: list[Path]) -> list[int]:
             own, following = following, following + 1
         orders.append(own)
     return orders
+
+
+def import_into(
+    files: list[Path], into: Path, source_id: str | None = None, force: bool = False, keep_numbers: bool = False
+) -> list[tuple[ImportedArticle, Path]]:
+    """`dripcourse import`: each article read and written as a source in `into`, with the path it was written to.
+
+    Nothing is written unless every article reads and no source would be replaced (without `force`); the
+    problems of every file are reported together.
+    """
+    if source_id is not None and len(files) != 1:
+        raise DripcourseError(Problem(None, "--id names one source; give exactly one file with it"))
+    articles: list[ImportedArticle] = []
+    problems: list[Problem] = []
+    for file in files:
+        try:
+            articles.append(import_article(file, keep_numbers=keep_numbers))
+        except DripcourseError as exc:
+            problems += exc.problems
+    if problems:
+        raise DripcourseError(problems)
+    targets = [into / f"{source_id or slugify(f.stem)}.md" for f in files]
+    existing = [t for t in targets if t.exists()]
+    if existing and not force:
+        raise DripcourseError([Problem(t, "already exists; pass --force to replace it") for t in existing])
+    into.mkdir(parents=True, exist_ok=True)
+    for article, target, order in zip(articles, targets, import_orders(into, targets), strict=True):
+        target.write_text(article.markdown(import_order=order), encoding="utf-8")
+    return list(zip(articles, targets, strict=True))
 
 
 def import_article(path: Path, shown: str | None = None, keep_numbers: bool = False) -> ImportedArticle:
