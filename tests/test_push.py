@@ -453,3 +453,10 @@ def test_without_a_terminal_a_question_is_answered_no_and_said(tmp_path: Path) -
         assert result.exit_code == 0, result.output
         assert "was changed there since the last push" in result.output and "nobody to ask" in result.output
         assert "1 kept as changed there" in result.output and pusher.writes(seen) == []
+
+
+def test_a_target_without_an_api_points_to_its_export(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["push", "mailerlite", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "push cannot load the mailerlite export: MailerLite takes it by hand" in result.output
+    assert "dripcourse export mailerlite" in result.output

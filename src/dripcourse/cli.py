@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import sys
 from collections.abc import Callable
@@ -321,20 +320,9 @@ def schedule(
 ) -> None:
     """Plan who gets which email when (UTC and local) for a list of subscribers."""
     from dripcourse.build import load_course
-    from dripcourse.errors import OutputError
-    from dripcourse.subscribers import plan_subscribers
+    from dripcourse.subscribers import plan_file
 
     course = run(lambda: load_course(course_dir))
-    if subscribers.is_dir():
-        raise fail(DripcourseError(Problem(subscribers, "is a folder; give the subscriber CSV file")))
-    if not subscribers.is_file():
-        raise fail(DripcourseError(Problem(subscribers, "file not found")))
-    if out.is_dir():
-        raise fail(OutputError(Problem(out, "is a folder; give the plan a file name, like plan.csv")))
-    if not out.parent.is_dir():
-        raise fail(OutputError(Problem(out, f"cannot be written: the folder {out.parent} does not exist")))
-    if out.exists() and not force:
-        raise fail(OutputError(Problem(out, "already exists; pass --force to replace it")))
     warned = 0
 
     def warn(problem: Problem) -> None:
@@ -343,37 +331,17 @@ def schedule(
         if warned <= MAX_ROW_WARNINGS:
             say(f"Skipped: {problem}", err=True)
 
-    staging = out.with_name(f".{out.name}.partial")
-    raw = subscribers.open("rb")
-    try:
-        with (
-            raw,
-            io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as source,
-            staging.open("w", encoding="utf-8", newline="") as sink,
-            typer.progressbar(
-                length=subscribers.stat().st_size, label="Planning", file=sys.stderr, hidden=not sys.stderr.isatty()
-            ) as bar,
-        ):
+    with typer.progressbar(length=1, label="Planning", file=sys.stderr, hidden=not sys.stderr.isatty()) as bar:
 
-            def progress(_line: int) -> None:
-                bar.update(raw.tell() - bar.pos)
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
 
-            stats = run(
-                lambda: plan_subscribers(
-                    course.syllabus,
-                    source,
-                    sink,
-                    str(subscribers),
-                    strict=strict,
-                    on_problem=warn,
-                    on_progress=progress,
-                )
+        stats = run(
+            lambda: plan_file(
+                course.syllabus, subscribers, out, strict=strict, force=force, on_problem=warn, on_progress=progress
             )
-        staging.replace(out)
-    except UnicodeDecodeError as exc:
-        raise fail(DripcourseError(Problem(subscribers, f"is not UTF-8 text ({exc.reason})"))) from None
-    finally:
-        staging.unlink(missing_ok=True)
+        )
     if warned > MAX_ROW_WARNINGS:
         say(f"Skipped {warned - MAX_ROW_WARNINGS} more bad rows.", err=True)
     say(

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import re
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dripcourse.csvcells import safe_cell
-from dripcourse.errors import DripcourseError, Problem
+from dripcourse.errors import DripcourseError, OutputError, Problem
 from dripcourse.schedule import plan
 from dripcourse.syllabus import EARLIEST, EMAIL, LATEST, Syllabus, valid_zone
 
@@ -170,6 +172,57 @@ def csv_rows(reader: Iterator[list[str]], line_num: Callable[[], int], file_name
             )
             continue
         yield row
+
+
+def plan_file(
+    syllabus: Syllabus,
+    subscribers: Path,
+    out: Path,
+    *,
+    strict: bool = False,
+    force: bool = False,
+    on_problem: Callable[[Problem], None] = lambda problem: None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> PlanStats:
+    """`dripcourse schedule`: plan the subscribers in the CSV file `subscribers` into the file `out`.
+
+    The plan is written beside `out` and moved into place only when it is whole, so a failed run leaves an
+    earlier plan as it was; an existing plan is replaced only with `force`. `on_progress(bytes read, file size)`.
+    """
+    if subscribers.is_dir():
+        raise DripcourseError(Problem(subscribers, "is a folder; give the subscriber CSV file"))
+    if not subscribers.is_file():
+        raise DripcourseError(Problem(subscribers, "file not found"))
+    if out.is_dir():
+        raise OutputError(Problem(out, "is a folder; give the plan a file name, like plan.csv"))
+    if not out.parent.is_dir():
+        raise OutputError(Problem(out, f"cannot be written: the folder {out.parent} does not exist"))
+    if out.exists() and not force:
+        raise OutputError(Problem(out, "already exists; pass --force to replace it"))
+    size = subscribers.stat().st_size
+    staging = out.with_name(f".{out.name}.partial")
+    raw = subscribers.open("rb")
+    try:
+        with (
+            raw,
+            io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as source,
+            staging.open("w", encoding="utf-8", newline="") as sink,
+        ):
+            stats = plan_subscribers(
+                syllabus,
+                source,
+                sink,
+                str(subscribers),
+                strict=strict,
+                on_problem=on_problem,
+                on_progress=None if on_progress is None else lambda _line: on_progress(raw.tell(), size),
+            )
+        staging.replace(out)
+    except UnicodeDecodeError as exc:
+        raise DripcourseError(Problem(subscribers, f"is not UTF-8 text ({exc.reason})")) from None
+    finally:
+        staging.unlink(missing_ok=True)
+    return stats
 
 
 def plan_subscribers(

@@ -10,12 +10,12 @@ import io
 import json
 import zipfile
 from collections.abc import Callable
-from email.utils import formataddr
 from typing import Any
 
 from dripcourse.csvcells import csv_bytes
 from dripcourse.exports import dialects as d
 from dripcourse.exports.model import Course, Limit, NameRule, Piece, Request, Target
+from dripcourse.headers import sender_field
 from dripcourse.jsonfile import json_bytes
 from dripcourse.schedule import day_names
 
@@ -441,7 +441,7 @@ SENDGRID = Target(
 
 def mailgun_template(piece: Piece, course: Course) -> dict[str, Any]:
     info = course.info
-    headers = {"Subject": piece.subject(d.MAILGUN), "From": formataddr((info.sender.name, info.sender.email))}
+    headers = {"Subject": piece.subject(d.MAILGUN), "From": sender_field(info.sender.name, info.sender.email)}
     if info.reply_to:
         headers["Reply-To"] = info.reply_to
     return {
@@ -500,7 +500,7 @@ def listmonk_campaign(piece: Piece, course: Course) -> dict[str, Any]:
         "name": piece.name,
         "subject": piece.subject(d.LISTMONK),
         "lists": [],
-        "from_email": formataddr((info.sender.name, info.sender.email)),
+        "from_email": sender_field(info.sender.name, info.sender.email),
         "type": "regular",
         "content_type": "html",
         "body": piece.html(d.LISTMONK),
