@@ -263,11 +263,15 @@ def test_mailchimp_zip_and_journey_csv_parse_with_the_csv_module(exported: dict[
     with zipfile.ZipFile(io.BytesIO(exported["mailchimp"]["zip/01-welcome.zip"])) as archive:
         assert archive.namelist() == ["index.html"]
         assert archive.read("index.html").startswith(b"<!DOCTYPE html>")
-    rows = list(csv.DictReader(io.StringIO(exported["mailchimp"]["journey.csv"].decode())))
-    assert len(rows) == 8
-    quoted = next(r for r in rows if "\u2019" in r["subject"] + r["preheader"] or "," in r["preheader"])
-    assert "\\u" not in quoted["subject"] + quoted["preheader"]
+    journey = exported["mailchimp"]["journey.csv"]
+    assert journey.startswith(b"\xef\xbb\xbf")  # the UTF-8 mark Excel needs to read the file as UTF-8
+    rows = list(csv.DictReader(io.StringIO(journey.decode("utf-8-sig"))))
+    assert len(rows) == 8 and next(iter(rows[0])) == "position"
     assert (rows[1]["wait_days_after_previous"], rows[1]["day_after_signup"]) == ("1", "1")
+    emails = json.loads(exported["mailchimp"]["emails.json"])
+    quoted = next(e for e in emails if "\u2019" in e["subject"] + e["preheader"] or "," in e["preheader"])
+    assert "\\u" not in quoted["subject"] + quoted["preheader"]
+    assert [e["template"] for e in emails] == [r["template"] for r in rows]
 
 
 def test_export_runs_twice_into_the_same_folder(tmp_path: Path) -> None:
@@ -450,3 +454,25 @@ def test_a_title_without_latin_letters_names_objects_after_the_course(course_fac
     assert all(re.fullmatch(r"course-[0-9a-f]{8}-0[12]-[a-z-]+", n) for n in names["茶"]), names
     assert not any("section" in n for n in names["茶"])
     assert set(names["茶"]).isdisjoint(names["お茶"])
+
+
+def test_each_readme_names_the_commands_that_really_exist(exported: dict[str, dict[str, bytes]]) -> None:
+    """`dripcourse send --via X` for the services it drives, `dripcourse push X` only where push supports X:
+    both read from the CLI's own option lists, not from the exports."""
+    from typer.main import get_command
+
+    from dripcourse.push.services import REMOTES
+
+    command = get_command(app)
+    send_help = CliRunner().invoke(app, ["send", "--help"]).output
+    assert "push" in command.commands  # type: ignore[attr-defined]
+    for target in ("ses", "postmark", "sendgrid", "mailgun", "listmonk"):
+        assert target in send_help
+        readme = " ".join(exported[target]["README.txt"].decode().split())
+        assert f"dripcourse send --via {target}" in readme, target
+    for target, files in exported.items():
+        readme = " ".join(files["README.txt"].decode().split())
+        assert (f"`dripcourse push {target}`" in readme) == (target in REMOTES), target
+    listmonk = " ".join(exported["listmonk"]["README.txt"].decode().split())
+    assert "send each campaign yourself" not in listmonk
+    assert "goes to every subscriber of its lists at once" in listmonk

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import io
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -308,23 +306,6 @@ def new(
 MAX_ROW_WARNINGS = 50
 
 
-def check_plan_file(out: Path, inputs: list[Path], force: bool) -> None:
-    """A plan file goes where a new file can be made, and never over one of the files the plan is made from."""
-    from dripcourse.errors import OutputError
-
-    if out.is_dir():
-        raise OutputError(Problem(out, "is a folder; give the plan a file name, like plan.csv"))
-    folder = out.parent
-    if not folder.is_dir():
-        what = "is a file, not a folder" if folder.exists() else "does not exist"
-        raise OutputError(Problem(out, f"cannot be written: the folder {folder} {what}"))
-    for item in inputs:
-        if item.exists() and os.path.realpath(item) == os.path.realpath(out):
-            raise OutputError(Problem(out, f"is {item}, which the plan is made from; choose another --out"))
-    if (out.exists() or out.is_symlink()) and not force:
-        raise OutputError(Problem(out, "already exists; pass --force to replace it"))
-
-
 @app.command()
 def schedule(
     course_dir: CourseDir = Path("course"),
@@ -339,15 +320,9 @@ def schedule(
 ) -> None:
     """Plan who gets which email when (UTC and local) for a list of subscribers."""
     from dripcourse.build import load_course
-    from dripcourse.errors import OutputError
-    from dripcourse.subscribers import plan_subscribers
+    from dripcourse.subscribers import plan_file
 
     course = run(lambda: load_course(course_dir))
-    if subscribers.is_dir():
-        raise fail(DripcourseError(Problem(subscribers, "is a folder; give the subscriber CSV file")))
-    if not subscribers.is_file():
-        raise fail(DripcourseError(Problem(subscribers, "file not found")))
-    run(lambda: check_plan_file(out, [subscribers, *course.input_files()], force))
     warned = 0
 
     def warn(problem: Problem) -> None:
@@ -356,44 +331,17 @@ def schedule(
         if warned <= MAX_ROW_WARNINGS:
             say(f"Skipped: {problem}", err=True)
 
-    try:
-        handle, name = tempfile.mkstemp(prefix=f".{out.name[:100]}.", suffix=".partial", dir=out.parent)
-    except OSError as exc:
-        raise fail(OutputError(Problem(out, f"cannot write: {exc.strerror or exc}"))) from None
-    staging = Path(name)
-    raw = subscribers.open("rb")
-    try:
-        with (
-            raw,
-            io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as source,
-            open(handle, "w", encoding="utf-8", newline="") as sink,
-            typer.progressbar(
-                length=subscribers.stat().st_size, label="Planning", file=sys.stderr, hidden=not sys.stderr.isatty()
-            ) as bar,
-        ):
+    with typer.progressbar(length=1, label="Planning", file=sys.stderr, hidden=not sys.stderr.isatty()) as bar:
 
-            def progress(_line: int) -> None:
-                bar.update(raw.tell() - bar.pos)
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
 
-            stats = run(
-                lambda: plan_subscribers(
-                    course.syllabus,
-                    source,
-                    sink,
-                    str(subscribers),
-                    strict=strict,
-                    on_problem=warn,
-                    on_progress=progress,
-                )
+        stats = run(
+            lambda: plan_file(
+                course.syllabus, subscribers, out, strict=strict, force=force, on_problem=warn, on_progress=progress
             )
-        staging.chmod(0o644)
-        staging.replace(out)
-    except UnicodeDecodeError as exc:
-        raise fail(DripcourseError(Problem(subscribers, f"is not UTF-8 text ({exc.reason})"))) from None
-    except OSError as exc:
-        raise fail(OutputError(Problem(out, f"cannot write: {exc.strerror or exc}"))) from None
-    finally:
-        staging.unlink(missing_ok=True)
+        )
     if warned > MAX_ROW_WARNINGS:
         say(f"Skipped {warned - MAX_ROW_WARNINGS} more bad rows.", err=True)
     say(

@@ -21,7 +21,7 @@ from email.errors import HeaderParseError, MessageError
 from email.header import decode_header, make_header
 from email.headerregistry import Address
 from email.parser import BytesHeaderParser, BytesParser
-from email.utils import getaddresses
+from email.utils import formataddr, getaddresses
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from dripcourse.errors import DripcourseError, Problem
@@ -94,6 +94,17 @@ def name_survives_folding(name: str, address: str) -> bool:
     if legacy_name.startswith('"'):
         legacy_name = legacy_name[1:-1].replace('\\"', '"').replace("\\\\", "\\")
     return [a.display_name for a in parsed["From"].addresses] == [name] and legacy_name == name
+
+
+def sender_field(name: str, address: str, field: str = "course.sender") -> str:
+    """`Name <address>` for a service's from field, quoted where the name needs it, and checked to read back as
+    exactly one address with exactly this name (a name like `Lane, Mira <ceo@bank.example>` stays one name)."""
+    checked_address(name, address, field)
+    value = formataddr((name, address))
+    read = [(str(make_header(decode_header(shown))), spec) for shown, spec in getaddresses([value])]
+    if read != [(name, address)]:
+        raise HeaderError(Problem(None, f"does not read back as one address: {value!r}", field=field))
+    return value
 
 
 def url_problem(url: str, schemes: Iterable[str] = UNSUBSCRIBE_SCHEMES) -> str | None:

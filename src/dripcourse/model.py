@@ -7,7 +7,6 @@ above (check, the preview page, exports, sending) reads these two types and neve
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from dripcourse.assemble import Lesson
 from dripcourse.render import RenderedEmail
@@ -23,14 +22,6 @@ class Course:
     syllabus: Syllabus
     sources: dict[str, Source]
     lessons: list[Lesson]
-
-    def input_files(self) -> list[Path]:
-        """The syllabus, every source and every template of the course's own: what an output must never replace."""
-        root = self.syllabus.root
-        templates = (
-            sorted(p for p in (root / "templates").glob("*") if p.is_file()) if (root / "templates").is_dir() else []
-        )
-        return [self.syllabus.path, *(root / entry.path for entry in self.syllabus.sources.values()), *templates]
 
 
 @dataclass(frozen=True)

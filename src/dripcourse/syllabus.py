@@ -180,6 +180,12 @@ class Syllabus:
     def root(self) -> Path:
         return self.path.parent
 
+    def input_files(self) -> list[Path]:
+        """The syllabus, every source and every template of the course's own: what an output must never replace."""
+        templates = self.root / "templates"
+        own = sorted(p for p in templates.glob("*") if p.is_file()) if templates.is_dir() else []
+        return [self.path, *(self.root / entry.path for entry in self.sources.values()), *own]
+
 
 class SyllabusProblems(DripcourseError):
     """A syllabus with problems, with the parts that did read, so that the sources it names can be checked in the

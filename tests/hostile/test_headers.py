@@ -327,3 +327,25 @@ def test_a_subscriber_copy_with_one_header_too_many_is_not_sent() -> None:
         assert raw != copy.mime
         with pytest.raises(HeaderError):
             verify_head(raw, lesson.intended, "ann@readers.example", unsubscribe, "copy")
+
+
+def test_mailgun_from_header_is_one_quoted_address(tmp_path: Path) -> None:
+    import json
+
+    folder = course(tmp_path, (NAME, "name: 'Lane, Mira <ceo@bank.example>'"))
+    outcome = run("export", "mailgun", folder, "--out", tmp_path / "x", tmp=tmp_path)
+    assert outcome.code == 0, outcome.err
+
+    def from_values(value: object) -> list[str]:
+        if isinstance(value, dict):
+            return [v for k, v in value.items() if k == "From" and isinstance(v, str)] + [
+                found for v in value.values() for found in from_values(v)
+            ]
+        if isinstance(value, list):
+            return [found for v in value for found in from_values(v)]
+        if isinstance(value, str) and value.startswith("{"):
+            return from_values(json.loads(value))
+        return []
+
+    found = {f for p in (tmp_path / "x").rglob("*.json") for f in from_values(json.loads(p.read_text()))}
+    assert found == {'"Lane, Mira <ceo@bank.example>" <ada@quiet-mornings.example>'}

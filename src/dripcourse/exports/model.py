@@ -121,5 +121,6 @@ class Target:
     files: Callable[[Course], dict[str, bytes]] | None = None  # files beside the payloads (HTML, ZIP, CSV)
     limits: tuple[Limit, ...] = ()
     max_emails: int | None = None
+    push: bool = True  # whether `dripcourse push` makes this target's requests (its README says so)
     steps: Callable[[Course], list[str]] = lambda course: []
     window: Callable[[Course], list[str]] = lambda course: []  # what the service cannot express, and what to do

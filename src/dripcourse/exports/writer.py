@@ -260,8 +260,13 @@ def readme(target: Target, course: Course) -> bytes:
         f"{len(course.pieces)} emails. Schedule: {schedule.mode}, {schedule.send_time:%H:%M} {schedule.time_zone}, "
         f"on {', '.join(day_names(schedule.send_days))}.",
         f"API reference: {target.docs}",
-        "manifest.json lists every request (method, path, payload file) in order, for `dripcourse push` or your "
-        "own script.",
+        "manifest.json lists every request (method, path, payload file) in order"
+        + (
+            f"; `dripcourse push {target.name}` makes them through the API, with credentials from the "
+            "environment, and can be run again to update (docs/push.md). Or make them from your own script."
+            if target.push
+            else ", for your own script (`dripcourse push` does not support this target)."
+        ),
         "",
         "To load it:",
         *[f"{n}. {step}" for n, step in enumerate(target.steps(course), start=1)],
