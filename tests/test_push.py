@@ -453,3 +453,38 @@ def test_without_a_terminal_a_question_is_answered_no_and_said(tmp_path: Path) -
         assert result.exit_code == 0, result.output
         assert "was changed there since the last push" in result.output and "nobody to ask" in result.output
         assert "1 kept as changed there" in result.output and pusher.writes(seen) == []
+
+
+def test_a_target_without_an_api_points_to_its_export(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["push", "mailerlite", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "push cannot load the mailerlite export: MailerLite takes it by hand" in result.output
+    assert "dripcourse export mailerlite" in result.output
+
+
+def test_a_dry_run_needs_no_credentials(pushing: tuple[Pusher, Case]) -> None:
+    pusher, case = pushing
+    pusher.env = {}
+    report = pusher.push(dry_run=True)
+    listing = pusher.dry_run_listing()
+    assert len(listing) == case.count == len(report.outcome.created)
+    assert all(entry["url"].startswith("https://") for entry in listing)
+    assert pusher.server.requests == []
+
+
+def test_nothing_push_writes_holds_a_credential(pushing: tuple[Pusher, Case]) -> None:
+    pusher, case = pushing
+    pusher.push()
+    pusher.push(dry_run=True)
+    written = "".join(p.read_text(encoding="utf-8") for p in (pusher.course / "push-state").iterdir())
+    assert pusher.env[case.credential] not in written
+
+
+def test_the_summary_links_each_listmonk_campaign(tmp_path: Path) -> None:
+    with ListmonkServer() as server:
+        pusher = Pusher(tmp_path, "listmonk", server, server.env())
+        report = pusher.push()
+        links = sorted(url for _, url in report.outcome.links)
+        assert links == sorted(f"{server.url}/admin/campaigns/{number}" for number in server.campaigns)
+        assert [c["status"] for c in server.campaigns.values()] == ["draft", "draft"]  # evergreen: not scheduled
+        assert any("start each one yourself" in step for step in report.manual)

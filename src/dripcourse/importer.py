@@ -1219,11 +1219,12 @@ def html_blocks(text: str) -> tuple[str | None, list[Block], list[str]]:
     loosen_layout(root)
     collapse_whitespace(root)
     wanted = page_headings(root, title)
-    spare = copy.deepcopy(root) if wanted else None
-    pristine = copy.deepcopy(root) if wanted else None
+    spare = copy.deepcopy(root) if wanted else None  # the extractor edits the tree it reads
+    pristine = None
     blocks = extract_blocks(root, favor_recall=False)
     missing = wanted - {normalise(strip_emphasis(b.text)) for b in blocks if b.kind == "heading"}
     if missing and spare is not None:
+        pristine = copy.deepcopy(spare)
         recalled = extract_blocks(spare, favor_recall=True)
         still = wanted - {normalise(strip_emphasis(b.text)) for b in recalled if b.kind == "heading"}
         if len(still) < len(missing):
