@@ -78,3 +78,26 @@ def test_non_ascii_subject_is_encoded(mini_course: Path, tmp_path: Path) -> None
     assert data.isascii()
     msg = email.message_from_bytes(data, policy=email.policy.default)
     assert msg["Subject"] == "Ton premier thé — réussi"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ((b"Content-Type: text/html", b"Content-Type: text/calendar"), "is not one text part and one HTML part"),
+        ((b"Content-Type: text/plain", b"Content-Type: application/pdf"), "is not one text part and one HTML part"),
+        ((b"--\r\n", b"\r\n"), "does not parse back"),
+    ],
+)
+def test_the_read_back_check_sees_the_parts(built_out: Path, change: tuple[bytes, bytes], message: str) -> None:
+    """A built .eml passes the check it was written through; with a part changed after, it fails."""
+    from dripcourse.headers import HeaderError, verify
+
+    data = sorted((built_out / "emails").glob("*.eml"))[0].read_bytes()
+    parsed = email.message_from_bytes(data, policy=email.policy.default)
+    expected: dict[str, str | None] = {name: None for name in parsed}
+    verify(data, expected, "the email")
+    old, new = change
+    at = data.rindex(old) if old == b"--\r\n" else data.index(old)
+    with pytest.raises(HeaderError) as caught:
+        verify(data[:at] + new + data[at + len(old) :], expected, "the email")
+    assert message in str(caught.value)

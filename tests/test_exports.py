@@ -104,7 +104,8 @@ def test_manifest_of_kit_and_its_delays(exported: dict[str, dict[str, bytes]]) -
             "encoding": "json",
         }
     ]
-    assert first["delay"] == {"value": 0, "unit": "days", "counted_from": "previous email"}
+    # The first email has no email before it: Kit counts its delay from entering the sequence (the signup).
+    assert first["delay"] == {"value": 0, "unit": "days", "counted_from": "signup"}
     assert second["delay"] == {"value": 1, "unit": "days", "counted_from": "previous email"}
     assert manifest["schedule"]["delays"] == "previous"
 
@@ -130,6 +131,26 @@ def test_ses_payloads_validate_against_botocore(exported: dict[str, dict[str, by
         assert "{{amazonSESUnsubscribeUrl}}" in payload["TemplateContent"]["Html"]
         assert "amazonSESUnsubscribeUrl" not in json.dumps(old)
         assert '<a class="footer-link" href="{{unsubscribe_url}}"' in old["Template"]["HtmlPart"]
+
+
+def test_ses_manifest_requests_match_botocore_and_v1_is_the_alternative(exported: dict[str, dict[str, bytes]]) -> None:
+    """v2 is REST-JSON, so its request is the HTTP call botocore makes; v1 is the Query protocol (form-encoded
+    Action=CreateTemplate), so the manifest names only its SDK operation, as the other form of the same template."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    v2 = session.get_service_model("sesv2")
+    v1 = session.get_service_model("ses")
+    assert (v2.protocol, v1.protocol) == ("rest-json", "query")
+    create = v2.operation_model("CreateEmailTemplate").http
+    for email in json.loads(exported["ses"]["manifest.json"])["emails"]:
+        new, old = email["requests"]
+        assert (new["method"], new["path"], new["encoding"]) == (create["method"], create["requestUri"], "json")
+        assert new["operation"] == "sesv2.CreateEmailTemplate" and "alternative_to" not in new
+        assert old["alternative_to"] == new["key"]
+        assert old["encoding"] == "sdk" and "method" not in old and "path" not in old
+        assert old["operation"] == "ses.CreateTemplate"
+        assert v1.operation_model(old["operation"].split(".")[1]).input_shape.name == "CreateTemplateRequest"
 
 
 def test_ses_readme_names_no_file_outside_the_folder(exported: dict[str, dict[str, bytes]]) -> None:
@@ -242,11 +263,15 @@ def test_mailchimp_zip_and_journey_csv_parse_with_the_csv_module(exported: dict[
     with zipfile.ZipFile(io.BytesIO(exported["mailchimp"]["zip/01-welcome.zip"])) as archive:
         assert archive.namelist() == ["index.html"]
         assert archive.read("index.html").startswith(b"<!DOCTYPE html>")
-    rows = list(csv.DictReader(io.StringIO(exported["mailchimp"]["journey.csv"].decode())))
-    assert len(rows) == 8
-    quoted = next(r for r in rows if "\u2019" in r["subject"] + r["preheader"] or "," in r["preheader"])
-    assert "\\u" not in quoted["subject"] + quoted["preheader"]
+    journey = exported["mailchimp"]["journey.csv"]
+    assert journey.startswith(b"\xef\xbb\xbf")  # the UTF-8 mark Excel needs to read the file as UTF-8
+    rows = list(csv.DictReader(io.StringIO(journey.decode("utf-8-sig"))))
+    assert len(rows) == 8 and next(iter(rows[0])) == "position"
     assert (rows[1]["wait_days_after_previous"], rows[1]["day_after_signup"]) == ("1", "1")
+    emails = json.loads(exported["mailchimp"]["emails.json"])
+    quoted = next(e for e in emails if "\u2019" in e["subject"] + e["preheader"] or "," in e["preheader"])
+    assert "\\u" not in quoted["subject"] + quoted["preheader"]
+    assert [e["template"] for e in emails] == [r["template"] for r in rows]
 
 
 def test_export_runs_twice_into_the_same_folder(tmp_path: Path) -> None:
@@ -295,18 +320,17 @@ def test_shortened_names_keep_a_stable_hash(course_factory, tmp_path: Path) -> N
     assert len(set(names)) == 2 and all(len(n) == 64 for n in names)
 
 
-def test_two_emails_with_one_name_is_an_error(course_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_kit_takes_two_emails_with_one_subject(course_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Kit's reference for creating a sequence email (developers.kit.com, sequence-emails/create-a-sequence-email)
+    requires subject, delay_value and delay_unit and sets no rule on subjects being unique."""
     from conftest import BASE_SYLLABUS
 
-    # Kit names a sequence email by its subject: two equal subjects would be two emails of one name.
     course = course_factory(BASE_SYLLABUS.replace("subject: Keep going", "subject: Start small"))
-    with pytest.raises(DripcourseError) as caught:
-        export("kit", course, tmp_path / "kit", PREVIEW)
-    assert str(caught.value) == (
-        "Kit (ConvertKit): emails 01-start and 02-keep-going would both be named 'Start small'; "
-        "give them different slugs or subjects"
-    )
-    assert not (tmp_path / "kit").exists()
+    files = export("kit", course, tmp_path / "kit", PREVIEW)
+    emails = [json.loads(files[n]) for n in sorted(files) if n.startswith("emails/")]
+    assert [e["subject"] for e in emails] == ["Start small", "Start small"]
+    manifest = json.loads(files["manifest.json"])
+    assert [e["name"] for e in manifest["emails"]] == ["01-start", "02-keep-going"]
 
 
 def test_a_template_over_the_ses_size_limit_is_refused(course_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -417,3 +441,38 @@ def test_sendgrid_sdk_builds_the_send_the_readme_describes(exported: dict[str, d
         "email": "alex@reader.example",
     }
     assert template == {"name": "when-he-pulls-away-01-welcome", "generation": "dynamic"}
+
+
+def test_a_title_without_latin_letters_names_objects_after_the_course(course_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from conftest import BASE_SYLLABUS
+
+    names = {}
+    for title in ("茶", "お茶"):
+        course = course_factory(BASE_SYLLABUS.replace("title: Quiet Mornings", f"title: {title}"))
+        manifest = json.loads(export("ses", course, tmp_path / title, PREVIEW)["manifest.json"])
+        names[title] = [e["name"] for e in manifest["emails"]]
+    assert all(re.fullmatch(r"course-[0-9a-f]{8}-0[12]-[a-z-]+", n) for n in names["茶"]), names
+    assert not any("section" in n for n in names["茶"])
+    assert set(names["茶"]).isdisjoint(names["お茶"])
+
+
+def test_each_readme_names_the_commands_that_really_exist(exported: dict[str, dict[str, bytes]]) -> None:
+    """`dripcourse send --via X` for the services it drives, `dripcourse push X` only where push supports X:
+    both read from the CLI's own option lists, not from the exports."""
+    from typer.main import get_command
+
+    from dripcourse.push.services import REMOTES
+
+    command = get_command(app)
+    send_help = CliRunner().invoke(app, ["send", "--help"]).output
+    assert "push" in command.commands  # type: ignore[attr-defined]
+    for target in ("ses", "postmark", "sendgrid", "mailgun", "listmonk"):
+        assert target in send_help
+        readme = " ".join(exported[target]["README.txt"].decode().split())
+        assert f"dripcourse send --via {target}" in readme, target
+    for target, files in exported.items():
+        readme = " ".join(files["README.txt"].decode().split())
+        assert (f"`dripcourse push {target}`" in readme) == (target in REMOTES), target
+    listmonk = " ".join(exported["listmonk"]["README.txt"].decode().split())
+    assert "send each campaign yourself" not in listmonk
+    assert "goes to every subscriber of its lists at once" in listmonk

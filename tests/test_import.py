@@ -227,3 +227,17 @@ def test_markdown_headings_are_found_by_the_rule_sources_use(tmp_path: Path) -> 
     assert imported.title == "Winter Walks"
     assert [s.title for s in imported.sections][-2:] == ["Dress in layers", "Pick a loop"]
     assert "## not a heading" in imported.markdown(import_order=1)
+
+
+def test_import_reports_the_problems_of_every_file_and_writes_nothing(tmp_path: Path) -> None:
+    good, empty, binary = tmp_path / "good.md", tmp_path / "empty.txt", tmp_path / "photo.txt"
+    good.write_text("# Tea\n\nBoil fresh water for every pot, and warm the pot first.\n", encoding="utf-8")
+    empty.write_text("", encoding="utf-8")
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    into = tmp_path / "sources"
+    result = CliRunner().invoke(app, ["import", str(good), str(empty), str(binary), "--into", str(into)])
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert lines[0] == "Error: 2 problems found:"
+    assert lines[1].startswith(f"  {empty}: ") and lines[2].startswith(f"  {binary}: ")
+    assert not into.exists()

@@ -406,3 +406,105 @@ def test_clutter_sections_inside_a_saved_article_are_dropped() -> None:
     text = article.markdown()
     for clutter in ("Table of Contents", "Subscribe", "Fridge jam", "Leave a comment", "4,210", "©"):
         assert clutter not in text
+
+
+def test_a_sign_off_followed_by_a_bio_and_a_related_list_is_all_dropped() -> None:
+    text = (
+        "Slow Mornings\n\nViews: 1,204 | Comments: 9\n\nThe first hour sets the tone, so it deserves more care than "
+        "a phone screen gives it.\n\nSound familiar?\n\nMost of us can change that hour without changing anything "
+        "else in the day.\n\nBoil the Kettle First\n\nBefore any screen, put the kettle on and stand by the window "
+        "while it boils.\n\nLike this post? Share it with a friend!\n\nUntil next time,\nThe Slow Mornings Team\n\n"
+        "Ines Duarte writes about small routines. She lives in Porto with a very loud cat.\n\n"
+        "You Might Also Like\nCoffee and Sleep\nWalking Meetings\n"
+    )
+    article = split_article(text, ".txt", "a.txt")
+    assert [s.title for s in article.sections] == ["Introduction", "Boil the Kettle First"]
+    written = article.markdown()
+    assert "Sound familiar?" in written
+    for clutter in ("Views", "Share it", "Until next time", "Team", "Ines Duarte", "Might Also", "Coffee", "Walking"):
+        assert clutter not in written
+
+
+def test_a_multi_line_valediction_in_markdown_and_a_related_posts_section() -> None:
+    text = (
+        "# Gratitude Jars\n\nA jar, a pen and a stack of paper slips is all you need to begin.\n\n## Fill it daily\n\n"
+        "One slip a day, one good thing on it, folded and dropped in before bed.\n\nLove & light,  \nAsha 💛\n\n"
+        "### Related posts\n\n- [Journaling for beginners](https://example.org/j)\n"
+    )
+    article = split_article(text, ".md", "a.md")
+    assert [s.title for s in article.sections] == ["Introduction", "Fill it daily"]
+    assert "Asha" not in article.markdown() and "Related" not in article.markdown()
+
+
+def test_a_medium_subtitle_is_intro_text_not_a_heading() -> None:
+    html = (
+        "<html><body><article><h1 class='pw-post-title'>Letters to Yourself</h1><h2 class='pw-subtitle-paragraph'>"
+        "A ten-minute habit for the new year</h2><p>Every January I wrote goals and lost them by February, so I "
+        "tried a letter instead.</p><h2>What to put in it</h2><p>An ordinary Tuesday as you live it now, and one "
+        "hope.</p><p>Thanks for reading! If this helped, give it a clap and follow for more.</p></article></body></html>"
+    )
+    article = split_article(html, ".html", "a.html")
+    assert [s.title for s in article.sections] == ["Introduction", "What to put in it"]
+    assert "A ten-minute habit for the new year" in article.sections[0].markdown
+    assert "clap" not in article.markdown()
+
+
+def test_a_box_the_extractor_drops_comes_back_with_its_heading_and_cards_are_not_counted() -> None:
+    html = (
+        "<html><body><article><h1 class='article-title'>Index Funds</h1><div class='key-takeaways'><h2>Key "
+        "takeaways</h2><ul><li>An index fund owns a slice of every company in its index.</li><li>Fees are far "
+        "lower than for picked funds.</li></ul></div><div class='article-body'><p>If investing makes you picture "
+        "traders shouting at screens, index funds are the calm answer to that picture.</p><h2>What is an index "
+        "fund?</h2><p>A list of companies chosen by a simple rule, bought in proportion to their size.</p>"
+        "<h2>Why fees matter</h2><p>One percent a year sounds tiny and can eat a quarter of a pot over thirty "
+        "years.</p></div></article><div data-hook='recent-posts'><a href='/p/x'><h3>Pensions Made Plain</h3></a>"
+        "</div></body></html>"
+    )
+    article = split_article(html, ".html", "a.html")
+    assert [s.title for s in article.sections] == ["Key takeaways", "What is an index fund?", "Why fees matter"]
+    assert "- Fees are far lower than for picked funds." in article.sections[0].markdown
+    assert article.notes == []
+
+
+def test_reimporting_a_shipped_source_keeps_its_ids_and_title() -> None:
+    from dripcourse.importer import import_article
+    from dripcourse.sources import read_text_file
+
+    for path in sorted((Path(__file__).parents[1] / "course" / "sources").glob("*.md")):
+        shipped = parse_source("s", read_text_file(path, path), path)
+        again = parse_source("s", import_article(path).markdown(), path)
+        assert list(again.sections) == list(shipped.sections), path.name
+        assert (again.title, again.original_title) == (shipped.title, shipped.original_title), path.name
+
+
+def test_a_list_of_long_lines_is_not_mistaken_for_wrapped_text() -> None:
+    text = (
+        "What I Pack\n\nAfter twenty years of travel, these are the things that always come with me:\n\n"
+        "A thin wool scarf that doubles as a blanket on night trains and cold flights\n"
+        "Earplugs, a sleep mask and a small pouch of the medicines I might need late\n"
+        "A paper copy of every booking, because phones run out of battery at the worst time\n"
+    )
+    intro = split_article(text, ".txt", "a.txt").sections[0].markdown
+    assert intro.count("\n- ") == 3 and intro.endswith("because phones run out of battery at the worst time")
+
+
+def test_a_page_nested_hundreds_deep_keeps_its_text_and_a_contents_label_goes() -> None:
+    inner = (
+        "<h1>Deep Page</h1><p><strong>Contents:</strong></p><p>Words enough to be an opening paragraph that a "
+        "reader would keep, written plainly.</p><h2>Second part</h2><p>More words for the second part of it.</p>"
+    )
+    html = "<html><body>" + "<div>" * 500 + inner + "</div>" * 500 + "</body></html>"
+    article = split_article(html, ".html", "deep.html")
+    assert [s.title for s in article.sections] == ["Introduction", "Second part"]
+    assert "Contents" not in article.markdown()
+
+
+def test_a_sign_off_before_a_share_line_is_dropped_and_the_name_is_no_heading() -> None:
+    text = (
+        "Lunch Breaks\n\nA real lunch break, away from the desk, makes the afternoon shorter than it looks.\n\n"
+        "Leave the Building\n\nEven ten minutes outside resets your attention better than scrolling does.\n\n"
+        "Cheers,\nMarcus\n\nTweet this\n"
+    )
+    article = split_article(text, ".txt", "a.txt")
+    assert [s.title for s in article.sections] == ["Introduction", "Leave the Building"]
+    assert "Marcus" not in article.markdown() and "Tweet" not in article.markdown()

@@ -40,6 +40,17 @@ SHAPES: dict[str, tuple[Callable[[int], str], str]] = {
         ),
         ".html",
     ),
+    "saved page in a plain div with boxes": (
+        lambda n: (
+            "<html><body><div id='page'><h1>T</h1>"
+            + "".join(
+                f"<h2>Head {i}</h2><p>{SENTENCE}</p><div class='box'><h3>Box {i}</h3><ul><li>a {i}</li></ul></div>"
+                for i in range(n // 8)
+            )
+            + "</div></body></html>"
+        ),
+        ".html",
+    ),
 }
 
 

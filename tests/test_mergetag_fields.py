@@ -201,3 +201,25 @@ def test_a_link_with_a_merge_tag_gets_no_utm_parameters(tmp_path: Path) -> None:
     [link] = re.findall(r'<a class="button" href="([^"]*)"', page)
     assert html.unescape(link) == "https://quiet-mornings.example/plan?who=you"
     assert "utm_source" in page  # other links to the site are still tagged
+
+
+def test_mailchimp_syntax_in_course_text_is_not_read_as_emphasis(tmp_path: Path) -> None:
+    """`*|FNAME|*` written as text reaches the reader as written, not as `<em>|FNAME|</em>` (CommonMark reads a
+    pair of stars around text as emphasis); in code it is unchanged too."""
+    source = BASE_SOURCE.replace(
+        "Pick a wake-up time you can keep on weekends too.",
+        "In Mailchimp, write *|FNAME|* or *|IF:FNAME|* for the name, and `*|EMAIL|*` in code.",
+    )
+    folder = course(tmp_path, source=source)
+    out = tmp_path / "out"
+    assert cli("build", str(folder), "--out", str(out))[0] == 0
+    page = (out / "emails" / "01-start.html").read_text()
+    text = (out / "emails" / "01-start.txt").read_text()
+    shown = "In Mailchimp, write *|FNAME|* or *|IF:FNAME|* for the name, and *|EMAIL|* in code."
+    assert shown in visible(page), visible(page)
+    assert "<em>|" not in page
+    assert "write *|FNAME|* or *|IF:FNAME|*" in " ".join(text.split())
+    kit = export("kit", folder, tmp_path / "kit", PREVIEW)
+    [name] = [n for n in kit if n.startswith("emails/") and "01-start" in n]
+    [liquid] = node_render([{"engine": "liquid", "template": json.loads(kit[name])["content"], "data": {}}])
+    assert shown in visible(liquid["output"])

@@ -127,3 +127,19 @@ def test_a_deleted_placeholder_is_named_at_its_line_in_the_syllabus(tmp_path: Pa
         f"Error: {course / 'syllabus.yaml'}:{line}:11: sources.basics: sources/basics.md not found; restore the file "
         "or remove this line\n"
     )
+
+
+def test_a_preheader_lists_only_whole_headings_and_never_the_made_up_closing() -> None:
+    article = source(
+        "a",
+        "Reconnecting",
+        0,
+        [
+            ("Red flags and moving forward", 2),
+            ("Closing", 1),
+            ("Why does he pull away in a relationship when things seem fine?", 1),
+            ("How can I address the communication breakdown when he goes quiet for days?", 1),
+        ],
+    )
+    (email,) = draft_emails({"a": article}, 1)
+    assert email.preheader == "Also: Why does he pull away in a relationship when things seem fine?"

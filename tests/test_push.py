@@ -20,6 +20,7 @@ from dripcourse.cli import app
 from dripcourse.errors import DripcourseError
 from dripcourse.push import PushError
 from services.brevo import BrevoServer
+from services.buttondown import ButtondownServer
 from services.httpbase import ApiServer, Reply
 from services.kit import KitServer
 from services.listmonk import ListmonkServer
@@ -50,6 +51,7 @@ class Case:
     per_email: int = 1  # objects per email
     subject: Callable[[Any], str] | None = None  # where the server keeps the second email's subject, if elsewhere
     setup: Callable[[Pusher], None] = lambda pusher: None  # a change to the course this target needs
+    dropped: int = 1  # objects that `drop` removes (a listmonk campaign takes its schedule with it)
 
 
 def kit_emails(server: KitServer) -> list[dict[str, Any]]:
@@ -144,6 +146,16 @@ CASES = {
         # A Mailchimp template holds no subject: the HTML's <title> carries it.
         subject=lambda s: re.search(r"<title>(.*?)</title>", s.html[sorted(s.html)[1]]).group(1),  # type: ignore[union-attr]
     ),
+    "buttondown": Case(
+        ButtondownServer,
+        lambda s: [*s.emails.values(), *s.automations.values()],
+        lambda s: sorted(s.emails.values(), key=lambda e: e["creation_date"])[1],
+        lambda s, o: s.emails.pop(o["id"]),
+        "subject",
+        "body",
+        3,
+        "BUTTONDOWN_API_KEY",
+    ),
     # A cohort course: listmonk gets one campaign per email, scheduled by a status change.
     "listmonk": Case(
         ListmonkServer,
@@ -159,6 +171,7 @@ CASES = {
         5,
         "LISTMONK_API_TOKEN",
         per_email=2,
+        dropped=2,
         setup=lambda pusher: pusher.edit("  mode: evergreen\n", "  mode: cohort\n  start_date: 2027-03-01\n"),
     ),
 }
@@ -179,6 +192,8 @@ def test_first_push_creates_everything_and_a_second_makes_no_write(pushing: tupl
     assert len(first.outcome.created) == case.count == len(case.objects(pusher.server))
     assert pusher.server.violations == []
     assert len(pusher.state()) == case.count
+    # Each object: its remote id, the hash of what was sent, and what the service stored (read back after the write).
+    assert all(r["id"] is not None and len(r["hash"]) == 64 and len(r["remote"]) == 64 for r in pusher.state().values())
     seen = len(pusher.server.requests)
     second = pusher.push()
     assert pusher.writes(seen) == []
@@ -320,7 +335,7 @@ def test_deleted_on_the_service_is_recreated_only_after_asking(pushing: tuple[Pu
     case.drop(pusher.server, case.second_email(pusher.server))
     seen = len(pusher.server.requests)
     report = pusher.push()  # the question is answered no
-    assert pusher.writes(seen) == [] and len(report.outcome.skipped) == case.per_email
+    assert pusher.writes(seen) == [] and len(report.outcome.skipped) == case.dropped
     assert "was deleted there" in pusher.questions[-1]
     pusher.answer = True
     report = pusher.push()
@@ -410,3 +425,66 @@ def test_state_file_that_is_not_ours_is_an_input_error(tmp_path: Path) -> None:
         with pytest.raises(DripcourseError, match="is not a dripcourse-push/1 state file"):
             pusher.push()
         assert server.requests == []
+
+
+def test_buttondown_automation_sends_the_emails_push_created_in_order(tmp_path: Path) -> None:
+    with ButtondownServer() as server:
+        pusher = Pusher(tmp_path, "buttondown", server, server.env())
+        pusher.push()
+        emails = sorted(server.emails.values(), key=lambda e: e["creation_date"])
+        automation = next(iter(server.automations.values()))
+        assert [a["metadata"]["email_id"] for a in automation["actions"]] == [e["id"] for e in emails]
+        assert [e["status"] for e in emails] == ["draft", "draft"] and automation["status"] == "inactive"
+        stamps = [r["version"] for r in pusher.state().values()]
+        assert stamps == [e["modification_date"] for e in emails] + [automation["modification_date"]]
+        automation["status"] = "active"  # the user turns it on; the next push leaves that alone
+        seen = len(server.requests)
+        pusher.push()
+        assert pusher.writes(seen) == [] and server.violations == []
+
+
+def test_without_a_terminal_a_question_is_answered_no_and_said(tmp_path: Path) -> None:
+    with PostmarkServer() as server:
+        pusher = Pusher(tmp_path, "postmark", server, server.env())
+        pusher.push()
+        next(iter(server.templates.values()))["HtmlBody"] = "<p>Edited in Postmark</p>"
+        seen = len(server.requests)
+        result = CliRunner().invoke(app, ["push", "postmark", str(pusher.course)], env=pusher.env)
+        assert result.exit_code == 0, result.output
+        assert "was changed there since the last push" in result.output and "nobody to ask" in result.output
+        assert "1 kept as changed there" in result.output and pusher.writes(seen) == []
+
+
+def test_a_target_without_an_api_points_to_its_export(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["push", "mailerlite", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "push cannot load the mailerlite export: MailerLite takes it by hand" in result.output
+    assert "dripcourse export mailerlite" in result.output
+
+
+def test_a_dry_run_needs_no_credentials(pushing: tuple[Pusher, Case]) -> None:
+    pusher, case = pushing
+    pusher.env = {}
+    report = pusher.push(dry_run=True)
+    listing = pusher.dry_run_listing()
+    assert len(listing) == case.count == len(report.outcome.created)
+    assert all(entry["url"].startswith("https://") for entry in listing)
+    assert pusher.server.requests == []
+
+
+def test_nothing_push_writes_holds_a_credential(pushing: tuple[Pusher, Case]) -> None:
+    pusher, case = pushing
+    pusher.push()
+    pusher.push(dry_run=True)
+    written = "".join(p.read_text(encoding="utf-8") for p in (pusher.course / "push-state").iterdir())
+    assert pusher.env[case.credential] not in written
+
+
+def test_the_summary_links_each_listmonk_campaign(tmp_path: Path) -> None:
+    with ListmonkServer() as server:
+        pusher = Pusher(tmp_path, "listmonk", server, server.env())
+        report = pusher.push()
+        links = sorted(url for _, url in report.outcome.links)
+        assert links == sorted(f"{server.url}/admin/campaigns/{number}" for number in server.campaigns)
+        assert [c["status"] for c in server.campaigns.values()] == ["draft", "draft"]  # evergreen: not scheduled
+        assert any("start each one yourself" in step for step in report.manual)

@@ -125,7 +125,7 @@ def cohort_course(mini_course: Path) -> Path:
 
 def test_schedule_csv_and_json_parse_back(mini_course: Path, tmp_path: Path) -> None:
     build(cohort_course(mini_course), tmp_path / "out", date(2026, 1, 1))
-    rows = list(csv.DictReader((tmp_path / "out" / "schedule.csv").open(encoding="utf-8")))
+    rows = list(csv.DictReader((tmp_path / "out" / "schedule.csv").open(encoding="utf-8-sig")))
     assert [(r["position"], r["slug"], r["day_offset"], r["delay_after_previous_days"]) for r in rows] == [
         ("1", "welcome", "0", "0"),
         ("2", "water-matters", "2", "2"),
@@ -143,7 +143,7 @@ def test_schedule_csv_and_json_parse_back(mini_course: Path, tmp_path: Path) -> 
 
 def test_evergreen_schedule_has_no_absolute_times_and_no_calendar(mini_course: Path, tmp_path: Path) -> None:
     build(mini_course, tmp_path / "out", date(2026, 1, 1))
-    rows = list(csv.DictReader((tmp_path / "out" / "schedule.csv").open(encoding="utf-8")))
+    rows = list(csv.DictReader((tmp_path / "out" / "schedule.csv").open(encoding="utf-8-sig")))
     assert rows[0]["at_signup"] == "true" and rows[0]["local_datetime"] == ""
     assert not (tmp_path / "out" / "course.ics").exists()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import sys
 from collections.abc import Callable
@@ -45,11 +44,17 @@ def fail(error: DripcourseError) -> typer.Exit:
 
 
 def run(action: Callable[[], T]) -> T:
-    """Call into the library, turning its input errors into a message and an exit code."""
+    """Call into the library, turning its input errors into a message and an exit code, and a file the system
+    would not read or write (a missing folder, a name too long, a full or read-only disk) into exit 1."""
+    from dripcourse.errors import EnvironmentFault
+
     try:
         return action()
     except DripcourseError as exc:
         raise fail(exc) from None
+    except OSError as exc:
+        reason = (exc.strerror or str(exc)).lower()
+        raise fail(EnvironmentFault(Problem(exc.filename, f"the system refused it: {reason}"))) from None
 
 
 def preview_date() -> date:
@@ -262,19 +267,10 @@ def import_articles(
     ] = False,
 ) -> None:
     """Turn articles into Markdown sources, one per article, with their sections found."""
-    from dripcourse.importer import import_article, import_orders
-    from dripcourse.sources import slugify
+    from dripcourse.importer import import_into
 
-    if source_id is not None and len(files) != 1:
-        raise fail(DripcourseError(Problem(None, "--id names one source; give exactly one file with it")))
-    articles = [run(lambda f=f: import_article(f, keep_numbers=keep_numbers)) for f in files]  # type: ignore[misc]
-    targets = [into / f"{source_id or slugify(f.stem)}.md" for f in files]
-    existing = [t for t in targets if t.exists()]
-    if existing and not force:
-        raise fail(DripcourseError([Problem(t, "already exists; pass --force to replace it") for t in existing]))
-    into.mkdir(parents=True, exist_ok=True)
-    for article, target, order in zip(articles, targets, import_orders(into, targets), strict=True):
-        target.write_text(article.markdown(import_order=order), encoding="utf-8")
+    written = run(lambda: import_into(files, into, source_id, force, keep_numbers))
+    for article, target in written:
         say(f"{article.source_file} -> {target} ({article.encoding})")
         say(f"  title: {article.title}")
         say(f"  {len(article.sections)} sections:")
@@ -330,20 +326,9 @@ def schedule(
 ) -> None:
     """Plan who gets which email when (UTC and local) for a list of subscribers."""
     from dripcourse.build import load_course
-    from dripcourse.errors import OutputError
-    from dripcourse.subscribers import plan_subscribers
+    from dripcourse.subscribers import plan_file
 
     course = run(lambda: load_course(course_dir))
-    if subscribers.is_dir():
-        raise fail(DripcourseError(Problem(subscribers, "is a folder; give the subscriber CSV file")))
-    if not subscribers.is_file():
-        raise fail(DripcourseError(Problem(subscribers, "file not found")))
-    if out.is_dir():
-        raise fail(OutputError(Problem(out, "is a folder; give the plan a file name, like plan.csv")))
-    if not out.parent.is_dir():
-        raise fail(OutputError(Problem(out, f"cannot be written: the folder {out.parent} does not exist")))
-    if out.exists() and not force:
-        raise fail(OutputError(Problem(out, "already exists; pass --force to replace it")))
     warned = 0
 
     def warn(problem: Problem) -> None:
@@ -352,37 +337,17 @@ def schedule(
         if warned <= MAX_ROW_WARNINGS:
             say(f"Skipped: {problem}", err=True)
 
-    staging = out.with_name(f".{out.name}.partial")
-    raw = subscribers.open("rb")
-    try:
-        with (
-            raw,
-            io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as source,
-            staging.open("w", encoding="utf-8", newline="") as sink,
-            typer.progressbar(
-                length=subscribers.stat().st_size, label="Planning", file=sys.stderr, hidden=not sys.stderr.isatty()
-            ) as bar,
-        ):
+    with typer.progressbar(length=1, label="Planning", file=sys.stderr, hidden=not sys.stderr.isatty()) as bar:
 
-            def progress(_line: int) -> None:
-                bar.update(raw.tell() - bar.pos)
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
 
-            stats = run(
-                lambda: plan_subscribers(
-                    course.syllabus,
-                    source,
-                    sink,
-                    str(subscribers),
-                    strict=strict,
-                    on_problem=warn,
-                    on_progress=progress,
-                )
+        stats = run(
+            lambda: plan_file(
+                course.syllabus, subscribers, out, strict=strict, force=force, on_problem=warn, on_progress=progress
             )
-        staging.replace(out)
-    except UnicodeDecodeError as exc:
-        raise fail(DripcourseError(Problem(subscribers, f"is not UTF-8 text ({exc.reason})"))) from None
-    finally:
-        staging.unlink(missing_ok=True)
+        )
     if warned > MAX_ROW_WARNINGS:
         say(f"Skipped {warned - MAX_ROW_WARNINGS} more bad rows.", err=True)
     say(
@@ -395,7 +360,9 @@ def schedule(
 def push(
     target: Annotated[
         str,
-        typer.Argument(help="kit, postmark, ses, sendgrid, mailgun, brevo, listmonk or mailchimp (docs/push.md)."),
+        typer.Argument(
+            help="kit, postmark, ses, sendgrid, mailgun, brevo, listmonk, mailchimp or buttondown (docs/push.md)."
+        ),
     ],
     course_dir: CourseDir = Path("course"),
     dry_run: Annotated[
@@ -422,6 +389,9 @@ def push(
         return lambda: bar.update(1)
 
     def confirm(question: str) -> bool:
+        if not sys.stdin.isatty():
+            typer.echo(f"{question} No: nobody to ask on this run (push --force replaces without asking).", err=True)
+            return False
         return typer.confirm(question, default=False, err=True)
 
     try:
@@ -528,6 +498,12 @@ def send(
         raise fail(
             DripcourseError(Problem(None, "--via is required: smtp, ses, postmark, sendgrid, mailgun or listmonk"))
         )
+    bounds = {"--catch-up": (catch_up, 87_600.0), "--backoff": (backoff, 3_600.0), "--settle": (settle, 604_800.0)}
+    if rate is not None:
+        bounds["--rate"] = (rate, 100_000.0)
+    for flag, (value, most) in bounds.items():
+        if not 0 <= value <= most:  # also false for nan
+            raise fail(DripcourseError(Problem(None, f"{flag} must be a number from 0 to {most:g}, got {value:g}")))
     options = SendOptions(
         catch_up=timedelta(hours=catch_up), limit=limit, retries=retries, backoff=backoff, rate=rate, settle=settle
     )

@@ -33,10 +33,14 @@ def csv_line(values: Iterable[object]) -> str:
     return buffer.getvalue()
 
 
-def csv_bytes(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
-    """A whole UTF-8 CSV file: a header row, then one record per row, every cell formula-safe."""
+def csv_bytes(columns: Sequence[str], rows: Iterable[Sequence[object]], *, bom: bool = False) -> bytes:
+    """A whole UTF-8 CSV file: a header row, then one record per row, every cell formula-safe.
+
+    With `bom`, the file starts with the UTF-8 byte-order mark, which is how Excel knows a CSV is UTF-8 (without it
+    Excel reads the bytes in the system's legacy code page, and "café" shows as "cafÃ©"); Python reads such a
+    file with the "utf-8-sig" codec, and LibreOffice and Google Sheets skip the mark."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     writer.writerows([safe_cell(v) for v in row] for row in rows)
-    return buffer.getvalue().encode("utf-8")
+    return buffer.getvalue().encode("utf-8-sig" if bom else "utf-8")

@@ -20,8 +20,8 @@ from email import policy
 from email.errors import HeaderParseError, MessageError
 from email.header import decode_header, make_header
 from email.headerregistry import Address
-from email.message import EmailMessage
-from email.parser import BytesParser
+from email.parser import BytesHeaderParser, BytesParser
+from email.utils import formataddr, getaddresses
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from dripcourse.errors import DripcourseError, Problem
@@ -96,6 +96,17 @@ def name_survives_folding(name: str, address: str) -> bool:
     return [a.display_name for a in parsed["From"].addresses] == [name] and legacy_name == name
 
 
+def sender_field(name: str, address: str, field: str = "course.sender") -> str:
+    """`Name <address>` for a service's from field, quoted where the name needs it, and checked to read back as
+    exactly one address with exactly this name (a name like `Lane, Mira <ceo@bank.example>` stays one name)."""
+    checked_address(name, address, field)
+    value = formataddr((name, address))
+    read = [(str(make_header(decode_header(shown))), spec) for shown, spec in getaddresses([value])]
+    if read != [(name, address)]:
+        raise HeaderError(Problem(None, f"does not read back as one address: {value!r}", field=field))
+    return value
+
+
 def url_problem(url: str, schemes: Iterable[str] = UNSUBSCRIBE_SCHEMES) -> str | None:
     """Why `url` cannot be the one target of a header like List-Unsubscribe, or None."""
     problem = text_problem(url)
@@ -145,6 +156,39 @@ def list_unsubscribe(url: str, field: str = "course.unsubscribe_url") -> str:
     return f"<{serialised_url(url, field)}>"
 
 
+HEAD_PARSER = BytesHeaderParser(policy=policy.compat32)
+
+
+def verify_head(raw: bytes, names: Iterable[str], to: str, list_unsubscribe: str, what: str) -> None:
+    """The per-subscriber check of a message whose lesson part passed `verify`: its head, parsed back as a
+    receiving server reads it (no encoded word decoded), has exactly the header names meant, one `To` address,
+    and the List-Unsubscribe meant. About 50 microseconds, where `verify` takes a few milliseconds."""
+    head = raw.partition(b"\r\n\r\n")[0] + b"\r\n\r\n"
+    msg = HEAD_PARSER.parsebytes(head)
+    if Counter(name.lower() for name in msg) != Counter(name.lower() for name in names):
+        raise HeaderError(Problem(None, f"{what}: the message's headers are not the ones meant"))
+    if [address for _, address in getaddresses(msg.get_all("To", []))] != [to]:
+        raise HeaderError(Problem(None, f"{what}: the To header does not name exactly {to}"))
+    if msg["List-Unsubscribe"] != list_unsubscribe:
+        raise HeaderError(Problem(None, f"{what}: the List-Unsubscribe header is not {list_unsubscribe}"))
+
+
+def part_types(raw: bytes, boundary: str) -> list[str]:
+    """The content type of each part of a multipart message, read from the parts' own headers only.
+
+    Parsing the whole message would also decode every line of both bodies, ten times the work (4 ms an email);
+    the parts' headers are all this check needs, and the bodies are quoted-printable, so the boundary, which
+    holds "=", cannot occur inside them.
+    """
+    body = b"\r\n" + raw.split(b"\r\n\r\n", 1)[1]
+    pieces = body.split(b"\r\n--" + boundary.encode("ascii"))
+    if len(pieces) < 2 or not pieces[-1].startswith(b"--"):
+        raise ValueError("the closing boundary is missing")
+    parser = BytesParser(policy=policy.default)
+    heads = [piece.split(b"\r\n", 1)[1] for piece in pieces[1:-1]]
+    return [parser.parsebytes(head, headersonly=True).get_content_type() for head in heads]
+
+
 def verify(raw: bytes, expected: dict[str, str | None], what: str, *, headers_only: bool = False) -> None:
     """Parse a finished message back and check that its headers are exactly `expected`, once each.
 
@@ -152,23 +196,12 @@ def verify(raw: bytes, expected: dict[str, str | None], what: str, *, headers_on
     The message also has to be one multipart/alternative of a text/plain and a text/html part (unless
     `headers_only`, for a message whose body was checked once and is copied as it is).
     """
-    msg = verify_fields(raw, expected, what, headers_only=headers_only)
     try:
-        parts = (
-            [part.get_content_type() for part in msg.iter_parts()] if msg.is_multipart() and not headers_only else []
-        )
-    except (MessageError, ValueError, IndexError, TypeError) as exc:
-        raise HeaderError(Problem(None, f"{what}: the message does not parse back ({exc})")) from None
-    if msg.get_content_type() != "multipart/alternative" or (not headers_only and parts != ["text/plain", "text/html"]):
-        raise HeaderError(Problem(None, f"{what}: the message is not one text part and one HTML part"))
-
-
-def verify_fields(raw: bytes, expected: dict[str, str | None], what: str, *, headers_only: bool = True) -> EmailMessage:
-    """Parse header fields (a head, or a whole message) back and check they are exactly `expected`, once each."""
-    try:
-        msg = BytesParser(policy=policy.default).parsebytes(raw, headersonly=headers_only)
+        msg = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
         names = Counter(name.lower() for name in msg)
         values = {name: str(msg[name]) for name in expected if expected[name] is not None and msg[name] is not None}
+        boundary = msg.get_boundary()
+        parts = part_types(raw, boundary) if boundary and not headers_only else []
     except (MessageError, ValueError, IndexError, TypeError) as exc:
         raise HeaderError(Problem(None, f"{what}: the message does not parse back ({exc})")) from None
     wanted = Counter(name.lower() for name in expected)
@@ -186,4 +219,5 @@ def verify_fields(raw: bytes, expected: dict[str, str | None], what: str, *, hea
             raise HeaderError(
                 Problem(None, f"{what}: the {name} header reads back as {values.get(name)!r}, not {value!r}")
             )
-    return msg
+    if msg.get_content_type() != "multipart/alternative" or (not headers_only and parts != ["text/plain", "text/html"]):
+        raise HeaderError(Problem(None, f"{what}: the message is not one text part and one HTML part"))

@@ -18,8 +18,18 @@ from functools import cache
 from itertools import pairwise
 from pathlib import Path
 
-from dripcourse.errors import DripcourseError, Problem
-from dripcourse.sources import MAX_SOURCE_BYTES, UTF16_BOMS, count_words, markdown_headings, read_text_bytes, slugify
+from dripcourse.errors import DripcourseError, OutputError, Problem
+from dripcourse.outputs import write_file
+from dripcourse.sources import (
+    MAX_ID_LENGTH,
+    MAX_SOURCE_BYTES,
+    UTF16_BOMS,
+    count_words,
+    file_source_id,
+    markdown_headings,
+    read_text_bytes,
+    slugify,
+)
 
 MAX_IMPORT_BYTES = MAX_SOURCE_BYTES  # one limit: import takes no article that plan and build would then refuse
 HEADING_MAX_WORDS = 14
@@ -97,7 +107,8 @@ DATE = (
 SHARE_WORDS = (
     "share|share this|share this article|share this post|tweet|pin|pin it|pin recipe|print|print recipe|email|"
     "facebook|twitter|x|pinterest|linkedin|whatsapp|reddit|instagram|copy link|save|save recipe|jump to recipe|"
-    "jump to video|rate this recipe|flipboard|telegram|messenger|threads|bluesky|email this|blogthis!?|share to x"
+    "jump to video|rate this recipe|tweet this|flipboard|telegram|messenger|threads|bluesky|email this|blogthis!?|"
+    "share to x"
 )
 CLUTTER = [
     (
@@ -142,7 +153,9 @@ CLUTTER = [
         "call to share",
         re.compile(
             r"^.{0,80}(?:\btag (?:us|me)\b|\btag @|\bpin (?:it|this)\b|\bpin (?:it )?for later\b|"
-            r"did you make this\b|leave a (?:comment|star rating|review)\b|rate this recipe\b).{0,80}$",
+            r"did you make this\b|leave a (?:comment|star rating|review)\b|rate this recipe\b|"
+            r"\bshare (?:it|this)(?: post| article)? with\b|\blike this (?:post|article)\?|\bgive (?:it|this) a clap\b|"
+            r"\bclap (?:and|&) follow\b).{0,80}$",
             re.I,
         ),
     ),
@@ -506,10 +519,11 @@ def wrap_width(lines: list[str]) -> int | None:
     width = max((n for n in lengths if n <= 100), default=0)
     if width < 40:
         return None
-    breaks = [a for a, b in pairwise(lines) if a and b and near_width(a, b, width)]
+    breaks = [(a, b) for a, b in pairwise(lines) if a and b and near_width(a, b, width)]
     near = [a for a, b in pairwise(lines) if a and b and len(a) >= 0.6 * width]
-    if len(breaks) < 2 or len(breaks) < 0.6 * len(near):
-        return None
+    mid_sentence = sum(1 for a, b in breaks if b[0].islower() and not ends_heading_shape(a))
+    if len(breaks) < 2 or len(breaks) < 0.6 * len(near) or mid_sentence < 2:
+        return None  # a list of long lines, each its own item, is not wrapping
     return width
 
 
@@ -556,6 +570,7 @@ class Classifier:
 
     def run(self) -> list[Block]:
         self.find_clutter()
+        self.valediction([b for b in self.blocks if b.kind != "clutter"])
         live = [b for b in self.blocks if b.kind != "clutter"]
         if self.plain:
             live = self.table_of_contents(live)
@@ -580,8 +595,9 @@ class Classifier:
             if block.kind == "heading" and furniture is not None and block.level <= furniture:
                 furniture = None
             if furniture is not None:
-                if block.kind == "heading" or block.words <= 40:
-                    self.drop(block, "page section")
+                listed = not self.plain or not block.blank_before or bool(BULLET.match(block.text))
+                if listed and (block.kind == "heading" or block.words <= 40):
+                    self.drop(block, clutter_reason(block.text) or "page section")
                     continue
                 furniture = None
             if block.kind == "heading" and block.explicit:
@@ -598,6 +614,11 @@ class Classifier:
                 reason = reasons[0] if all(reasons) else None
             else:
                 reason = clutter_reason(block.text)
+                toc = normalise(block.text.rstrip(":")) in TOC_TITLES  # the contents rule reads it later
+                if toc and not self.plain:
+                    reason = "table of contents"  # a saved page's contents label; the extractor took its list
+                if self.plain and block.words <= 6 and clutter_heading(block.text) and not toc:
+                    reason, furniture = reason or "page section", 99  # its list goes with it
             if reason is None and i < first_body and block.kind != "heading" and is_name(block.text):
                 reason = "byline"  # an author's name alone above the article
             if reason:
@@ -626,6 +647,24 @@ class Classifier:
         if closing or last_exclaims:
             for block in reversed(tail):
                 self.drop(block, "sign-off")
+
+    def valediction(self, live: list[Block]) -> None:
+        """ "Until next time," and the name under it ("The Calm Commute Team", "Asha 💛"), and the short text
+        after them (an author's bio, a share line): the article ended at the valediction."""
+        last_heading = max((i for i, b in enumerate(live) if b.kind == "heading"), default=-1)
+        for i in range(max(last_heading + 1, len(live) - 8), len(live)):
+            lines = [line.strip() for line in strip_emphasis(live[i].text).split("\n") if line.strip()]
+            if not lines or line_words(lines[0]) > 6 or not lines[0].endswith(",") or not VALEDICTION.match(lines[0]):
+                continue
+            names = lines[1:] or ([strip_emphasis(live[i + 1].text)] if i + 1 < len(live) else [])
+            if len(names) != 1 or line_words(names[0]) > 6 or ends_sentence(names[0]):
+                continue
+            after = live[i + (2 if len(lines) == 1 else 1) :]
+            if len(after) > 4 or any(b.kind == "heading" or b.words > 60 for b in after):
+                continue
+            for block in live[i:]:
+                self.drop(block, "sign-off" if block not in after else "after the sign-off")
+            return
 
     # -- plain text ------------------------------------------------------------------------------------------
     def table_of_contents(self, live: list[Block]) -> list[Block]:
@@ -760,6 +799,8 @@ class Classifier:
                 continue
             following = live[i + 1] if i + 1 < len(live) else None
             if block.text.endswith("?"):
+                if is_rhetorical(block.text):
+                    continue
                 if heading_like(block.text, loose=True) and is_body(following) and not is_short_question(following):
                     block.kind = "heading"
                 continue
@@ -885,6 +926,18 @@ def is_body(block: Block | None) -> bool:
 def is_label_item(text: str) -> bool:
     label = LABEL_ITEM.match(text)
     return label is not None and line_words(label.group("label")) <= 6 and line_words(label.group("text")) >= 3
+
+
+QUESTION_WORDS = {
+    "what", "why", "how", "when", "where", "who", "whom", "whose", "which", "can", "could", "should", "would",
+    "will", "is", "are", "was", "do", "does", "did", "have", "has", "may", "must", "shall", "am",
+}  # fmt: skip
+
+
+def is_rhetorical(text: str) -> bool:
+    """ "Sound familiar?", "Crazy, right?": a short aside to the reader, not a question a section answers."""
+    words = re.findall(r"[A-Za-z'’]+", text)
+    return 0 < len(words) <= 4 and words[0].lower() not in QUESTION_WORDS
 
 
 def is_short_question(block: Block | None) -> bool:
@@ -1033,6 +1086,7 @@ def is_thematic_break(raw: str) -> bool:
 
 # ---------------------------------------------------------------------------------------------------- saved pages
 
+SUBTITLE = re.compile(r"subtitle|\bdek\b|standfirst|\bsubhead\b", re.I)
 TITLE_CLASSES = re.compile(r"(?:^|[\s_-])(?:entry|post|article|blog-?item|page|story)[-_]?title|headline", re.I)
 
 
@@ -1076,6 +1130,9 @@ def loosen_layout(root: object) -> None:
         ):
             for element in [table, *table.iter("tbody", "thead", "tr", "td", "th")]:
                 element.tag = "div"
+    for heading in root.iter("h2", "h3", "h4"):
+        if SUBTITLE.search(f"{heading.get('class', '')} {heading.get('data-testid', '')}"):
+            heading.tag = "p"  # Medium's and news sites' standfirst under the title: intro text, not a heading
     for container in list(root.iter("div", "td", "section", "article", "main", "blockquote", "li")):
         paragraphs_from_breaks(container)
     for paragraph in list(root.iter("p")):
@@ -1164,18 +1221,20 @@ def html_blocks(text: str) -> tuple[str | None, list[Block], list[str]]:
     import lxml.etree
     import lxml.html
 
-    try:
-        root = lxml.html.document_fromstring(text)
+    try:  # huge_tree: a page nested hundreds of elements deep keeps its text (the linear tests cover its cost)
+        root = lxml.html.document_fromstring(text, parser=lxml.html.HTMLParser(huge_tree=True))
     except (lxml.etree.ParserError, ValueError):
         return None, [], []
     title = page_title(root)
     loosen_layout(root)
     collapse_whitespace(root)
     wanted = page_headings(root, title)
-    spare = copy.deepcopy(root) if wanted else None
+    spare = copy.deepcopy(root) if wanted else None  # the extractor edits the tree it reads
+    pristine = None
     blocks = extract_blocks(root, favor_recall=False)
     missing = wanted - {normalise(strip_emphasis(b.text)) for b in blocks if b.kind == "heading"}
     if missing and spare is not None:
+        pristine = copy.deepcopy(spare)
         recalled = extract_blocks(spare, favor_recall=True)
         still = wanted - {normalise(strip_emphasis(b.text)) for b in recalled if b.kind == "heading"}
         if len(still) < len(missing):
@@ -1184,10 +1243,105 @@ def html_blocks(text: str) -> tuple[str | None, list[Block], list[str]]:
         body = root.find(".//body")
         plain = body.text_content() if body is not None else root.text_content()
         return title, text_blocks(clean(plain)), []
+    if missing and pristine is not None:
+        blocks, missing = restore_headings(pristine, blocks, missing)
     if title and blocks[0].kind == "heading" and normalise(blocks[0].text) == normalise(title):
         blocks.pop(0)
-    lost = ", ".join(sorted(missing))[:200]
-    return title, blocks, [f"the page has {len(missing)} heading(s) its article text lost: {lost}"] if missing else []
+    notes = []
+    if missing:
+        notes.append(
+            f"the page has {len(missing)} heading(s) its article text lost: {', '.join(sorted(missing))[:200]}"
+        )
+    page_words, kept_words = text_words(root), sum(count_words(b.text) for b in blocks)
+    if page_words >= 150 and kept_words < 0.5 * page_words:
+        notes.append(f"only {kept_words} of the page's {page_words} words of running text were kept as the article")
+    return title, blocks, notes
+
+
+def in_furniture(element: object) -> bool:
+    import lxml.html
+
+    assert isinstance(element, lxml.html.HtmlElement)
+    return any(
+        a.tag in ("nav", "header", "footer", "aside", "form")
+        or PAGE_FURNITURE.search(f"{a.get('class', '')} {a.get('id', '')} {a.get('role', '')}")
+        for a in [element, *element.iterancestors()]
+    )
+
+
+def text_words(root: object) -> int:
+    """Words of running text in the page outside its navigation, sidebars, comments and footer."""
+    import lxml.html
+
+    assert isinstance(root, lxml.html.HtmlElement)
+    return sum(
+        count_words(element.text_content())
+        for element in root.iter("p", "li", "dd", "blockquote")
+        if not any(a.tag in ("p", "li", "dd", "blockquote") for a in element.iterancestors())
+        and not in_furniture(element)
+    )
+
+
+def element_blocks(element: object) -> list[Block]:
+    """A page element as blocks of escaped plain text: list items, or one paragraph."""
+    import lxml.html
+
+    assert isinstance(element, lxml.html.HtmlElement)
+    if element.tag in ("ul", "ol"):
+        items = [" ".join(li.text_content().split()) for li in element.iter("li")]
+        return [Block(escape_markdown(t), 0, "item", markdown=True, ordered=element.tag == "ol") for t in items if t]
+    text = " ".join(element.text_content().split())
+    return [Block(escape_markdown(text), 0, markdown=True)] if text else []
+
+
+def restore_headings(root: object, blocks: list[Block], missing: set[str]) -> tuple[list[Block], set[str]]:
+    """Put back the headings the extractor dropped: before the text that follows each in the page when that text
+    was kept, or with that text (the elements up to the next heading) before whatever the page has after it."""
+    import lxml.html
+
+    assert isinstance(root, lxml.html.HtmlElement)
+    first_at: dict[str, int] = {}  # the start of each block's words -> where the first such block is
+    for i, block in enumerate(blocks):
+        first_at.setdefault(normalise(strip_emphasis(block.text))[:30], i)
+
+    def position(element: lxml.html.HtmlElement | None) -> int | None:
+        for _ in range(5):  # the next few elements: a bounded look, so a long page stays linear
+            if element is None:
+                return None
+            key = normalise(element.text_content())[:30]
+            if key and key in first_at:
+                return first_at[key]
+            element = element.getnext()
+        return None
+
+    restored: list[tuple[int, list[Block]]] = []
+    left = set(missing)
+    for heading in root.iter("h2", "h3", "h4", "h5", "h6"):
+        text = " ".join(heading.text_content().split())
+        if normalise(text) not in left:
+            continue
+        content = []
+        for sibling in heading.itersiblings():
+            if sibling.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+                break
+            content.append(sibling)
+        level = int(heading.tag[1])
+        head = Block(escape_markdown(text), 0, "heading", level, True, markdown=True)
+        at = position(content[0]) if content else None
+        if at is not None:
+            restored.append((at, [head]))
+        else:
+            after = heading.getnext() if not content else content[-1].getnext()
+            if after is None:
+                after = next(heading.getparent().itersiblings(), None) if heading.getparent() is not None else None
+            at = position(after)
+            if at is None:
+                continue
+            restored.append((at, [head] + [b for element in content for b in element_blocks(element)]))
+        left.discard(normalise(text))
+    for at, new in sorted(restored, key=lambda r: r[0], reverse=True):
+        blocks[at:at] = new
+    return blocks, left
 
 
 def extract_blocks(root: object, favor_recall: bool) -> list[Block]:
@@ -1206,8 +1360,14 @@ def extract_blocks(root: object, favor_recall: bool) -> list[Block]:
 
 PAGE_FURNITURE = re.compile(
     r"comment|sidebar|widget|related|footer|share|social|subscribe|newsletter|menu|nav|breadcrumb|toc|author|"
-    r"signup|cookie|banner|promo|advert",
+    r"signup|cookie|banner|promo|advert|pagination|recent|recommend|card|teaser|sources|references|data-hook",
     re.I,
+)
+
+
+AFTER_ARTICLE = re.compile(
+    r"^(?:more from|recommended|related|read next|you (?:might|may) also|recent posts|popular posts|keep reading|"
+    r"comments?\b|leave a (?:comment|reply)|\d+ (?:comments?|responses?|thoughts?))"
 )
 
 
@@ -1221,14 +1381,14 @@ def page_headings(root: object, title: str | None) -> set[str]:
     for element in root.iter("h2", "h3", "h4", "h5", "h6"):
         text = " ".join(element.text_content().split())
         key = normalise(text)
+        if AFTER_ARTICLE.match(key):
+            break  # what follows a "More from ..." heading is the site's, not the article's
         if not key or key == normalise(title or "") or clutter_heading(text) or clutter_reason(text):
             continue
-        around = [element, *element.iterancestors()]
-        if any(
-            a.tag in ("nav", "header", "footer", "aside", "form")
-            or PAGE_FURNITURE.search(f"{a.get('class', '')} {a.get('id', '')} {a.get('role', '')}")
-            for a in around
-        ):
+        links = " ".join(" ".join(a.text_content().split()) for a in element.iter("a"))
+        if any(a.tag == "a" for a in element.iterancestors()) or normalise(links) == key:
+            continue  # a card that links to another post
+        if in_furniture(element):
             continue
         found.add(key)
     return found
@@ -1398,6 +1558,71 @@ def import_orders(folder: Path, targets: list[Path]) -> list[int]:
     return orders
 
 
+SOURCE_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def import_targets(files: list[Path], into: Path, source_id: str | None, force: bool) -> list[Path]:
+    """The source file each article becomes, or every reason it cannot: an id that is not a slug, two articles
+    that would become one source, an article that would replace itself, a source that exists (without force)."""
+    if source_id is not None and (not SOURCE_SLUG.match(source_id) or len(source_id) > MAX_ID_LENGTH):
+        raise DripcourseError(
+            Problem(
+                None,
+                f"--id must be lowercase letters, digits and single hyphens, at most {MAX_ID_LENGTH} characters, "
+                f"got {source_id!r}",
+            )
+        )
+    if into.exists() and not into.is_dir():
+        raise OutputError(Problem(into, "is not a folder; choose another --into"))
+    targets = [into / f"{source_id or file_source_id(f.stem)}.md" for f in files]
+    problems = []
+    first: dict[Path, Path] = {}
+    for article, target in zip(files, targets, strict=True):
+        if target in first:
+            problems.append(
+                Problem(article, f"would become {target}, like {first[target]}; import one of them with its own --id")
+            )
+            continue
+        first[target] = article
+        if target.exists() and article.exists() and target.resolve() == article.resolve():
+            problems.append(Problem(article, "is the source it would be imported into; import it from elsewhere"))
+    if problems:
+        raise DripcourseError(problems)
+    existing = [t for t in targets if t.exists() or t.is_symlink()]
+    if existing and not force:
+        raise DripcourseError([Problem(t, "already exists; pass --force to replace it") for t in existing])
+    try:
+        into.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(Problem(into, f"cannot be created: {exc.strerror or exc}")) from None
+    return targets
+
+
+def import_into(
+    files: list[Path], into: Path, source_id: str | None = None, force: bool = False, keep_numbers: bool = False
+) -> list[tuple[ImportedArticle, Path]]:
+    """`dripcourse import`: each article read and written as a source in `into`, with the path it was written to.
+
+    Nothing is written unless every article reads, no two become one source, none would replace itself and
+    none would replace a source (without `force`); the problems of every file are reported together.
+    """
+    if source_id is not None and len(files) != 1:
+        raise DripcourseError(Problem(None, "--id names one source; give exactly one file with it"))
+    articles: list[ImportedArticle] = []
+    problems: list[Problem] = []
+    for file in files:
+        try:
+            articles.append(import_article(file, keep_numbers=keep_numbers))
+        except DripcourseError as exc:
+            problems += exc.problems
+    if problems:
+        raise DripcourseError(problems)
+    targets = import_targets(files, into, source_id, force)
+    for article, target, order in zip(articles, targets, import_orders(into, targets), strict=True):
+        write_file(target, article.markdown(import_order=order).encode("utf-8"))
+    return list(zip(articles, targets, strict=True))
+
+
 def import_article(path: Path, shown: str | None = None, keep_numbers: bool = False) -> ImportedArticle:
     """Read one article file and find its sections; an empty file, or a page with no article text, is refused."""
     where = shown or str(path)
@@ -1409,10 +1634,9 @@ def import_article(path: Path, shown: str | None = None, keep_numbers: bool = Fa
     article.notes[:0] = notes
     words = sum(s.word_count for s in article.sections)
     if words == 0 or article.sections[0].markdown == "(empty)":
+        scripted = path.suffix.lower() in (".html", ".htm") and re.search(rb"<script\b", data, re.I)
         page = " (a page that only shows its text after its scripts run: save it from the browser once loaded)"
-        raise DripcourseError(
-            Problem(where, "has no article text to import" + (page if path.suffix.lower() in (".html", ".htm") else ""))
-        )
+        raise DripcourseError(Problem(where, "has no article text to import" + (page if scripted else "")))
     if words < 50 and path.suffix.lower() in (".html", ".htm") and re.search(rb"<script\b", data, re.I):
         article.notes.append(
             f"only {words} words of article text were found; if the page fills itself in with scripts, save it "

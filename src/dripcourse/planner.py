@@ -20,7 +20,15 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 from dripcourse.assemble import without_number
 from dripcourse.errors import DripcourseError, OutputError, Problem
 from dripcourse.schema import block
-from dripcourse.sources import Section, Source, parse_source, read_text_file, reading_minutes, slugify
+from dripcourse.sources import (
+    Section,
+    Source,
+    file_source_id,
+    parse_source,
+    read_text_file,
+    reading_minutes,
+    slugify,
+)
 from dripcourse.yamlread import compose
 
 SUBJECT_MAX = 50
@@ -101,7 +109,15 @@ def read_sources(course_dir: Path, listed: dict[str, str], syllabus: SyllabusTex
     folder = course_dir / "sources"
     listed_paths = {(course_dir / path).resolve() for path in listed.values()}
     others = [p for p in sorted(folder.glob("*.md")) if p.resolve() not in listed_paths] if folder.is_dir() else []
-    entries = list(listed.items()) + [(slugify(p.stem), str(p.relative_to(course_dir))) for p in others]
+    entries = list(listed.items())
+    taken = set(listed)
+    for other in others:
+        source_id = base = file_source_id(other.stem)
+        suffix = 2
+        while source_id in taken:  # a_b.md and a-b.md: the second in name order becomes a-b-2
+            source_id, suffix = f"{base}-{suffix}", suffix + 1
+        taken.add(source_id)
+        entries.append((source_id, str(other.relative_to(course_dir))))
     problems: list[Problem] = []
     sources: list[Source] = []
     for source_id, relative in entries:
@@ -136,8 +152,8 @@ def read_sources(course_dir: Path, listed: dict[str, str], syllabus: SyllabusTex
 
 
 INTRO_SPLIT = 1.0  # the cost of ending an email on an article's intro, the article's body in the next email
-MID_ARTICLE = 0.25  # the cost of a break inside an article rather than between two, against a balanced length
-WINDOW = 4  # how many sections either side of the balanced break are weighed for a better one
+MID_ARTICLE = 0.4  # the cost of a break inside an article rather than between two, against a balanced length
+WINDOW = 6  # how many sections either side of the balanced break are weighed for a better one
 
 
 def group(sections: list[Section], days: int) -> list[list[Section]]:
@@ -245,10 +261,16 @@ def preheader_for(run: list[Section], subject: str, sources: dict[str, Source]) 
     for section in run:
         title = sentence_case(sources[section.source].title) if section.id == "intro" else heading_of(section)
         repeats = same(title, subject)
-        if section is not run[0] and section.id != "intro" and not repeats and title not in others:
+        generic = words_of(title) in ("closing", "introduction")
+        if section is not run[0] and section.id != "intro" and not repeats and not generic and title not in others:
             others.append(title)
-    if others:
-        text = "Also: " + joined(others[:3])
+    listed: list[str] = []
+    for title in others[:3]:  # whole headings only: none cut off at the end
+        if len("Also: " + joined([*listed, title])) > PREHEADER_MAX:
+            break
+        listed.append(title)
+    if listed:
+        text = "Also: " + joined(listed)
     else:
         opening = next((plain(s.markdown) for s in run if plain(s.markdown)), "")
         first = re.split(r"(?<=[.!?])\s+", opening, maxsplit=1)[0]

@@ -26,7 +26,7 @@ from dripcourse import mergetags
 from dripcourse.assemble import Lesson, LessonSection
 from dripcourse.errors import DripcourseError, Problem
 from dripcourse.palette import palette
-from dripcourse.sources import markdown_parser, slugify
+from dripcourse.sources import markdown_parser
 from dripcourse.syllabus import Button, CourseInfo, Syllabus
 
 TEXT_WIDTH = 76
@@ -123,7 +123,7 @@ class UrlTracker:
         self.params = [
             ("utm_source", course.tracking.source),
             ("utm_medium", course.tracking.medium),
-            ("utm_campaign", course.tracking.campaign or slugify(course.title)),
+            ("utm_campaign", course.campaign),
             ("utm_content", content),
         ]
         self.enabled = course.tracking.enabled
@@ -140,7 +140,37 @@ class UrlTracker:
         return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-def parse_markdown(markdown: str, registry: mergetags.TagRegistry, track: UrlTracker) -> list[Token]:
+# Mailchimp's merge-tag syntax (`*|FNAME|*`, `*|IF:FNAME|*`) written as text: Markdown would read its stars as
+# emphasis and show `<em>|FNAME|</em>`. It is set aside before Markdown and put back as written afterwards.
+STAR_TAG = re.compile(r"\*\|[^\s*|<>&\"']+\|\*")
+
+
+@dataclass
+class Literals:
+    """Text set aside from Markdown under tokens of the email's nonce (which no course text contains)."""
+
+    nonce: str
+    texts: list[str] = dataclasses.field(default_factory=list)
+
+    def protect(self, markdown: str) -> str:
+        def token(match: re.Match[str]) -> str:
+            self.texts.append(match.group())
+            return f"{mergetags.TOKEN_PREFIX}{self.nonce}l{len(self.texts) - 1}e"
+
+        return STAR_TAG.sub(token, markdown)
+
+    def restore(self, rendered: str) -> str:
+        if not self.texts:
+            return rendered
+        pattern = re.compile(f"{mergetags.TOKEN_PREFIX}{self.nonce}l([0-9]+)e")
+        return pattern.sub(lambda m: self.texts[int(m.group(1))], rendered)
+
+
+def parse_markdown(
+    markdown: str, registry: mergetags.TagRegistry, track: UrlTracker, literals: Literals | None = None
+) -> list[Token]:
+    if literals is not None:
+        markdown = literals.protect(markdown)
     tokens = markdown_parser().parse(registry.tokenize(markdown))
     for token in tokens:
         for child in token.children or ():
@@ -309,8 +339,10 @@ class Renderer:
         registry = mergetags.TagRegistry(mergetags.nonce_for([repr(lesson), repr(self.course), *self.theme_texts()]))
         track = UrlTracker(self.course, lesson.email.slug, registry.nonce)
 
+        literals = Literals(registry.nonce)
+
         def parsed(markdown: str) -> list[Token]:
-            return parse_markdown(markdown, registry, track)
+            return parse_markdown(markdown, registry, track, literals)
 
         blocks = {name: parsed(getattr(lesson.email, name)) for name in ("intro", "outro", "action", "journal")}
         sections = [(s, parsed(s.markdown)) for s in lesson.sections]
@@ -333,7 +365,10 @@ class Renderer:
         html_template = self.template("email.html", self.html_env)
         text_template = self.template("email.txt", self.text_env)
         try:
-            return self.run_templates(html_template, text_template, common, greeting, sections, blocks, registry)
+            html, text, tags = self.run_templates(
+                html_template, text_template, common, greeting, sections, blocks, registry
+            )
+            return literals.restore(html), literals.restore(text), tags
         except TemplateRefused as exc:
             raise DripcourseError(Problem(exc.path, f"template refused: {exc.reason}")) from None
         except jinja2.TemplateError as exc:

@@ -127,7 +127,7 @@ def schedule_rows(schedule: Schedule, slots: list[SendSlot], files: dict[str, di
 
 
 def schedule_csv(rows: list[dict[str, Any]]) -> bytes:
-    return csv_bytes(SCHEDULE_COLUMNS, [[row[column] for column in SCHEDULE_COLUMNS] for row in rows])
+    return csv_bytes(SCHEDULE_COLUMNS, [[row[column] for column in SCHEDULE_COLUMNS] for row in rows], bom=True)
 
 
 def schedule_settings(schedule: Schedule) -> dict[str, Any]:

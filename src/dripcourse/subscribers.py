@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
+import os
 import re
+import tempfile
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dripcourse.csvcells import safe_cell
-from dripcourse.errors import DripcourseError, Problem
+from dripcourse.errors import DripcourseError, OutputError, Problem
 from dripcourse.schedule import plan
 from dripcourse.syllabus import EARLIEST, EMAIL, LATEST, Syllabus, valid_zone
 
@@ -170,6 +174,74 @@ def csv_rows(reader: Iterator[list[str]], line_num: Callable[[], int], file_name
             )
             continue
         yield row
+
+
+def check_plan_file(out: Path, inputs: list[Path], force: bool) -> None:
+    """A plan file goes where a new file can be made, and never over one of the files the plan is made from."""
+    if out.is_dir():
+        raise OutputError(Problem(out, "is a folder; give the plan a file name, like plan.csv"))
+    folder = out.parent
+    if not folder.is_dir():
+        what = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise OutputError(Problem(out, f"cannot be written: the folder {folder} {what}"))
+    for item in inputs:
+        if item.exists() and os.path.realpath(item) == os.path.realpath(out):
+            raise OutputError(Problem(out, f"is {item}, which the plan is made from; choose another --out"))
+    if (out.exists() or out.is_symlink()) and not force:
+        raise OutputError(Problem(out, "already exists; pass --force to replace it"))
+
+
+def plan_file(
+    syllabus: Syllabus,
+    subscribers: Path,
+    out: Path,
+    *,
+    strict: bool = False,
+    force: bool = False,
+    on_problem: Callable[[Problem], None] = lambda problem: None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> PlanStats:
+    """`dripcourse schedule`: plan the subscribers in the CSV file `subscribers` into the file `out`.
+
+    The plan is written beside `out` and moved into place only when it is whole, so a failed run leaves an
+    earlier plan as it was; an existing plan is replaced only with `force`. `on_progress(bytes read, file size)`.
+    """
+    if subscribers.is_dir():
+        raise DripcourseError(Problem(subscribers, "is a folder; give the subscriber CSV file"))
+    if not subscribers.is_file():
+        raise DripcourseError(Problem(subscribers, "file not found"))
+    check_plan_file(out, [subscribers, *syllabus.input_files()], force)
+    size = subscribers.stat().st_size
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{out.name[:100]}.", suffix=".partial", dir=out.parent)
+    except OSError as exc:
+        raise OutputError(Problem(out, f"cannot write: {exc.strerror or exc}")) from None
+    staging = Path(name)
+    raw = subscribers.open("rb")
+    try:
+        with (
+            raw,
+            io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as source,
+            open(handle, "w", encoding="utf-8", newline="") as sink,
+        ):
+            stats = plan_subscribers(
+                syllabus,
+                source,
+                sink,
+                str(subscribers),
+                strict=strict,
+                on_problem=on_problem,
+                on_progress=None if on_progress is None else lambda _line: on_progress(raw.tell(), size),
+            )
+        staging.chmod(0o644)
+        staging.replace(out)
+    except UnicodeDecodeError as exc:
+        raise DripcourseError(Problem(subscribers, f"is not UTF-8 text ({exc.reason})")) from None
+    except OSError as exc:
+        raise OutputError(Problem(out, f"cannot write: {exc.strerror or exc}")) from None
+    finally:
+        staging.unlink(missing_ok=True)
+    return stats
 
 
 def plan_subscribers(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 import zoneinfo
 from dataclasses import dataclass, field, replace
 from datetime import date, time
@@ -24,6 +26,8 @@ SOURCE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+\Z")
 COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 MAX_SUBJECT = 150
+MAX_SYLLABUS_BYTES = 1024 * 1024  # a course of a year of daily emails is under 200 KB
+MAX_SLUG = 80  # a slug names files (`01-slug.eml`, export templates); file names end at 255 bytes
 # Dates dripcourse plans with (a cohort's start, a signup): far enough from year 1 and 9999 that ten years of
 # lessons, local times and UTC offsets stay inside what Python's datetime can hold.
 EARLIEST = date(1970, 1, 1)
@@ -83,6 +87,16 @@ class CourseInfo:
     direction: str = "ltr"
     greeting: str = DEFAULT_GREETING
     heading_numbers: bool = False  # show "1." or "Step 2:" that source headings start with
+
+    @property
+    def campaign(self) -> str:
+        """The course's campaign name (UTM campaign, export object names): `tracking.campaign`, else the title's
+        slug; a title with no Latin letters or digits (`茶`) gets `course-` and a stable hash of the title."""
+        if self.tracking.campaign:
+            return self.tracking.campaign
+        ascii_title = unicodedata.normalize("NFKD", self.title).encode("ascii", "ignore").decode()
+        slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
+        return slug or "course-" + hashlib.sha256(self.title.encode("utf-8")).hexdigest()[:8]
 
 
 @dataclass(frozen=True)
@@ -166,6 +180,12 @@ class Syllabus:
     def root(self) -> Path:
         return self.path.parent
 
+    def input_files(self) -> list[Path]:
+        """The syllabus, every source and every template of the course's own: what an output must never replace."""
+        templates = self.root / "templates"
+        own = sorted(p for p in templates.glob("*") if p.is_file()) if templates.is_dir() else []
+        return [self.path, *(self.root / entry.path for entry in self.sources.values()), *own]
+
 
 class SyllabusProblems(DripcourseError):
     """A syllabus with problems, with the parts that did read, so that the sources it names can be checked in the
@@ -187,6 +207,11 @@ def load_syllabus(course_dir: Path) -> Syllabus:
     path = course_dir / SYLLABUS_FILE
     if not path.is_file():
         raise DripcourseError(Problem(path, "no syllabus here (is this a course folder?)"))
+    size = path.stat().st_size
+    if size > MAX_SYLLABUS_BYTES:
+        raise DripcourseError(
+            Problem(path, f"is {size:,} bytes; a syllabus may be at most {MAX_SYLLABUS_BYTES:,} bytes")
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -480,7 +505,10 @@ class SyllabusReader(NodeReader):
             self.report(keys["day"], f"{field}.day", f"must be from 0 to {MAX_DAY}, got {day}")
             day = None
         slug = self.text(keys.get("slug"), f"{field}.slug", required=True)
-        if slug is not None and not SLUG.match(slug):
+        if slug is not None and len(slug) > MAX_SLUG:
+            self.report(keys["slug"], f"{field}.slug", f"is {len(slug)} characters; a slug may be at most {MAX_SLUG}")
+            slug = None
+        elif slug is not None and not SLUG.match(slug):
             self.report(
                 keys["slug"], f"{field}.slug", f"must be lowercase letters, digits and single hyphens, got {slug!r}"
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ FORMULAS = [
 
 
 def cells(path: Path) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
 
 
 def yaml_quoted(text: str) -> str:
@@ -62,5 +63,8 @@ def test_a_formula_subject_is_text_in_a_journey_file(tmp_path: Path, target: str
     assert outcome.code == 0, outcome.err
     (journey,) = (tmp_path / "x").rglob(name)
     text_cells = [cell for row in cells(journey) for cell in row]
-    assert "'" + formula in text_cells
-    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in text_cells)
+    assert not any(cell.startswith(("=", "+", "-", "@", "'")) for cell in text_cells)
+    # The subject is pasted into the service as written, so it lives in emails.json, where no guard is needed.
+    assert formula not in (tmp_path / "x" / name).read_text(encoding="utf-8-sig")
+    emails = json.loads((tmp_path / "x" / "emails.json").read_text(encoding="utf-8"))
+    assert emails[0]["subject"] == formula

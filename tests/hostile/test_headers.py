@@ -3,6 +3,7 @@ or the built message parses back to exactly the headers dripcourse meant to writ
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from email.utils import getaddresses
 from pathlib import Path
 
@@ -302,3 +303,49 @@ def test_listmonk_from_email_is_one_quoted_address(tmp_path: Path) -> None:
     senders = {c["from_email"] for c in campaigns if isinstance(c, dict) and "from_email" in c}
     assert senders == {'"Lane, Mira <ceo@bank.example>" <ada@quiet-mornings.example>'}, first
     assert getaddresses(list(senders)) == [("Lane, Mira <ceo@bank.example>", "ada@quiet-mornings.example")]
+
+
+def test_a_subscriber_copy_with_one_header_too_many_is_not_sent() -> None:
+    """The per-subscriber check parses each copy's head back: a Bcc that got in by any route stops the send."""
+    from conftest import FIXTURES
+    from dripcourse.build import load_course, render_course
+    from dripcourse.drip.compose import LessonMessage, Recipient
+    from dripcourse.headers import HeaderError, verify_head
+
+    loaded = load_course(FIXTURES / "mini")
+    lesson = LessonMessage(render_course(loaded, date(2026, 3, 2))[0], loaded.syllabus.course, "s" * 20)
+    copy = lesson.fill(Recipient("ann@readers.example", "Ann"), datetime(2026, 3, 2, tzinfo=UTC))
+    unsubscribe = f"<{copy.unsubscribe}>"
+    verify_head(copy.mime, lesson.intended, "ann@readers.example", unsubscribe, "copy")
+    tampered = [
+        copy.mime.replace(b"\r\nDate:", b"\r\nBcc: x@evil.example\r\nDate:", 1),
+        copy.mime.replace(b"To: Ann <ann@readers.example>", b"To: Ann <ann@readers.example>, x@evil.example", 1),
+        copy.mime.replace(b"\r\nDate:", b"\r\n\r\nDate:", 1),
+        copy.mime.replace(b"List-Unsubscribe: <", b"List-Unsubscribe: <mailto:x@evil.example>, <", 1),
+    ]
+    for raw in tampered:
+        assert raw != copy.mime
+        with pytest.raises(HeaderError):
+            verify_head(raw, lesson.intended, "ann@readers.example", unsubscribe, "copy")
+
+
+def test_mailgun_from_header_is_one_quoted_address(tmp_path: Path) -> None:
+    import json
+
+    folder = course(tmp_path, (NAME, "name: 'Lane, Mira <ceo@bank.example>'"))
+    outcome = run("export", "mailgun", folder, "--out", tmp_path / "x", tmp=tmp_path)
+    assert outcome.code == 0, outcome.err
+
+    def from_values(value: object) -> list[str]:
+        if isinstance(value, dict):
+            return [v for k, v in value.items() if k == "From" and isinstance(v, str)] + [
+                found for v in value.values() for found in from_values(v)
+            ]
+        if isinstance(value, list):
+            return [found for v in value for found in from_values(v)]
+        if isinstance(value, str) and value.startswith("{"):
+            return from_values(json.loads(value))
+        return []
+
+    found = {f for p in (tmp_path / "x").rglob("*.json") for f in from_values(json.loads(p.read_text()))}
+    assert found == {'"Lane, Mira <ceo@bank.example>" <ada@quiet-mornings.example>'}

@@ -17,6 +17,12 @@ COHORT_RANGE = "must be a date like 2026-03-02, from 1970-01-01 to 9000-12-31"
 
 SYLLABUS_FAULTS = [
     (
+        "slug-300",
+        (("slug: start", "slug: " + "a" * 300),),
+        "",
+        f"{S}:18:11: emails[0].slug: is 300 characters; a slug may be at most 80",
+    ),
+    (
         "nested-20000-lists",
         (),
         "x: " + "[" * 20000 + "]" * 20000 + "\n",
@@ -163,7 +169,7 @@ OUTS = [
         "out-under-a-file",
         "subs.csv/plan.csv",
         1,
-        "Error: {tmp}/subs.csv/plan.csv: cannot be written: the folder {tmp}/subs.csv does not exist",
+        "Error: {tmp}/subs.csv/plan.csv: cannot be written: the folder {tmp}/subs.csv is a file, not a folder",
     ),
 ]
 
@@ -215,3 +221,34 @@ def test_the_entry_point_turns_an_unexpected_fault_into_one_line(
     assert capsys.readouterr().err == (
         "Error: internal error (RuntimeError: something nobody checked for); please report it with the command you ran\n"
     )
+
+
+SEND_OPTIONS = [
+    ("catch-up-nan", ["--catch-up", "nan"], "--catch-up must be a number from 0 to 87600, got nan"),
+    ("catch-up-inf", ["--catch-up", "inf"], "--catch-up must be a number from 0 to 87600, got inf"),
+    ("catch-up-huge", ["--catch-up", "1e308"], "--catch-up must be a number from 0 to 87600, got 1e+308"),
+    ("catch-up-negative", ["--catch-up", "-1"], "--catch-up must be a number from 0 to 87600, got -1"),
+    ("backoff-nan", ["--backoff", "nan"], "--backoff must be a number from 0 to 3600, got nan"),
+    ("settle-inf", ["--settle", "inf"], "--settle must be a number from 0 to 604800, got inf"),
+    ("rate-nan", ["--rate", "nan"], "--rate must be a number from 0 to 100000, got nan"),
+]
+
+
+@pytest.mark.parametrize("args, expected", [c[1:] for c in SEND_OPTIONS], ids=[c[0] for c in SEND_OPTIONS])
+def test_a_send_option_out_of_range_is_one_message(tmp_path: Path, args: list[str], expected: str) -> None:
+    outcome = run("send", course(tmp_path), "--via", "smtp", *args, tmp=tmp_path)
+    assert (outcome.code, outcome.out, outcome.err) == (2, "", f"Error: {expected}\n")
+
+
+def test_a_folder_the_system_will_not_create_is_one_message(tmp_path: Path) -> None:
+    outcome = run("new", "/proc/dripcourse-nope", tmp=tmp_path)
+    assert (outcome.code, outcome.out) == (1, "")
+    assert outcome.err == "Error: /proc/dripcourse-nope: the system refused it: no such file or directory\n"
+
+
+def test_an_import_into_a_folder_the_system_will_not_create_is_one_message(tmp_path: Path) -> None:
+    article = tmp_path / "a.txt"
+    article.write_text("# Tea\n\nSome words about tea.\n", encoding="utf-8")
+    outcome = run("import", article, "--into", "/proc/dripcourse-nope", tmp=tmp_path)
+    assert (outcome.code, outcome.out) == (1, "")
+    assert outcome.err == "Error: /proc/dripcourse-nope: the system refused it: no such file or directory\n"

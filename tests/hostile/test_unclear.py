@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import BASE_SOURCE
-from hostile import course, run
+from hostile import course, eml, run
 
 S = "Error: {tmp}/course/syllabus.yaml"
 SOURCE = "{tmp}/course/sources/habits.md"
@@ -23,6 +23,11 @@ def logo(width: str, height: str = "40") -> tuple[str, str]:
 
 
 SYLLABUS = [
+    (
+        "lone-surrogate-escape",
+        ("subject: Start small", 'subject: "Start \\ud83d small"'),
+        f"{S}:19:14: emails[0].subject: holds \\ud83d, half of a surrogate pair; write the character",
+    ),
     (
         "esc-in-syllabus",
         ("subject: Keep going", "subject: Keep \x1b going"),
@@ -166,6 +171,13 @@ def test_import_reads_utf16_and_refuses_binary(tmp_path: Path, data: bytes, code
     assert outcome.code == code
     assert (outcome.out if code == 0 else outcome.err).splitlines()[0] == first
     assert (tmp_path / "src" / "notes.md").exists() == (code == 0)
+
+
+def test_a_surrogate_pair_escape_is_the_character_it_spells(tmp_path: Path) -> None:
+    folder = course(tmp_path, ("subject: Start small", 'subject: "Start \\ud83d\\ude00 small"'))
+    outcome = run("build", folder, "--out", tmp_path / "out", tmp=tmp_path)
+    assert (outcome.code, outcome.err) == (0, "")
+    assert str(eml(tmp_path / "out")["Subject"]) == "Start \U0001f600 small"
 
 
 def test_a_folder_given_as_subscribers_is_named_a_folder(tmp_path: Path) -> None:

@@ -95,10 +95,13 @@ class Request:
     path: str
     file: str  # may hold {stem} and {name}
     body: Callable[..., Any]  # (Piece, Course) for an email's request, (Course) for a course-wide one
-    encoding: str = "json"  # "json", or "form" for multipart form fields (Mailgun)
+    # "json"; "form" for multipart form fields (Mailgun); "sdk": the body is the parameters of `operation`, for
+    # an SDK to encode (SES v1 is the AWS Query protocol, form-encoded `Action=CreateTemplate`, not this JSON).
+    encoding: str = "json"
     fill: tuple[tuple[str, str], ...] = ()  # (JSON pointer, reference): values known only at push time
     operation: str | None = None  # the SDK operation, for AWS (botocore) targets
     when: Callable[[Course], bool] = lambda course: True  # whether this course needs the request at all
+    alternative_to: str | None = None  # the key of a request this one replaces: make one of the two, never both
 
 
 @dataclass(frozen=True)
@@ -118,5 +121,6 @@ class Target:
     files: Callable[[Course], dict[str, bytes]] | None = None  # files beside the payloads (HTML, ZIP, CSV)
     limits: tuple[Limit, ...] = ()
     max_emails: int | None = None
+    push: bool = True  # whether `dripcourse push` makes this target's requests (its README says so)
     steps: Callable[[Course], list[str]] = lambda course: []
     window: Callable[[Course], list[str]] = lambda course: []  # what the service cannot express, and what to do

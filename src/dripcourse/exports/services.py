@@ -9,12 +9,13 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from email.utils import formataddr
+from collections.abc import Callable
 from typing import Any
 
 from dripcourse.csvcells import csv_bytes
 from dripcourse.exports import dialects as d
 from dripcourse.exports.model import Course, Limit, NameRule, Piece, Request, Target
+from dripcourse.headers import sender_field
 from dripcourse.jsonfile import json_bytes
 from dripcourse.schedule import day_names
 
@@ -28,13 +29,25 @@ def send_window(course: Course) -> str:
     return f"{schedule.send_time:%H:%M} {schedule.time_zone}, {days}"
 
 
-def no_sequences(course: Course) -> list[str]:
-    return [
-        f"{course.info.title} has no sequence here: your sending code sends each template on its day, in the "
-        f"send window {send_window(course)}. `dripcourse schedule --subscribers subs.csv` writes when each "
-        "subscriber gets each email, in the same semantics as schedule.csv in the build folder: a lesson that "
-        "falls on a blocked day moves to the next allowed day and pushes the lessons after it."
-    ]
+def no_sequences(via: str) -> Callable[[Course], list[str]]:
+    """The window note of a service without sequences, which `dripcourse send --via` can drive."""
+
+    def notes(course: Course) -> list[str]:
+        return [
+            f"{course.info.title} has no sequence here: your sending code sends each template on its day, in the "
+            f"send window {send_window(course)}. `dripcourse schedule --subscribers subs.csv` writes when each "
+            "subscriber gets each email, in the same semantics as schedule.csv in the build folder: a lesson that "
+            "falls on a blocked day moves to the next allowed day and pushes the lessons after it.",
+            f"Or let dripcourse be that sending code: `dripcourse send --via {via} --subscribers subs.csv` (run "
+            "it every few minutes, or with --watch) sends each subscriber each lesson when it is due, through "
+            f"{SERVICE_NAMES[via]}, and records every send in a ledger; it renders the emails from the course "
+            "folder itself and does not need these templates.",
+        ]
+
+    return notes
+
+
+SERVICE_NAMES = {"ses": "Amazon SES", "postmark": "Postmark", "sendgrid": "SendGrid", "mailgun": "Mailgun"}
 
 
 def html_files(course: Course, dialect: d.Dialect, folder: str = "html") -> dict[str, bytes]:
@@ -78,7 +91,16 @@ SES = Target(
         Request(
             "template", "POST", "/v2/email/templates", "v2/{name}.json", ses_v2, operation="sesv2.CreateEmailTemplate"
         ),
-        Request("template-own-link", "POST", "/", "v1/{name}.json", ses_v1, operation="ses.CreateTemplate"),
+        Request(
+            "template-own-link",
+            "POST",
+            "/",
+            "v1/{name}.json",
+            ses_v1,
+            encoding="sdk",
+            operation="ses.CreateTemplate",
+            alternative_to="template",
+        ),
     ),
     limits=(
         Limit(
@@ -103,7 +125,7 @@ SES = Target(
         "error to the sender): always pass first_name (empty for the fallback) and email, and unsubscribe_url "
         "with v1/.",
     ],
-    window=no_sequences,
+    window=no_sequences("ses"),
 )
 
 # Postmark ---------------------------------------------------------------------------------------------------
@@ -156,7 +178,7 @@ POSTMARK = Target(
         "Send with TemplateAlias and a TemplateModel of first_name (empty for the fallback) and email, through a "
         "message stream with unsubscribe handling, so {{{ pm:unsubscribe }}} is filled.",
     ],
-    window=no_sequences,
+    window=no_sequences("postmark"),
 )
 
 # Mailchimp --------------------------------------------------------------------------------------------------
@@ -169,17 +191,29 @@ def mailchimp_files(course: Course) -> dict[str, bytes]:
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr(zipfile.ZipInfo("index.html", date_time=(2026, 1, 1, 0, 0, 0)), piece.html(d.MAILCHIMP))
         files[f"zip/{piece.stem}.zip"] = buffer.getvalue()
-    files["journey.csv"] = journey_csv(course, d.MAILCHIMP)
-    return files
+    return {**files, **journey_files(course, d.MAILCHIMP, "journey.csv")}
 
 
-def journey_csv(course: Course, dialect: d.Dialect) -> bytes:
-    columns = ("position", "slug", "template", "subject", "preheader", "wait_days_after_previous", "day_after_signup")
-    rows = [
-        [p.spec.position, p.spec.slug, p.name, p.subject(dialect), p.preheader(dialect), p.delay_days, p.spec.day]
+def journey_files(course: Course, dialect: d.Dialect, name: str) -> dict[str, bytes]:
+    """The steps to build by hand: a CSV of the waits for a spreadsheet, and emails.json with each subject and
+    preheader exactly as written to paste into the service. Subjects are kept out of the CSV, where the formula
+    guard would put an apostrophe before one starting with "=", "+", "-" or "@"."""
+    columns = ("position", "slug", "template", "wait_days_after_previous", "day_after_signup")
+    rows = [[p.spec.position, p.spec.slug, p.name, p.delay_days, p.spec.day] for p in course.pieces]
+    emails = [
+        {
+            "position": p.spec.position,
+            "slug": p.spec.slug,
+            "template": p.name,
+            "html": f"html/{p.stem}.html",
+            "subject": p.subject(dialect),
+            "preheader": p.preheader(dialect),
+            "wait_days_after_previous": p.delay_days,
+            "day_after_signup": p.spec.day,
+        }
         for p in course.pieces
     ]
-    return csv_bytes(columns, rows)
+    return {name: csv_bytes(columns, rows, bom=True), "emails.json": json_bytes(emails)}
 
 
 def manual_window(service: str) -> Any:
@@ -214,7 +248,7 @@ MAILCHIMP = Target(
         "POST each file in templates/ to https://<dc>.api.mailchimp.com/3.0/templates, or in Content > Email "
         "templates > Create template > Code your own, import the matching ZIP from zip/ (or paste html/).",
         "Automations > Customer Journey: start on 'Signs up', then one 'Time delay' and one 'Send email' step per "
-        "template, with the waits in journey.csv.",
+        "template, with the waits in journey.csv; paste each email's subject and preheader from emails.json.",
         "The templates fall back to the course's greeting when FNAME is empty, and carry *|UNSUB|* and "
         "*|HTML:LIST_ADDRESS_HTML|* (your audience's postal address).",
     ],
@@ -271,8 +305,8 @@ KIT = Target(
     d.KIT,
     "https://developers.kit.com/api-reference/sequence-emails/create-a-sequence-email",
     "previous",
-    name_of=lambda course, spec, stem: spec.subject,
-    names=NameRule("https://developers.kit.com/api-reference/sequence-emails/create-a-sequence-email", None, ""),
+    # A sequence email has no name, and Kit's reference sets no rule on subjects: two emails may share one. The
+    # manifest names each by its file stem.
     before=(Request("sequence", "POST", "/v4/sequences", "sequence.json", kit_sequence),),
     per_email=(Request("email", "POST", "/v4/sequences/{course.sequence.id}/emails", "emails/{stem}.json", kit_email),),
     files=lambda course: html_files(course, d.KIT),
@@ -300,14 +334,15 @@ MAILERLITE = Target(
     "https://developers.mailerlite.com/docs/",
     "previous",
     names=NameRule("https://developers.mailerlite.com/docs/", None, ""),
-    files=lambda course: {**html_files(course, d.MAILERLITE), "workflow.csv": journey_csv(course, d.MAILERLITE)},
+    files=lambda course: {**html_files(course, d.MAILERLITE), **journey_files(course, d.MAILERLITE, "workflow.csv")},
     steps=lambda course: [
         "MailerLite's API creates no automations or templates: Automations > Create workflow, triggered when a "
         "subscriber joins your course group.",
         "For each row of workflow.csv add a Delay step (the wait), then an Email step with the custom HTML "
-        "editor, pasting the matching file from html/.",
+        "editor, pasting the matching file from html/ and the subject and preheader from emails.json.",
     ],
     window=manual_window("MailerLite's workflow"),
+    push=False,
 )
 
 # Brevo ------------------------------------------------------------------------------------------------------
@@ -396,7 +431,7 @@ SENDGRID = Target(
         "The versions set generate_plain_content to false, so SendGrid keeps the course's own text part.",
     ],
     window=lambda course: [
-        *no_sequences(course),
+        *no_sequences("sendgrid")(course),
         "SendGrid's send_at reaches at most 72 hours ahead, so schedule each day's sends from your own code.",
     ],
 )
@@ -406,7 +441,7 @@ SENDGRID = Target(
 
 def mailgun_template(piece: Piece, course: Course) -> dict[str, Any]:
     info = course.info
-    headers = {"Subject": piece.subject(d.MAILGUN), "From": formataddr((info.sender.name, info.sender.email))}
+    headers = {"Subject": piece.subject(d.MAILGUN), "From": sender_field(info.sender.name, info.sender.email)}
     if info.reply_to:
         headers["Reply-To"] = info.reply_to
     return {
@@ -450,7 +485,7 @@ MAILGUN = Target(
         "variables) as the message's text, or pass t:text=yes to have Mailgun make one from the HTML.",
     ],
     window=lambda course: [
-        *no_sequences(course),
+        *no_sequences("mailgun")(course),
         "Mailgun's o:deliverytime reaches 3 to 7 days ahead depending on the plan.",
     ],
 )
@@ -465,7 +500,7 @@ def listmonk_campaign(piece: Piece, course: Course) -> dict[str, Any]:
         "name": piece.name,
         "subject": piece.subject(d.LISTMONK),
         "lists": [],
-        "from_email": formataddr((info.sender.name, info.sender.email)),
+        "from_email": sender_field(info.sender.name, info.sender.email),
         "type": "regular",
         "content_type": "html",
         "body": piece.html(d.LISTMONK),
@@ -505,8 +540,12 @@ def listmonk_window(course: Course) -> list[str]:
             "changed to scheduled (campaigns/NAME.status.json), and refuses a send_at in the past."
         ]
     return [
-        "listmonk has no drip sequences and this course is evergreen: the campaigns carry no send_at. Set "
-        "schedule.mode to cohort with a start_date and export again, or send each campaign yourself on its day."
+        "listmonk has no drip sequences and this course is evergreen: the campaigns carry no send_at. A campaign "
+        "goes to every subscriber of its lists at once, so campaigns cannot give each subscriber Day 1 on their "
+        "own day. Either set schedule.mode to cohort with a start_date and export again (everyone starts "
+        "together), or send the course with `dripcourse send --via listmonk`, which sends each subscriber each "
+        'lesson when it is due through listmonk\'s transactional API (README, "A complete drip with listmonk") '
+        "and needs none of these campaigns."
     ]
 
 
@@ -650,6 +689,7 @@ EML = Target(
         "Each .eml is a complete message (CRLF line ends) in the preview form: merge tags show their fallbacks.",
         "Open one in a mail client, or import course.mbox, to see the whole sequence as an inbox would.",
     ],
+    push=False,
 )
 
 

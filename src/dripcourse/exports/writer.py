@@ -22,7 +22,6 @@ from dripcourse.message import mbox
 from dripcourse.model import BuiltEmail
 from dripcourse.model import Course as LoadedCourse
 from dripcourse.schedule import day_names
-from dripcourse.sources import slugify
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "dripcourse-export/1"
@@ -47,7 +46,7 @@ def export_files(target: Target, loaded: LoadedCourse, emails: list[BuiltEmail])
         except Refused as refused:
             raise origin.refusal(target, dialect, refused, what) from None
 
-    campaign = info.tracking.campaign or slugify(info.title)
+    campaign = info.campaign
     pieces = tuple(piece(target, email, literal, origin, campaign, loaded) for email in emails)
     course = Course(info, loaded.syllabus.schedule, campaign, pieces, literal)
     check_names(target, pieces)
@@ -185,6 +184,10 @@ def request_entry(request: Request, body: str, stem: str | None) -> dict[str, An
     }
     if request.operation:
         entry["operation"] = request.operation
+    if request.alternative_to:
+        entry["alternative_to"] = request.alternative_to
+    if request.encoding == "sdk":
+        del entry["method"], entry["path"]  # the SDK knows the operation's protocol; the body is its parameters
     if request.fill:
         entry["fill"] = {where: ref for where, ref in request.fill}
     return entry
@@ -199,7 +202,8 @@ def after_entry(request: Request, pieces: tuple[Piece, ...]) -> dict[str, Any]:
 
 def delay_entry(target: Target, course: Course, item: Piece) -> dict[str, Any] | None:
     if target.delays == "previous":
-        return {"value": item.delay_days, "unit": "days", "counted_from": "previous email"}
+        counted_from = "previous email" if item.spec.position > 1 else "signup"  # the first email has none before it
+        return {"value": item.delay_days, "unit": "days", "counted_from": counted_from}
     if target.delays == "signup":
         return {"value": item.spec.day, "unit": "days", "counted_from": "signup"}
     if target.delays == "absolute" and course.schedule.mode == "cohort":
@@ -256,14 +260,22 @@ def readme(target: Target, course: Course) -> bytes:
         f"{len(course.pieces)} emails. Schedule: {schedule.mode}, {schedule.send_time:%H:%M} {schedule.time_zone}, "
         f"on {', '.join(day_names(schedule.send_days))}.",
         f"API reference: {target.docs}",
-        "manifest.json lists every request (method, path, payload file) in order, for `dripcourse push` or your "
-        "own script.",
+        "manifest.json lists every request (method, path, payload file) in order"
+        + (
+            f"; `dripcourse push {target.name}` makes them through the API, with credentials from the "
+            "environment, and can be run again to update (docs/push.md). Or make them from your own script."
+            if target.push
+            else ", for your own script (`dripcourse push` does not support this target)."
+        ),
         "",
         "To load it:",
         *[f"{n}. {step}" for n, step in enumerate(target.steps(course), start=1)],
         "",
         "Delays:",
-        *[f"  {p.stem} ({p.name}): {delay_text(target, course, p)}" for p in course.pieces],
+        *[
+            f"  {p.stem} ({p.name if p.name != p.stem else p.spec.subject}): {delay_text(target, course, p)}"
+            for p in course.pieces
+        ],
     ]
     notes = target.window(course)
     if notes:

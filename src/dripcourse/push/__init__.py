@@ -74,6 +74,14 @@ def push(
     from dripcourse.exports.writer import export_files
 
     available = remotes()
+    if target in TARGETS and target not in available:
+        raise DripcourseError(
+            Problem(
+                None,
+                f"push cannot load the {target} export: {TARGETS[target].service} takes it by hand, not through "
+                f"an API; `dripcourse export {target}` writes the files and its README.txt lists the steps",
+            )
+        )
     if target not in available:
         names = ", ".join(sorted(available))
         raise DripcourseError(

@@ -230,7 +230,11 @@ def run(
         assert channel is not None
         found, remote_object = channel.fetch(resolve.path(item.kind.read or item.kind.item, object_id, item.key))
         print_ = fingerprint(item.kind, write.body, remote_object) if found else None
-        state.record(item.key, id=object_id, hash=content_hash(write), remote=print_)
+        version = None
+        if found and item.kind.version:
+            view = item.kind.view(remote_object)
+            version = view.get(item.kind.version) if isinstance(view, dict) else None
+        state.record(item.key, id=object_id, hash=content_hash(write), remote=print_, version=version)
         if item.kind.link:
             outcome.links.append((item.what, resolve.path(item.kind.link, object_id, item.key)))
 

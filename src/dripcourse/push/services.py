@@ -185,6 +185,7 @@ SENDGRID = Remote(
             "/v3/templates/{this.template.id}/versions/{id}",
             lambda reply: reply["id"],
             update="PATCH",
+            version="updated_at",
             prune=False,  # deleting the template deletes its versions
             find=lambda body: "/v3/templates/{this.template.id}",
             pick=lambda reply, body: next((v for v in reply.get("versions", []) if v["name"] == body["name"]), None),
@@ -280,6 +281,7 @@ def brevo_view(reply: Any) -> Any:
         "replyTo": reply.get("replyTo"),
         "htmlContent": reply.get("htmlContent"),
         "isActive": reply.get("isActive"),
+        "modifiedAt": reply.get("modifiedAt"),
     }
 
 
@@ -310,6 +312,7 @@ BREVO = Remote(
             lambda reply: reply["id"],
             view=brevo_view,
             keep=("isActive",),
+            version="modifiedAt",
             find=lambda body: "/v3/smtp/templates?limit=1000&offset=0",
             pick=lambda reply, body: next(
                 (t for t in reply.get("templates", []) if t.get("name") == body["templateName"]), None
@@ -404,6 +407,8 @@ LISTMONK = Remote(
 def mailchimp_base(env: Mapping[str, str]) -> str | None:
     """Mailchimp's API host is the data center named after the '-' of the API key (`...-us21`)."""
     key = env.get("MAILCHIMP_API_KEY", "")
+    if not key:
+        return None  # a dry run without credentials lists the placeholder host
     center = key.rpartition("-")[2] if "-" in key else ""
     if not center.isalnum():
         raise PushError("MAILCHIMP_API_KEY does not end in its data center (like '-us21'); copy the whole key")
@@ -441,4 +446,57 @@ MAILCHIMP = Remote(
     ],
 )
 
-REMOTES: dict[str, Remote] = {r.target: r for r in (KIT, POSTMARK, SES, SENDGRID, MAILGUN, BREVO, LISTMONK, MAILCHIMP)}
+# Buttondown -------------------------------------------------------------------------------------------------
+
+
+def named(listing_field: str, name: str) -> Any:
+    def pick(reply: Any, body: Any) -> Any:
+        return next((o for o in (reply or {}).get(listing_field) or [] if o.get(name) == body.get(name)), None)
+
+    return pick
+
+
+BUTTONDOWN = Remote(
+    "buttondown",
+    "Buttondown",
+    "https://api.buttondown.com",
+    "BUTTONDOWN_API_URL",
+    ("BUTTONDOWN_API_KEY",),
+    "BUTTONDOWN_API_KEY, the API key from Settings > API",
+    lambda env: {"Authorization": f"Token {env['BUTTONDOWN_API_KEY']}"},
+    {
+        "email": Kind(
+            "email",
+            "/v1/emails/{id}",
+            lambda reply: reply["id"],
+            update="PATCH",
+            keep=("status",),  # created as a draft; sending or scheduling it is the user's
+            # Buttondown's update takes no description (the preview text): it is set when the email is created.
+            update_body=lambda body, digest: {k: v for k, v in body.items() if k not in ("status", "description")},
+            version="modification_date",
+            find=lambda body: "/v1/emails?status=draft",
+            pick=named("results", "slug"),
+        ),
+        "automation": Kind(
+            "automation",
+            "/v1/automations/{id}",
+            lambda reply: reply["id"],
+            update="PATCH",
+            version="modification_date",
+            find=lambda body: "/v1/automations",
+            pick=named("results", "name"),
+        ),
+    },
+    message=field("detail"),
+    manual=lambda manifest: [
+        "In Buttondown, review the draft emails and the automation, then turn the automation on: push creates it "
+        "inactive and never changes its status.",
+        "A preheader changed after the first push must be changed in Buttondown by hand (the email's "
+        "description): Buttondown's update call does not take it.",
+        *by_hand(manifest),
+    ],
+)
+
+REMOTES: dict[str, Remote] = {
+    r.target: r for r in (KIT, POSTMARK, SES, SENDGRID, MAILGUN, BREVO, LISTMONK, MAILCHIMP, BUTTONDOWN)
+}
