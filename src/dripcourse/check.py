@@ -4,7 +4,8 @@ hands the rules a course and its emails (build.lint)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -30,20 +31,61 @@ class Finding:
         return f"{self.severity}: {self.email}: {self.element}: {self.message}"
 
 
-class TagCollector(HTMLParser):
-    """Start tags of <a> and <img> outside comments, so MSO conditional markup is not linted twice."""
+@dataclass
+class Element:
+    """A link or image of an email, numbered in document order as the browser's `querySelectorAll("a, img")`."""
+
+    index: int
+    tag: str
+    attrs: dict[str, str]
+    markup: str
+    text: list[str] = field(default_factory=list)
+
+
+class ElementCollector(HTMLParser):
+    """Links (with their text) and images outside comments, so Outlook-only markup is skipped as a browser does
+    (and not linted twice), and all the text of the page."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict[str, str | None], str]] = []
+        self.elements: list[Element] = []
+        self.open_links: list[Element] = []
         self.text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("a", "img"):
-            self.tags.append((tag, dict(attrs), self.get_starttag_text() or f"<{tag}>"))
+        if tag not in ("a", "img"):
+            return
+        values = {name: value or "" for name, value in attrs}
+        element = Element(len(self.elements), tag, values, short(self.get_starttag_text() or f"<{tag}>"))
+        self.elements.append(element)
+        if tag == "a":
+            self.open_links.append(element)
+        elif self.open_links:
+            self.open_links[-1].text.append(f"[image: {values.get('alt') or 'no alt text'}]")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self.open_links:
+            self.open_links.pop()
 
     def handle_data(self, data: str) -> None:
         self.text.append(data)
+        if self.open_links:
+            self.open_links[-1].text.append(data)
+
+
+@dataclass(frozen=True)
+class Page:
+    elements: list[Element]
+    text: str
+
+
+@lru_cache(maxsize=256)
+def read_page(html: str) -> Page:
+    """An email's links, images and text, parsed once for both the lint and the preview page."""
+    collector = ElementCollector()
+    collector.feed(html)
+    collector.close()
+    return Page(collector.elements, "".join(collector.text))
 
 
 def short(markup: str, limit: int = 80) -> str:
@@ -74,11 +116,10 @@ def check_email(email: BuiltEmail, course: CourseInfo) -> list[Finding]:
     elif not low <= len(preheader) <= high:
         add("warning", "preheader", f"{len(preheader)} characters; aim for {low} to {high}")
 
-    parser = TagCollector()
-    parser.feed(email.html)
+    page = read_page(email.html)
     unsubscribe_found = False
-    for tag, attrs, markup in parser.tags:
-        element = short(markup)
+    for item in page.elements:
+        tag, attrs, element = item.tag, item.attrs, item.markup
         if tag == "img":
             src = attrs.get("src") or ""
             if not (attrs.get("alt") or "").strip():
@@ -100,7 +141,7 @@ def check_email(email: BuiltEmail, course: CourseInfo) -> list[Finding]:
             add("warning", element, "plain-http link; use https")
     if not unsubscribe_found:
         add("error", "footer", "no unsubscribe link")
-    if course.postal_address not in "".join(parser.text) or course.postal_address not in email.text:
+    if course.postal_address not in page.text or course.postal_address not in email.text:
         add("error", "footer", "postal address missing from the HTML or the text part")
     return findings
 

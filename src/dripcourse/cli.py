@@ -44,11 +44,17 @@ def fail(error: DripcourseError) -> typer.Exit:
 
 
 def run(action: Callable[[], T]) -> T:
-    """Call into the library, turning its input errors into a message and an exit code."""
+    """Call into the library, turning its input errors into a message and an exit code, and a file the system
+    would not read or write (a missing folder, a name too long, a full or read-only disk) into exit 1."""
+    from dripcourse.errors import EnvironmentFault
+
     try:
         return action()
     except DripcourseError as exc:
         raise fail(exc) from None
+    except OSError as exc:
+        reason = (exc.strerror or str(exc)).lower()
+        raise fail(EnvironmentFault(Problem(exc.filename, f"the system refused it: {reason}"))) from None
 
 
 def preview_date() -> date:

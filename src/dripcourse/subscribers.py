@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import re
+import tempfile
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -192,6 +194,21 @@ def csv_rows(reader: Iterator[list[str]], line_num: Callable[[], int], file_name
         yield row
 
 
+def check_plan_file(out: Path, inputs: list[Path], force: bool) -> None:
+    """A plan file goes where a new file can be made, and never over one of the files the plan is made from."""
+    if out.is_dir():
+        raise OutputError(Problem(out, "is a folder; give the plan a file name, like plan.csv"))
+    folder = out.parent
+    if not folder.is_dir():
+        what = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise OutputError(Problem(out, f"cannot be written: the folder {folder} {what}"))
+    for item in inputs:
+        if item.exists() and os.path.realpath(item) == os.path.realpath(out):
+            raise OutputError(Problem(out, f"is {item}, which the plan is made from; choose another --out"))
+    if (out.exists() or out.is_symlink()) and not force:
+        raise OutputError(Problem(out, "already exists; pass --force to replace it"))
+
+
 def plan_file(
     syllabus: Syllabus,
     subscribers: Path,
@@ -211,20 +228,19 @@ def plan_file(
         raise DripcourseError(Problem(subscribers, "is a folder; give the subscriber CSV file"))
     if not subscribers.is_file():
         raise DripcourseError(Problem(subscribers, "file not found"))
-    if out.is_dir():
-        raise OutputError(Problem(out, "is a folder; give the plan a file name, like plan.csv"))
-    if not out.parent.is_dir():
-        raise OutputError(Problem(out, f"cannot be written: the folder {out.parent} does not exist"))
-    if out.exists() and not force:
-        raise OutputError(Problem(out, "already exists; pass --force to replace it"))
+    check_plan_file(out, [subscribers, *syllabus.input_files()], force)
     size = subscribers.stat().st_size
-    staging = out.with_name(f".{out.name}.partial")
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{out.name[:100]}.", suffix=".partial", dir=out.parent)
+    except OSError as exc:
+        raise OutputError(Problem(out, f"cannot write: {exc.strerror or exc}")) from None
+    staging = Path(name)
     raw = subscribers.open("rb")
     try:
         with (
             raw,
             io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as source,
-            staging.open("w", encoding="utf-8", newline="") as sink,
+            open(handle, "w", encoding="utf-8", newline="") as sink,
         ):
             stats = plan_subscribers(
                 syllabus,
@@ -235,9 +251,12 @@ def plan_file(
                 on_problem=on_problem,
                 on_progress=None if on_progress is None else lambda _line: on_progress(raw.tell(), size),
             )
+        staging.chmod(0o644)
         staging.replace(out)
     except UnicodeDecodeError as exc:
         raise DripcourseError(Problem(subscribers, f"is not UTF-8 text ({exc.reason})")) from None
+    except OSError as exc:
+        raise OutputError(Problem(out, f"cannot write: {exc.strerror or exc}")) from None
     finally:
         staging.unlink(missing_ok=True)
     return stats

@@ -169,7 +169,7 @@ OUTS = [
         "out-under-a-file",
         "subs.csv/plan.csv",
         1,
-        "Error: {tmp}/subs.csv/plan.csv: cannot be written: the folder {tmp}/subs.csv does not exist",
+        "Error: {tmp}/subs.csv/plan.csv: cannot be written: the folder {tmp}/subs.csv is a file, not a folder",
     ),
 ]
 
@@ -238,3 +238,17 @@ SEND_OPTIONS = [
 def test_a_send_option_out_of_range_is_one_message(tmp_path: Path, args: list[str], expected: str) -> None:
     outcome = run("send", course(tmp_path), "--via", "smtp", *args, tmp=tmp_path)
     assert (outcome.code, outcome.out, outcome.err) == (2, "", f"Error: {expected}\n")
+
+
+def test_a_folder_the_system_will_not_create_is_one_message(tmp_path: Path) -> None:
+    outcome = run("new", "/proc/dripcourse-nope", tmp=tmp_path)
+    assert (outcome.code, outcome.out) == (1, "")
+    assert outcome.err == "Error: /proc/dripcourse-nope: the system refused it: no such file or directory\n"
+
+
+def test_an_import_into_a_folder_the_system_will_not_create_is_one_message(tmp_path: Path) -> None:
+    article = tmp_path / "a.txt"
+    article.write_text("# Tea\n\nSome words about tea.\n", encoding="utf-8")
+    outcome = run("import", article, "--into", "/proc/dripcourse-nope", tmp=tmp_path)
+    assert (outcome.code, outcome.out) == (1, "")
+    assert outcome.err == "Error: /proc/dripcourse-nope: the system refused it: no such file or directory\n"

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from functools import cache
-from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 import jinja2
 from markupsafe import Markup
 
-from dripcourse.check import GMAIL_CLIP_BYTES, short
+from dripcourse.check import GMAIL_CLIP_BYTES, Element, read_page
 
 if TYPE_CHECKING:
     from dripcourse.check import Finding
@@ -40,45 +38,6 @@ def send_label(email: BuiltEmail, mode: str) -> str:
     if spec.day == 0:
         return "At signup"
     return f"{spec.day} day{'s' if spec.day != 1 else ''} after signup, {slot.local:%H:%M}"
-
-
-@dataclass
-class Element:
-    """A link or image of an email, numbered in document order as the browser's `querySelectorAll("a, img")`."""
-
-    index: int
-    tag: str
-    attrs: dict[str, str]
-    markup: str
-    text: list[str] = field(default_factory=list)
-
-
-class ElementCollector(HTMLParser):
-    """Links (with their text) and images outside comments, so Outlook-only markup is skipped as a browser does."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.elements: list[Element] = []
-        self.open_links: list[Element] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in ("a", "img"):
-            return
-        values = {name: value or "" for name, value in attrs}
-        element = Element(len(self.elements), tag, values, short(self.get_starttag_text() or f"<{tag}>"))
-        self.elements.append(element)
-        if tag == "a":
-            self.open_links.append(element)
-        elif self.open_links:
-            self.open_links[-1].text.append(f"[image: {values.get('alt') or 'no alt text'}]")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a" and self.open_links:
-            self.open_links.pop()
-
-    def handle_data(self, data: str) -> None:
-        if self.open_links:
-            self.open_links[-1].text.append(data)
 
 
 def link_check(element: Element, course: CourseInfo) -> dict[str, Any]:
@@ -150,9 +109,7 @@ def index_html(course: Course, emails: list[BuiltEmail], findings: list[Finding]
         size = len(email.html.encode("utf-8"))
         percent = round(size * 100 / GMAIL_CLIP_BYTES)
         headers = email.eml.split(b"\r\n\r\n", 1)[0].decode("ascii", "replace").replace("\r\n", "\n")
-        collector = ElementCollector()
-        collector.feed(email.html)
-        elements = collector.elements
+        elements = read_page(email.html).elements
         own = [f for f in findings if f.email == lesson.file_stem]
         rows.append(
             {
