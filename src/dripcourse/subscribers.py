@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dripcourse.csvcells import safe_cell
 from dripcourse.errors import DripcourseError, OutputError, Problem
+from dripcourse.outputs import refused
 from dripcourse.schedule import plan
 from dripcourse.syllabus import EARLIEST, EMAIL, LATEST, Syllabus, valid_zone
 
@@ -233,7 +234,7 @@ def plan_file(
     try:
         handle, name = tempfile.mkstemp(prefix=f".{out.name[:100]}.", suffix=".partial", dir=out.parent)
     except OSError as exc:
-        raise OutputError(Problem(out, f"cannot write: {exc.strerror or exc}")) from None
+        raise refused(out, exc) from None
     staging = Path(name)
     raw = subscribers.open("rb")
     try:
@@ -256,7 +257,7 @@ def plan_file(
     except UnicodeDecodeError as exc:
         raise DripcourseError(Problem(subscribers, f"is not UTF-8 text ({exc.reason})")) from None
     except OSError as exc:
-        raise OutputError(Problem(out, f"cannot write: {exc.strerror or exc}")) from None
+        raise refused(out, exc) from None
     finally:
         staging.unlink(missing_ok=True)
     return stats
