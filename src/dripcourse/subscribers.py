@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import re
+import tempfile
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dripcourse.csvcells import safe_cell
 from dripcourse.errors import DripcourseError, OutputError, Problem
+from dripcourse.outputs import refused
 from dripcourse.schedule import plan
 from dripcourse.syllabus import EARLIEST, EMAIL, LATEST, Syllabus, valid_zone
 
@@ -81,11 +84,29 @@ class Planner:
             self.texts[key] = [text for _, text in found]
         return found
 
+    def cohort_scheduled(self, zone_name: str) -> list[tuple[datetime, str]]:
+        """A cohort's emails for a subscriber in `zone_name`: the same instants for everyone, at the send time in
+        the course's zone from the start date (as a listmonk campaign's send_at or a broadcast goes out); the
+        subscriber's zone only changes the local time the row shows."""
+        key = (f"cohort:{zone_name}", date.min)
+        found = self.cache.get(key)
+        if found is None:
+            assert self.schedule.start_date is not None
+            zone, zone_field = zone_named(zone_name), csv_field(zone_name)
+            course_zone = zone_named(self.schedule.time_zone)
+            start = datetime.combine(self.schedule.start_date, self.schedule.send_time, tzinfo=course_zone)
+            found = []
+            for slot, fixed in zip(plan(self.schedule, self.emails, start), self.fixed, strict=True):
+                local = slot.utc.astimezone(zone).isoformat()
+                found.append((slot.utc, f"{fixed}{zone_field},{slot.utc:%Y-%m-%dT%H:%M:%SZ},{local}\n"))
+            self.cache[key] = found
+        return found
+
     def rows(self, prefix: str, signed_up: datetime, zone_name: str) -> tuple[str, int]:
         """The plan rows of one subscriber as CSV text, and how many there are."""
         if self.schedule.mode == "cohort" and self.schedule.start_date:
             # A late joiner gets only the emails still to come.
-            texts = [text for utc, text in self.scheduled(zone_name, self.schedule.start_date) if utc >= signed_up]
+            texts = [text for utc, text in self.cohort_scheduled(zone_name) if utc >= signed_up]
         else:
             local_signup = signed_up.astimezone(zone_named(zone_name))
             key = (zone_name, local_signup.date())
@@ -174,6 +195,21 @@ def csv_rows(reader: Iterator[list[str]], line_num: Callable[[], int], file_name
         yield row
 
 
+def check_plan_file(out: Path, inputs: list[Path], force: bool) -> None:
+    """A plan file goes where a new file can be made, and never over one of the files the plan is made from."""
+    if out.is_dir():
+        raise OutputError(Problem(out, "is a folder; give the plan a file name, like plan.csv"))
+    folder = out.parent
+    if not folder.is_dir():
+        what = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise OutputError(Problem(out, f"cannot be written: the folder {folder} {what}"))
+    for item in inputs:
+        if item.exists() and os.path.realpath(item) == os.path.realpath(out):
+            raise OutputError(Problem(out, f"is {item}, which the plan is made from; choose another --out"))
+    if (out.exists() or out.is_symlink()) and not force:
+        raise OutputError(Problem(out, "already exists; pass --force to replace it"))
+
+
 def plan_file(
     syllabus: Syllabus,
     subscribers: Path,
@@ -193,20 +229,19 @@ def plan_file(
         raise DripcourseError(Problem(subscribers, "is a folder; give the subscriber CSV file"))
     if not subscribers.is_file():
         raise DripcourseError(Problem(subscribers, "file not found"))
-    if out.is_dir():
-        raise OutputError(Problem(out, "is a folder; give the plan a file name, like plan.csv"))
-    if not out.parent.is_dir():
-        raise OutputError(Problem(out, f"cannot be written: the folder {out.parent} does not exist"))
-    if out.exists() and not force:
-        raise OutputError(Problem(out, "already exists; pass --force to replace it"))
+    check_plan_file(out, [subscribers, *syllabus.input_files()], force)
     size = subscribers.stat().st_size
-    staging = out.with_name(f".{out.name}.partial")
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{out.name[:100]}.", suffix=".partial", dir=out.parent)
+    except OSError as exc:
+        raise refused(out, exc) from None
+    staging = Path(name)
     raw = subscribers.open("rb")
     try:
         with (
             raw,
             io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as source,
-            staging.open("w", encoding="utf-8", newline="") as sink,
+            open(handle, "w", encoding="utf-8", newline="") as sink,
         ):
             stats = plan_subscribers(
                 syllabus,
@@ -217,9 +252,12 @@ def plan_file(
                 on_problem=on_problem,
                 on_progress=None if on_progress is None else lambda _line: on_progress(raw.tell(), size),
             )
+        staging.chmod(0o644)
         staging.replace(out)
     except UnicodeDecodeError as exc:
         raise DripcourseError(Problem(subscribers, f"is not UTF-8 text ({exc.reason})")) from None
+    except OSError as exc:
+        raise refused(out, exc) from None
     finally:
         staging.unlink(missing_ok=True)
     return stats
