@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dripcourse.csvcells import safe_cell
 from dripcourse.errors import DripcourseError, OutputError, Problem
 from dripcourse.schedule import plan
+from dripcourse.sources import UTF16_BOMS, looks_utf16
 from dripcourse.syllabus import EARLIEST, EMAIL, LATEST, Syllabus, valid_zone
 
 REQUIRED_COLUMNS = ("email", "signed_up_at")
@@ -140,6 +141,16 @@ class SeenAddresses:
                 self.table[slot] = key
 
 
+def not_utf8(path: Path, exc: UnicodeDecodeError) -> Problem:
+    """What to say about a subscriber list that does not decode: UTF-16 by name (what Excel's "Unicode text"
+    writes), anything else with the reason."""
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    if head.startswith(UTF16_BOMS) or looks_utf16(head):
+        return Problem(path, "is UTF-16 text; save it as CSV UTF-8")
+    return Problem(path, f"is not UTF-8 text ({exc.reason})")
+
+
 def parse_signup(raw: str, zone_name: str) -> datetime:
     """A signup time; ValueError for text that is not one, or a date outside EARLIEST..LATEST."""
     value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
@@ -202,6 +213,9 @@ def plan_file(
     size = subscribers.stat().st_size
     staging = out.with_name(f".{out.name}.partial")
     raw = subscribers.open("rb")
+    if looks_utf16(raw.peek(4096)[:4096]):  # NUL-laden UTF-16 would decode as UTF-8 and fail as a header
+        raw.close()
+        raise DripcourseError(Problem(subscribers, "is UTF-16 text; save it as CSV UTF-8"))
     try:
         with (
             raw,
@@ -219,7 +233,7 @@ def plan_file(
             )
         staging.replace(out)
     except UnicodeDecodeError as exc:
-        raise DripcourseError(Problem(subscribers, f"is not UTF-8 text ({exc.reason})")) from None
+        raise DripcourseError(not_utf8(subscribers, exc)) from None
     finally:
         staging.unlink(missing_ok=True)
     return stats
