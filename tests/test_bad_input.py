@@ -417,7 +417,7 @@ CASES = [
         "out is the course folder",
         "output",
         run_only(["build", "{course}", "--out", "{course}"]),
-        r"{course}: holds files dripcourse did not write",
+        r"{course}: is the course folder; choose a --out outside it",
         1,
     ),
 ]

@@ -10,12 +10,17 @@ import pytest
 
 from dripcourse.build import build
 from dripcourse.errors import DripcourseError, OutputError
+from dripcourse.outputs import MARKER
 
 PREVIEW = date(2026, 1, 5)
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != MARKER
+    }
 
 
 def test_out_layout_and_manifest(mini_course: Path, tmp_path: Path) -> None:

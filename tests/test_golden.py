@@ -10,11 +10,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dripcourse.outputs import MARKER
 from regenerate_golden import GOLDEN, GOLDEN_EXPORTS, build_golden, export_golden
 
 
 def files(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != MARKER
+    }
 
 
 def test_fixture_course_matches_golden_output(tmp_path: Path) -> None:

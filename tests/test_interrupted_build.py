@@ -11,10 +11,15 @@ import time
 from pathlib import Path
 
 from conftest import FIXTURES
+from dripcourse.outputs import MARKER
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != MARKER
+    }
 
 
 def many_emails(course: Path, title: str, count: int = 40) -> None:

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
-import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -16,10 +11,11 @@ from typing import Any
 from dripcourse import __version__
 from dripcourse.assemble import Lesson, assemble
 from dripcourse.check import Finding, check_course, check_course_settings, reference_findings
-from dripcourse.errors import DripcourseError, OutputError, Problem
+from dripcourse.errors import DripcourseError, Problem
 from dripcourse.jsonfile import json_bytes
 from dripcourse.message import build_message, mbox, message_bytes
 from dripcourse.model import BuiltEmail, Course
+from dripcourse.outputs import write_folder
 from dripcourse.preview import index_html
 from dripcourse.render import Renderer, fill_preview_html, fill_preview_text
 from dripcourse.schedule import (
@@ -177,75 +173,14 @@ def build(course_dir: Path, out_dir: Path, preview_date: date) -> Course:
     course = load_course(course_dir)
     emails = render_course(course, preview_date)
     files = output_files(course, emails)
-    write_output(out_dir, files)
+    write_output(out_dir, files, course)
     return course
 
 
-def foreign_files(out_dir: Path) -> list[str]:
-    """Files in an existing output folder that the last build did not write."""
-    if not out_dir.exists():
-        return []
-    present = sorted(str(p.relative_to(out_dir)) for p in out_dir.rglob("*") if not p.is_dir())
-    try:
-        owned = set(json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))["files"])
-    except (OSError, ValueError, KeyError, TypeError):
-        owned = set()
-    return [p for p in present if p not in owned]
-
-
-def write_output(out_dir: Path, files: dict[str, bytes]) -> None:
-    """Write `files` into a temporary folder beside `out_dir`, then swap it in.
-
-    The previous output stays whole until the swap; a folder holding files dripcourse did not write is refused,
-    so nothing the user made is ever deleted.
-    """
-    if out_dir.exists() and not out_dir.is_dir():
-        raise OutputError(Problem(out_dir, "exists and is not a folder"))
-    stray = foreign_files(out_dir)
-    if stray:
-        shown = ", ".join(stray[:5]) + (f" and {len(stray) - 5} more" if len(stray) > 5 else "")
-        raise OutputError(
-            Problem(out_dir, f"holds files dripcourse did not write ({shown}); choose an empty or new output folder")
-        )
-    parent = out_dir.absolute().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    for leftover in parent.glob(f".{out_dir.name}.dripcourse-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.dripcourse-", dir=parent))
-    try:
-        for relative, data in files.items():
-            target = staging / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        staging.chmod(0o755)
-        swap_in(staging, out_dir.absolute())
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-RENAME_EXCHANGE = 2
-
-
-def swap_in(staging: Path, out_dir: Path) -> None:
-    """Put `staging` in place of `out_dir`; afterwards `staging` holds the old output (or is gone)."""
-    if not out_dir.exists():
-        staging.rename(out_dir)
-        return
-    if exchange(staging, out_dir):
-        return
-    old = staging.with_name(staging.name + "-old")
-    out_dir.rename(old)
-    staging.rename(out_dir)
-    old.rename(staging)
-
-
-def exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two folders with Linux renameat2(RENAME_EXCHANGE); False where that is not available."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    at_fdcwd = -100
-    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), RENAME_EXCHANGE)
-    return bool(result == 0)
+def write_output(out_dir: Path, files: dict[str, bytes], course: Course | None = None) -> None:
+    """Write `files` as the folder `out_dir`, staged and swapped in whole (see dripcourse.outputs); with the
+    `course` it was built from, a folder inside that course is refused."""
+    if course is None:
+        write_folder(out_dir, files)
+    else:
+        write_folder(out_dir, files, course.syllabus.root)

@@ -18,8 +18,18 @@ from functools import cache
 from itertools import pairwise
 from pathlib import Path
 
-from dripcourse.errors import DripcourseError, Problem
-from dripcourse.sources import MAX_SOURCE_BYTES, UTF16_BOMS, count_words, markdown_headings, read_text_bytes, slugify
+from dripcourse.errors import DripcourseError, OutputError, Problem
+from dripcourse.outputs import write_file
+from dripcourse.sources import (
+    MAX_ID_LENGTH,
+    MAX_SOURCE_BYTES,
+    UTF16_BOMS,
+    count_words,
+    file_source_id,
+    markdown_headings,
+    read_text_bytes,
+    slugify,
+)
 
 MAX_IMPORT_BYTES = MAX_SOURCE_BYTES  # one limit: import takes no article that plan and build would then refuse
 HEADING_MAX_WORDS = 14
@@ -1548,13 +1558,53 @@ def import_orders(folder: Path, targets: list[Path]) -> list[int]:
     return orders
 
 
+SOURCE_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def import_targets(files: list[Path], into: Path, source_id: str | None, force: bool) -> list[Path]:
+    """The source file each article becomes, or every reason it cannot: an id that is not a slug, two articles
+    that would become one source, an article that would replace itself, a source that exists (without force)."""
+    if source_id is not None and (not SOURCE_SLUG.match(source_id) or len(source_id) > MAX_ID_LENGTH):
+        raise DripcourseError(
+            Problem(
+                None,
+                f"--id must be lowercase letters, digits and single hyphens, at most {MAX_ID_LENGTH} characters, "
+                f"got {source_id!r}",
+            )
+        )
+    if into.exists() and not into.is_dir():
+        raise OutputError(Problem(into, "is not a folder; choose another --into"))
+    targets = [into / f"{source_id or file_source_id(f.stem)}.md" for f in files]
+    problems = []
+    first: dict[Path, Path] = {}
+    for article, target in zip(files, targets, strict=True):
+        if target in first:
+            problems.append(
+                Problem(article, f"would become {target}, like {first[target]}; import one of them with its own --id")
+            )
+            continue
+        first[target] = article
+        if target.exists() and article.exists() and target.resolve() == article.resolve():
+            problems.append(Problem(article, "is the source it would be imported into; import it from elsewhere"))
+    if problems:
+        raise DripcourseError(problems)
+    existing = [t for t in targets if t.exists() or t.is_symlink()]
+    if existing and not force:
+        raise DripcourseError([Problem(t, "already exists; pass --force to replace it") for t in existing])
+    try:
+        into.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(Problem(into, f"cannot be created: {exc.strerror or exc}")) from None
+    return targets
+
+
 def import_into(
     files: list[Path], into: Path, source_id: str | None = None, force: bool = False, keep_numbers: bool = False
 ) -> list[tuple[ImportedArticle, Path]]:
     """`dripcourse import`: each article read and written as a source in `into`, with the path it was written to.
 
-    Nothing is written unless every article reads and no source would be replaced (without `force`); the
-    problems of every file are reported together.
+    Nothing is written unless every article reads, no two become one source, none would replace itself and
+    none would replace a source (without `force`); the problems of every file are reported together.
     """
     if source_id is not None and len(files) != 1:
         raise DripcourseError(Problem(None, "--id names one source; give exactly one file with it"))
@@ -1567,13 +1617,9 @@ def import_into(
             problems += exc.problems
     if problems:
         raise DripcourseError(problems)
-    targets = [into / f"{source_id or slugify(f.stem)}.md" for f in files]
-    existing = [t for t in targets if t.exists()]
-    if existing and not force:
-        raise DripcourseError([Problem(t, "already exists; pass --force to replace it") for t in existing])
-    into.mkdir(parents=True, exist_ok=True)
+    targets = import_targets(files, into, source_id, force)
     for article, target, order in zip(articles, targets, import_orders(into, targets), strict=True):
-        target.write_text(article.markdown(import_order=order), encoding="utf-8")
+        write_file(target, article.markdown(import_order=order).encode("utf-8"))
     return list(zip(articles, targets, strict=True))
 
 

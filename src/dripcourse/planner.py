@@ -20,7 +20,15 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 from dripcourse.assemble import without_number
 from dripcourse.errors import DripcourseError, OutputError, Problem
 from dripcourse.schema import block
-from dripcourse.sources import Section, Source, parse_source, read_text_file, reading_minutes, slugify
+from dripcourse.sources import (
+    Section,
+    Source,
+    file_source_id,
+    parse_source,
+    read_text_file,
+    reading_minutes,
+    slugify,
+)
 from dripcourse.yamlread import compose
 
 SUBJECT_MAX = 50
@@ -101,7 +109,15 @@ def read_sources(course_dir: Path, listed: dict[str, str], syllabus: SyllabusTex
     folder = course_dir / "sources"
     listed_paths = {(course_dir / path).resolve() for path in listed.values()}
     others = [p for p in sorted(folder.glob("*.md")) if p.resolve() not in listed_paths] if folder.is_dir() else []
-    entries = list(listed.items()) + [(slugify(p.stem), str(p.relative_to(course_dir))) for p in others]
+    entries = list(listed.items())
+    taken = set(listed)
+    for other in others:
+        source_id = base = file_source_id(other.stem)
+        suffix = 2
+        while source_id in taken:  # a_b.md and a-b.md: the second in name order becomes a-b-2
+            source_id, suffix = f"{base}-{suffix}", suffix + 1
+        taken.add(source_id)
+        entries.append((source_id, str(other.relative_to(course_dir))))
     problems: list[Problem] = []
     sources: list[Source] = []
     for source_id, relative in entries:

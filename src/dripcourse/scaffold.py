@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from dripcourse.errors import DripcourseError, OutputError, Problem
+from dripcourse.outputs import write_folder
 from dripcourse.render import default_theme_dir
 from dripcourse.schema import block
 
@@ -79,11 +79,9 @@ def new_course(folder: Path, with_templates: bool = False) -> list[Path]:
         raise DripcourseError(Problem(folder, "exists and is not a folder"))
     if folder.exists() and any(folder.iterdir()):
         raise OutputError(Problem(folder, "is not empty; choose a new folder for the course"))
-    (folder / "sources").mkdir(parents=True, exist_ok=True)
-    written = [folder / "syllabus.yaml", folder / "sources" / "basics.md"]
-    written[0].write_text(SYLLABUS, encoding="utf-8")
-    written[1].write_text(SOURCE, encoding="utf-8")
+    files = {"syllabus.yaml": SYLLABUS.encode("utf-8"), "sources/basics.md": SOURCE.encode("utf-8")}
     if with_templates:
-        shutil.copytree(default_theme_dir(), folder / "templates")
-        written += sorted((folder / "templates").iterdir())
-    return written
+        theme = default_theme_dir()
+        files |= {f"templates/{p.name}": p.read_bytes() for p in sorted(theme.iterdir()) if p.is_file()}
+    write_folder(folder, files, option="folder", mark=False)
+    return [folder / name for name in files]

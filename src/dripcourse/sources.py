@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -22,7 +23,7 @@ from dripcourse.yamlread import NodeReader, compose
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 INTRO_ID = "intro"
 FRONT_MATTER_FIELDS = ("title", "original_title", "original_url", "author", "imported_from", "import_order")
-EXPLICIT_ID = re.compile(r"\s*\{#([A-Za-z0-9][A-Za-z0-9_-]*)\}\s*$")
+EXPLICIT_ID = re.compile(r"\{#([A-Za-z0-9][A-Za-z0-9_-]*)\}$")  # searched in text with its end trimmed
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ WORDS_PER_MINUTE = 230  # about an adult's silent reading speed (Brysbaert 2019:
 
 
 def count_words(markdown: str) -> int:
-    return len(re.findall(r"[\w\u2019'-]+", re.sub(r"\(https?://[^)]*\)", "", markdown)))
+    return len(re.findall(r"[\w\u2019'-]+", re.sub(r"\(https?://[^()\s]*\)", "", markdown)))
 
 
 def reading_minutes(words: int) -> int:
@@ -81,6 +82,31 @@ def looks_utf16(data: bytes) -> bool:
         return False
     even, odd = sample[0::2].count(0), sample[1::2].count(0)
     return max(even, odd) > 0.4 * (len(sample) / 2) and min(even, odd) < 0.05 * (len(sample) / 2)
+
+
+MAX_ID_LENGTH = 60
+
+
+def file_source_id(name: str) -> str:
+    """The source id for a file name: its slug, plus a short hash of the name when the slug lost letters it cannot
+    spell (日本, 中文) or came out empty, so two such names never share an id."""
+    slug = slugify(name) if re.search(r"[A-Za-z0-9]", name) else ""
+    decomposed = unicodedata.normalize("NFKD", name)
+    lost = any(ch.isalnum() and not ch.isascii() for ch in decomposed)
+    if lost or not slug:
+        digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+        slug = f"{slug[: MAX_ID_LENGTH - 9] or 'source'}-{digest}"
+    return slug[:MAX_ID_LENGTH].strip("-")
+
+
+def split_explicit_id(raw: str) -> tuple[str, str | None]:
+    r"""A heading's text without its trailing `{#id}`, and the id (or None). The text's end is trimmed first:
+    a pattern starting `\s*` would rescan a run of spaces from each of its characters."""
+    trimmed = raw.rstrip()
+    explicit = EXPLICIT_ID.search(trimmed)
+    if explicit is None:
+        return raw, None
+    return trimmed[: explicit.start()].strip(), explicit.group(1)
 
 
 def read_text_bytes(path: Path, shown: Path | str, limit: int, kind: str, utf16: bool = False) -> bytes:
@@ -199,9 +225,8 @@ def parse_source(source_id: str, text: str, shown: Path | str) -> Source:
             if not chunks and not title and not any(line.strip() for _, line in intro):
                 title, at = heading.text, heading.after
             continue
-        explicit = EXPLICIT_ID.search(heading.text)
-        heading_text = EXPLICIT_ID.sub("", heading.text).strip() if explicit else heading.text
-        section_id = explicit.group(1) if explicit else slugify(heading_text)
+        heading_text, explicit = split_explicit_id(heading.text)
+        section_id = explicit or slugify(heading_text)
         current = []
         chunks.append((section_id, heading_text, number, current))
         at = heading.after

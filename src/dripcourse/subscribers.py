@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import re
+import tempfile
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -185,6 +187,21 @@ def csv_rows(reader: Iterator[list[str]], line_num: Callable[[], int], file_name
         yield row
 
 
+def check_plan_file(out: Path, inputs: list[Path], force: bool) -> None:
+    """A plan file goes where a new file can be made, and never over one of the files the plan is made from."""
+    if out.is_dir():
+        raise OutputError(Problem(out, "is a folder; give the plan a file name, like plan.csv"))
+    folder = out.parent
+    if not folder.is_dir():
+        what = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise OutputError(Problem(out, f"cannot be written: the folder {folder} {what}"))
+    for item in inputs:
+        if item.exists() and os.path.realpath(item) == os.path.realpath(out):
+            raise OutputError(Problem(out, f"is {item}, which the plan is made from; choose another --out"))
+    if (out.exists() or out.is_symlink()) and not force:
+        raise OutputError(Problem(out, "already exists; pass --force to replace it"))
+
+
 def plan_file(
     syllabus: Syllabus,
     subscribers: Path,
@@ -204,23 +221,22 @@ def plan_file(
         raise DripcourseError(Problem(subscribers, "is a folder; give the subscriber CSV file"))
     if not subscribers.is_file():
         raise DripcourseError(Problem(subscribers, "file not found"))
-    if out.is_dir():
-        raise OutputError(Problem(out, "is a folder; give the plan a file name, like plan.csv"))
-    if not out.parent.is_dir():
-        raise OutputError(Problem(out, f"cannot be written: the folder {out.parent} does not exist"))
-    if out.exists() and not force:
-        raise OutputError(Problem(out, "already exists; pass --force to replace it"))
+    check_plan_file(out, [subscribers, *syllabus.input_files()], force)
     size = subscribers.stat().st_size
-    staging = out.with_name(f".{out.name}.partial")
+    with subscribers.open("rb") as head:
+        if looks_utf16(head.read(4096)):  # UTF-16 without a byte-order mark decodes as UTF-8, NULs and all
+            raise DripcourseError(Problem(subscribers, "is UTF-16 text; save it as CSV UTF-8"))
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{out.name[:100]}.", suffix=".partial", dir=out.parent)
+    except OSError as exc:
+        raise OutputError(Problem(out, f"cannot write: {exc.strerror or exc}")) from None
+    staging = Path(name)
     raw = subscribers.open("rb")
-    if looks_utf16(raw.peek(4096)[:4096]):  # NUL-laden UTF-16 would decode as UTF-8 and fail as a header
-        raw.close()
-        raise DripcourseError(Problem(subscribers, "is UTF-16 text; save it as CSV UTF-8"))
     try:
         with (
             raw,
             io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as source,
-            staging.open("w", encoding="utf-8", newline="") as sink,
+            open(handle, "w", encoding="utf-8", newline="") as sink,
         ):
             stats = plan_subscribers(
                 syllabus,
@@ -231,9 +247,12 @@ def plan_file(
                 on_problem=on_problem,
                 on_progress=None if on_progress is None else lambda _line: on_progress(raw.tell(), size),
             )
+        staging.chmod(0o644)
         staging.replace(out)
     except UnicodeDecodeError as exc:
         raise DripcourseError(not_utf8(subscribers, exc)) from None
+    except OSError as exc:
+        raise OutputError(Problem(out, f"cannot write: {exc.strerror or exc}")) from None
     finally:
         staging.unlink(missing_ok=True)
     return stats

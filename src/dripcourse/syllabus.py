@@ -26,6 +26,7 @@ SOURCE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+\Z")
 COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 MAX_SUBJECT = 150
+MAX_SYLLABUS_BYTES = 1024 * 1024  # a course of a year of daily emails is under 200 KB
 MAX_SLUG = 80  # a slug names files (`01-slug.eml`, export templates); file names end at 255 bytes
 # Dates dripcourse plans with (a cohort's start, a signup): far enough from year 1 and 9999 that ten years of
 # lessons, local times and UTC offsets stay inside what Python's datetime can hold.
@@ -179,6 +180,12 @@ class Syllabus:
     def root(self) -> Path:
         return self.path.parent
 
+    def input_files(self) -> list[Path]:
+        """The syllabus, every source and every template of the course's own: what an output must never replace."""
+        templates = self.root / "templates"
+        own = sorted(p for p in templates.glob("*") if p.is_file()) if templates.is_dir() else []
+        return [self.path, *(self.root / entry.path for entry in self.sources.values()), *own]
+
 
 class SyllabusProblems(DripcourseError):
     """A syllabus with problems, with the parts that did read, so that the sources it names can be checked in the
@@ -200,6 +207,11 @@ def load_syllabus(course_dir: Path) -> Syllabus:
     path = course_dir / SYLLABUS_FILE
     if not path.is_file():
         raise DripcourseError(Problem(path, "no syllabus here (is this a course folder?)"))
+    size = path.stat().st_size
+    if size > MAX_SYLLABUS_BYTES:
+        raise DripcourseError(
+            Problem(path, f"is {size:,} bytes; a syllabus may be at most {MAX_SYLLABUS_BYTES:,} bytes")
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:

@@ -169,7 +169,7 @@ OUTS = [
         "out-under-a-file",
         "subs.csv/plan.csv",
         1,
-        "Error: {tmp}/subs.csv/plan.csv: cannot be written: the folder {tmp}/subs.csv does not exist",
+        "Error: {tmp}/subs.csv/plan.csv: cannot be written: the folder {tmp}/subs.csv is a file, not a folder",
     ),
 ]
 

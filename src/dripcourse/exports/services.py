@@ -544,7 +544,7 @@ def listmonk_window(course: Course) -> list[str]:
         "goes to every subscriber of its lists at once, so campaigns cannot give each subscriber Day 1 on their "
         "own day. Either set schedule.mode to cohort with a start_date and export again (everyone starts "
         "together), or send the course with `dripcourse send --via listmonk`, which sends each subscriber each "
-        "lesson when it is due through listmonk's transactional API (README, \"A complete drip with listmonk\") "
+        'lesson when it is due through listmonk\'s transactional API (README, "A complete drip with listmonk") '
         "and needs none of these campaigns."
     ]
 

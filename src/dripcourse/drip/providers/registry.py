@@ -37,4 +37,3 @@ def make_provider(via: str, env: Mapping[str, str], sender: str) -> Provider:
 
         return ListmonkProvider.from_env(env, sender)
     raise ProviderError(f"--via must be one of {', '.join(VIAS)}, got {via!r}")
-

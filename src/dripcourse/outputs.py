@@ -1,0 +1,281 @@
+"""Writing outputs without ever losing what the user made.
+
+A folder dripcourse writes (out/, an export folder, a new course) is staged beside its place and swapped in whole.
+dripcourse treats a folder as its own only when it holds the marker file `.dripcourse-out`: a random id chosen at
+the folder's first write, kept by every later one, and the list of files written. A `manifest.json` proves
+nothing, so a folder of the user's that happens to hold one is refused like any other. A folder that is not
+dripcourse's own and not empty is refused; in its own folder, anything it did not write (a file, a link, an empty
+folder) is refused too, so nothing is deleted that dripcourse did not create. Runs on one folder take turns
+through a lock on its parent folder (fcntl.flock); a run that cannot get it within a few seconds refuses.
+Single files (plan.csv, a source, a syllabus) go through a temporary file and os.replace in their own folder.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import secrets
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+from dripcourse.errors import OutputError, Problem
+
+MARKER = ".dripcourse-out"
+MARKER_FORMAT = "dripcourse-output/1"
+PARTIAL_MARKER = MARKER + ".partial"  # written first and renamed, so a killed run never leaves half a marker
+LOCK_WAIT = 15.0  # seconds a second run waits for the first before refusing
+MAX_NAME_BYTES = 200  # the staging folder's name adds a few bytes; most file systems stop at 255
+SHOWN = 5
+
+
+@dataclass(frozen=True)
+class Ownership:
+    """What an earlier write of dripcourse's left in a folder: its id and the files it wrote."""
+
+    token: str
+    files: frozenset[str]
+
+
+def shown(names: list[str]) -> str:
+    more = f" and {len(names) - SHOWN} more" if len(names) > SHOWN else ""
+    return ", ".join(names[:SHOWN]) + more
+
+
+def read_marker(folder: Path) -> Ownership | None:
+    """The marker of a folder dripcourse wrote, or None (no marker, a link, or a file it did not write)."""
+    marker = folder / MARKER
+    if marker.is_symlink() or not marker.is_file():
+        return None
+    try:
+        data = json.loads(marker.read_text(encoding="utf-8"))
+        token, files = data["id"], data["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if data.get("format") != MARKER_FORMAT or not isinstance(token, str) or len(token) != 32:
+        return None
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        return None
+    return Ownership(token, frozenset(files))
+
+
+def marker_bytes(token: str, files: Iterable[str]) -> bytes:
+    return (json.dumps({"format": MARKER_FORMAT, "id": token, "files": sorted(files)}, indent=1) + "\n").encode()
+
+
+def foreign_entries(folder: Path, owned: Ownership) -> list[str]:
+    """Everything in `folder` that dripcourse did not write: files, links and folders (shown with a slash)."""
+    files = owned.files | {MARKER}
+    folders = {str(Path(f).parent) for f in files} - {"."}
+    folders |= {str(p) for f in folders for p in Path(f).parents if str(p) != "."}
+    stray = []
+    for root, dirs, names in os.walk(folder):
+        base = Path(root).relative_to(folder)
+        for name in sorted(dirs):
+            relative = str(base / name)
+            if relative not in folders or (Path(root) / name).is_symlink():
+                stray.append(relative + "/")
+        dirs[:] = sorted(d for d in dirs if str(base / d) in folders and not (Path(root) / d).is_symlink())
+        stray += [str(base / n) for n in sorted(names) if str(base / n) not in files]
+    return stray
+
+
+def settle(out: Path, option: str) -> Path:
+    """The real folder to write for `out`: a link to a folder is written through, never replaced."""
+    if len(os.fsencode(out.name)) > MAX_NAME_BYTES:
+        raise OutputError(Problem(out, f"the folder name is longer than {MAX_NAME_BYTES} bytes; choose a shorter one"))
+    if out.is_symlink():
+        if not out.exists():
+            raise OutputError(
+                Problem(
+                    out, f"is a link to {os.readlink(out)}, which does not exist; create it or choose another {option}"
+                )
+            )
+        if not out.is_dir():
+            raise OutputError(Problem(out, f"is a link to a file, not a folder; choose another {option}"))
+    place = Path(os.path.realpath(out))
+    if place.parent == place:
+        raise OutputError(Problem(out, f"is the root folder; choose another {option}"))
+    if place.exists() and not place.is_dir():
+        raise OutputError(Problem(out, f"exists and is not a folder; choose another {option}"))
+    if len(os.fsencode(place.name)) > MAX_NAME_BYTES:
+        raise OutputError(Problem(out, f"the folder name is longer than {MAX_NAME_BYTES} bytes; choose a shorter one"))
+    for ancestor in place.parents:
+        if ancestor.exists():
+            if not ancestor.is_dir():
+                raise OutputError(Problem(out, f"cannot be created: {ancestor} is a file, not a folder"))
+            break
+    return place
+
+
+def refuse_inputs(out: Path, place: Path, course_dir: Path | None, inputs: Iterable[Path], option: str) -> None:
+    """An output folder may not be the course folder, hold it or any of its files, or sit in its sources/ or
+    templates/ (where a build would read it back as input)."""
+    inputs = list(inputs)
+    if course_dir is not None:
+        course = Path(os.path.realpath(course_dir))
+        if place == course:
+            raise OutputError(Problem(out, f"is the course folder; choose a {option} outside it"))
+        for part in ("sources", "templates"):
+            if course / part == place or course / part in place.parents:
+                raise OutputError(Problem(out, f"is inside the course's {part} folder; choose a {option} outside it"))
+        inputs = [course_dir, *inputs]
+    for item in inputs:
+        real = Path(os.path.realpath(item))
+        if place == real or place in real.parents:
+            raise OutputError(Problem(out, f"would hold {item}, which the build reads; choose another {option}"))
+
+
+@contextmanager
+def locked(folder: Path, out: Path) -> Iterator[None]:
+    """Hold the lock of `folder` (the parent of the output); another run waits up to LOCK_WAIT, then refuses."""
+    handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        deadline = time.monotonic() + LOCK_WAIT
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise OutputError(
+                        Problem(out, "another dripcourse run is writing here; try again when it has finished")
+                    ) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(handle)
+
+
+def remove_owned(folder: Path) -> None:
+    """Delete what dripcourse wrote in `folder` (per its marker), then the folder if nothing else is left."""
+    owned = read_marker(folder)
+    if owned is not None:
+        for name in owned.files:
+            if Path(name).is_absolute() or ".." in Path(name).parts:
+                continue
+            path = folder / name
+            if path.is_file() and not path.is_symlink():
+                path.unlink()
+        (folder / MARKER).unlink(missing_ok=True)
+    (folder / PARTIAL_MARKER).unlink(missing_ok=True)
+    for root, dirs, _ in os.walk(folder, topdown=False):
+        for name in dirs:
+            with suppress(OSError):  # a folder still holding something dripcourse did not write stays
+                os.rmdir(Path(root) / name)
+    with suppress(OSError):
+        os.rmdir(folder)
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(handle, view) :]
+    finally:
+        os.close(handle)
+
+
+def write_folder(
+    out: Path,
+    files: Mapping[str, bytes],
+    course_dir: Path | None = None,
+    inputs: Iterable[Path] = (),
+    option: str = "--out",
+    mark: bool = True,
+) -> None:
+    """Write `files` (relative path -> bytes) as the folder `out`, staged beside it and swapped in whole. Without
+    `mark` (a new course folder, which is the user's from then on) the marker is left out."""
+    place = settle(out, option)
+    refuse_inputs(out, place, course_dir, inputs, option)
+    try:
+        place.parent.mkdir(parents=True, exist_ok=True)
+        with locked(place.parent, out):
+            swap(out, place, files, mark)
+    except OSError as exc:
+        raise OutputError(Problem(out, f"cannot write: {exc.strerror or exc}")) from None
+
+
+def swap(out: Path, place: Path, files: Mapping[str, bytes], mark: bool = True) -> None:
+    owned = read_marker(place) if place.is_dir() else None
+    stray = sorted(p.name + "/" * p.is_dir() for p in place.iterdir()) if place.is_dir() else []
+    if owned is not None:
+        stray = foreign_entries(place, owned)
+    if stray:
+        raise OutputError(
+            Problem(out, f"holds files dripcourse did not write ({shown(stray)}); choose an empty or new output folder")
+        )
+    for leftover in place.parent.glob(f".{place.name}.dripcourse-*"):
+        if leftover.is_dir() and not leftover.is_symlink():
+            remove_owned(leftover)  # a killed run's staging folder: only what it wrote goes
+    staging = Path(tempfile.mkdtemp(prefix=f".{place.name}.dripcourse-", dir=place.parent))
+    swapped = False
+    try:
+        write_bytes(staging / PARTIAL_MARKER, marker_bytes(owned.token if owned else secrets.token_hex(16), files))
+        os.rename(staging / PARTIAL_MARKER, staging / MARKER)
+        made: set[Path] = set()
+        for relative, data in files.items():
+            target = staging / relative
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            write_bytes(target, data)
+        staging.chmod(0o755)
+        if owned is None:
+            os.rename(staging, place)  # onto nothing, or onto the empty folder given
+            if not mark:
+                (place / MARKER).unlink()
+            return
+        if not exchange(staging, place):
+            old = staging.with_name(staging.name + "-old")
+            os.rename(place, old)
+            os.rename(staging, place)
+            os.rename(old, staging)
+        swapped = True
+    finally:
+        if swapped:
+            remove_owned(staging)  # the old output: only what dripcourse wrote in it goes
+        elif staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)  # this run's own staging folder, made by mkdtemp above
+
+
+RENAME_EXCHANGE = 2
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two folders with Linux renameat2(RENAME_EXCHANGE); False where that is not available."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), RENAME_EXCHANGE)
+    if result != 0 and ctypes.get_errno() not in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    return bool(result == 0)
+
+
+def write_file(path: Path, data: bytes, what: str = "") -> None:
+    """Replace one file through a temporary file in its own folder, so a failure leaves the old file whole."""
+    temporary = None
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".partial", dir=path.parent)
+        temporary = Path(name)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except OSError as exc:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+        raise OutputError(Problem(path, f"cannot write{what}: {exc.strerror or exc}")) from None
