@@ -6,6 +6,7 @@ changed, an interrupted push finishes on the next run, and the dry run lists exa
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ from typer.testing import CliRunner
 from dripcourse.cli import app
 from dripcourse.errors import DripcourseError
 from dripcourse.push import PushError
+from dripcourse.push.engine import set_pointer
 from services.brevo import BrevoServer
 from services.buttondown import ButtondownServer
 from services.httpbase import ApiServer, Reply
@@ -488,3 +490,57 @@ def test_the_summary_links_each_listmonk_campaign(tmp_path: Path) -> None:
         assert links == sorted(f"{server.url}/admin/campaigns/{number}" for number in server.campaigns)
         assert [c["status"] for c in server.campaigns.values()] == ["draft", "draft"]  # evergreen: not scheduled
         assert any("start each one yourself" in step for step in report.manual)
+
+
+def test_mailgun_a_lost_answer_to_a_new_version_is_finished_without_a_question(tmp_path: Path) -> None:
+    with MailgunServer() as server:
+        pusher = Pusher(tmp_path, "mailgun", server, server.env())
+        pusher.push()
+        pusher.edit("subject: The ingredient you forget", "subject: Water first")
+        # Read back both templates, then the new version is stored but its answer is lost.
+        server.faults.extend([("pass", None), ("pass", None), ("drop-after", None)])
+        with pytest.raises(PushError, match="no answer after updating"):
+            pusher.push()
+        assert pusher.state()["02-water-matters.template"]["pending"] is True
+        report = pusher.push()  # sends the same version again: Mailgun says it exists (409), which is done
+        assert pusher.questions == [] and len(report.outcome.updated) == 1
+        template = server.templates[sorted(server.templates)[1]]
+        assert len(template["versions"]) == 2 and server.active(template)["headers"]["Subject"] == "Water first"
+        seen = len(server.requests)
+        pusher.push()
+        assert pusher.writes(seen) == []
+
+
+def test_prune_of_an_object_already_gone_there_just_forgets_it(tmp_path: Path) -> None:
+    with PostmarkServer() as server:
+        pusher = Pusher(tmp_path, "postmark", server, server.env())
+        pusher.push()
+        gone = sorted(server.templates)[1]
+        del server.templates[gone]
+        syllabus = pusher.course / "syllabus.yaml"
+        text = syllabus.read_text(encoding="utf-8")
+        syllabus.write_text(text[: text.index("  - day: 2")], encoding="utf-8")
+        report = pusher.push(prune=True)
+        assert report.outcome.deleted == ["02-water-matters.template"]
+        assert list(pusher.state()) == ["01-welcome.template"]
+
+
+def test_push_sends_exactly_the_payload_files_the_export_writes(pushing: tuple[Pusher, Case], tmp_path: Path) -> None:
+    pusher, _ = pushing
+    folder = tmp_path / "export"
+    result = CliRunner().invoke(app, ["export", pusher.target, str(pusher.course), "--out", str(folder)])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    requests = [*manifest["before"], *(r for e in manifest["emails"] for r in e["requests"]), *manifest["after"]]
+    requests = [r for r in requests if r["key"] != "template-own-link"]  # SES: push loads the v2 form only
+    pusher.push(dry_run=True)
+    creates = [entry for entry in pusher.dry_run_listing() if entry["action"] == "create"]
+    assert len(creates) == len(requests)
+    for request, entry in zip(requests, creates, strict=True):
+        payload = json.loads((folder / request["body"]).read_text(encoding="utf-8"))
+        sent = entry["body"]
+        for pointer in request.get("fill") or {}:  # ids known only at push time
+            set_pointer(payload, pointer, None)
+            set_pointer(sent, pointer, None)
+        assert sent == payload, request["body"]
+        assert entry["method"] == request["method"]

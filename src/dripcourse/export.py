@@ -23,6 +23,6 @@ def export(target: str, course_dir: Path, out_dir: Path, preview_date: date) -> 
             Problem(None, f"unknown export target '{target}'{did_you_mean(target, TARGETS)}; choose one of {names}")
         )
     course = load_course(course_dir)
-    files = export_files(TARGETS[target], course, render_course(course, preview_date))
+    files = export_files(TARGETS[target], course, render_course(course, preview_date), today=preview_date)
     write_output(out_dir, files, course)
     return files

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dripcourse.csvcells import safe_cell
 from dripcourse.errors import DripcourseError, OutputError, Problem
+from dripcourse.outputs import refused
 from dripcourse.schedule import plan
 from dripcourse.sources import UTF16_BOMS, looks_utf16
 from dripcourse.syllabus import EARLIEST, EMAIL, LATEST, Syllabus, valid_zone
@@ -84,11 +85,29 @@ class Planner:
             self.texts[key] = [text for _, text in found]
         return found
 
+    def cohort_scheduled(self, zone_name: str) -> list[tuple[datetime, str]]:
+        """A cohort's emails for a subscriber in `zone_name`: the same instants for everyone, at the send time in
+        the course's zone from the start date (as a listmonk campaign's send_at or a broadcast goes out); the
+        subscriber's zone only changes the local time the row shows."""
+        key = (f"cohort:{zone_name}", date.min)
+        found = self.cache.get(key)
+        if found is None:
+            assert self.schedule.start_date is not None
+            zone, zone_field = zone_named(zone_name), csv_field(zone_name)
+            course_zone = zone_named(self.schedule.time_zone)
+            start = datetime.combine(self.schedule.start_date, self.schedule.send_time, tzinfo=course_zone)
+            found = []
+            for slot, fixed in zip(plan(self.schedule, self.emails, start), self.fixed, strict=True):
+                local = slot.utc.astimezone(zone).isoformat()
+                found.append((slot.utc, f"{fixed}{zone_field},{slot.utc:%Y-%m-%dT%H:%M:%SZ},{local}\n"))
+            self.cache[key] = found
+        return found
+
     def rows(self, prefix: str, signed_up: datetime, zone_name: str) -> tuple[str, int]:
         """The plan rows of one subscriber as CSV text, and how many there are."""
         if self.schedule.mode == "cohort" and self.schedule.start_date:
             # A late joiner gets only the emails still to come.
-            texts = [text for utc, text in self.scheduled(zone_name, self.schedule.start_date) if utc >= signed_up]
+            texts = [text for utc, text in self.cohort_scheduled(zone_name) if utc >= signed_up]
         else:
             local_signup = signed_up.astimezone(zone_named(zone_name))
             key = (zone_name, local_signup.date())
@@ -229,7 +248,7 @@ def plan_file(
     try:
         handle, name = tempfile.mkstemp(prefix=f".{out.name[:100]}.", suffix=".partial", dir=out.parent)
     except OSError as exc:
-        raise OutputError(Problem(out, f"cannot write: {exc.strerror or exc}")) from None
+        raise refused(out, exc) from None
     staging = Path(name)
     raw = subscribers.open("rb")
     try:
@@ -252,7 +271,7 @@ def plan_file(
     except UnicodeDecodeError as exc:
         raise DripcourseError(not_utf8(subscribers, exc)) from None
     except OSError as exc:
-        raise OutputError(Problem(out, f"cannot write: {exc.strerror or exc}")) from None
+        raise refused(out, exc) from None
     finally:
         staging.unlink(missing_ok=True)
     return stats

@@ -121,13 +121,12 @@ class PlanCache:
         return "".join(own if i in self.planner.at_signup else part for i, part in enumerate(parts))
 
     def due_times(self, signed_up: datetime, signed_up_epoch: int, zone_name: str) -> list[int]:
-        if self.cohort and self.planner.schedule.start_date is not None:
-            key = (zone_name, self.planner.schedule.start_date)
-        else:
-            key = (zone_name, signed_up.astimezone(zone_named(zone_name)).date())
+        # A cohort has one set of instants for every subscriber, in the course's zone.
+        key = ("cohort", date.min) if self.cohort else (zone_name, signed_up.astimezone(zone_named(zone_name)).date())
         times = self.times.get(key)
         if times is None:
-            times = [int(utc.timestamp()) for utc, _ in self.planner.scheduled(*key)]
+            slots = self.planner.cohort_scheduled(zone_name) if self.cohort else self.planner.scheduled(*key)
+            times = [int(utc.timestamp()) for utc, _ in slots]
             if len(self.times) > 100_000:
                 self.times.clear()
             self.times[key] = times

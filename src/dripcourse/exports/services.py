@@ -296,6 +296,13 @@ def kit_window(course: Course) -> list[str]:
             "A Kit sequence starts per subscriber; for a cohort, add everyone on the start date "
             f"({course.schedule.start_date}) or send broadcasts on the dates in schedule.csv."
         )
+    else:
+        notes.append(
+            f"A Kit sequence has one time zone ({course.schedule.time_zone}): Kit sends every subscriber at its send "
+            "hour there. The per-subscriber plan (`dripcourse schedule --subscribers`) and `dripcourse send` use "
+            "each subscriber's own zone, so for a subscriber elsewhere Kit's sends come at another local hour than "
+            "the plan shows, shifted by the difference between the two zones."
+        )
     return notes
 
 

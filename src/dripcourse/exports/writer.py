@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,9 +28,25 @@ MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "dripcourse-export/1"
 
 
-def export_files(target: Target, loaded: LoadedCourse, emails: list[BuiltEmail]) -> dict[str, bytes]:
-    """Every file of `target`'s export folder, by relative path. Raises DripcourseError on any loss or limit."""
+def export_files(
+    target: Target, loaded: LoadedCourse, emails: list[BuiltEmail], today: date | None = None
+) -> dict[str, bytes]:
+    """Every file of `target`'s export folder, by relative path. Raises DripcourseError on any loss or limit.
+
+    `today` (UTC) is checked against a cohort's send instants where the service refuses one in the past."""
     info = loaded.syllabus.course
+    if today is not None and target.delays == "absolute" and loaded.syllabus.schedule.mode == "cohort":
+        passed = [e for e in emails if e.slot.utc.date() < today]
+        if passed:
+            first = passed[0]
+            raise DripcourseError(
+                Problem(
+                    loaded.syllabus.path,
+                    f"{target.service} refuses a send time in the past, and {len(passed)} of the cohort's emails "
+                    f"are due before today ({today}), from {first.rendered.lesson.file_stem} at "
+                    f"{first.slot.utc:%Y-%m-%d %H:%M} UTC; set schedule.start_date to a date to come",
+                )
+            )
     if target.max_emails is not None and len(emails) > target.max_emails:
         raise DripcourseError(
             Problem(

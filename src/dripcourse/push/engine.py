@@ -52,6 +52,7 @@ class Write:
     path: str
     body: Any
     encoding: str = "json"
+    accept: tuple[int, ...] = ()  # statuses that mean this was done already (a retried create of a version)
 
     def entry(self, base_url: str) -> dict[str, Any]:
         return {
@@ -243,7 +244,13 @@ def run(
         if item.kind.update_body is not None:
             body = item.kind.update_body(write.body, content_hash(write))
         path = resolve.path(item.kind.update_path or item.kind.item, object_id, item.key)
-        send(Write("update", item.key, item.kind.update, path, body, write.encoding), idempotent=True)
+        change = Write("update", item.key, item.kind.update, path, body, write.encoding, item.kind.repeated)
+        try:
+            send(change, idempotent=item.kind.update != "POST")
+        except Uncertain:
+            # The change may have been made: the next push sends it again instead of asking about it.
+            state.record(item.key, **{**state.objects[item.key], "pending": True})
+            raise PushError(f"{remote.service}: no answer after updating {item.what}; push again to finish") from None
         if not dry_run:
             remember(item, write, object_id)
         outcome.updated.append(item.what)
@@ -279,7 +286,10 @@ def run(
                     create(item, write)
                 else:
                     outcome.skipped.append(item.what)
-            elif record.get("remote") not in (None, fingerprint(item.kind, write.body, remote_object)):
+            elif not record.get("pending") and record.get("remote") not in (
+                None,
+                fingerprint(item.kind, write.body, remote_object),
+            ):
                 if ask(
                     f"{remote.service}: {item.what} was changed there since the last push. "
                     "Replace it with the course's version?"
@@ -407,6 +417,10 @@ class HttpChannel:
 
     def send(self, write: Write, idempotent: bool) -> Any:
         reply = self.call(write.method, write.path, write.body, write.encoding, idempotent)
+        if write.action == "delete" and self.remote.missing(reply.status, reply.json()):
+            return None  # gone already: a retried delete, or deleted there
+        if reply.status in write.accept:
+            return reply.json()
         if not 200 <= reply.status < 300:
             raise PushError(
                 f"{self.remote.service} refused {write.method} {write.path} ({reply.status}): "

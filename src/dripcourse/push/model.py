@@ -31,6 +31,7 @@ class Kind:
     update: str = "PUT"
     update_path: str | None = None  # default: `item`
     update_body: Callable[[Any, str], Any] | None = None  # (create body, content hash) -> body; default: the body
+    repeated: tuple[int, ...] = ()  # statuses of an update that mean the same update was made before (Mailgun: 409)
     keep: tuple[str, ...] = ()  # fields sent at creation only, then the user's to change (published, active)
     find: Callable[[Any], str] | None = None  # a GET (from the create body) that finds the object push made
     pick: Callable[[Any, Any], Any] = lambda reply, body: reply  # that object out of the answer, shaped like a GET

@@ -253,6 +253,7 @@ MAILGUN = Remote(
             update="POST",
             update_path="/v3/{input:domain}/templates/{id}/versions",
             update_body=mailgun_version,
+            repeated=(409,),  # this content's tag exists: a version whose answer was lost was stored
             find=lambda body: f"/v3/{{input:domain}}/templates/{body['name']}?active=yes",
         ),
     },
