@@ -215,7 +215,7 @@ def check_plan_file(out: Path, inputs: list[Path], force: bool) -> None:
         what = "is a file, not a folder" if folder.exists() else "does not exist"
         raise OutputError(Problem(out, f"cannot be written: the folder {folder} {what}"))
     for item in inputs:
-        if item.exists() and os.path.realpath(item) == os.path.realpath(out):
+        if item.exists() and out.exists() and os.path.samefile(item, out):  # a link, a hard link, another spelling
             raise OutputError(Problem(out, f"is {item}, which the plan is made from; choose another --out"))
     if (out.exists() or out.is_symlink()) and not force:
         raise OutputError(Problem(out, "already exists; pass --force to replace it"))
