@@ -19,6 +19,7 @@ from dripcourse.errors import DripcourseError
 from services.postgres import PostgresServer, binaries
 from services.smtp import SmtpServer
 from services.world import World
+from test_send_list import ZONES, listed, read_into, row, write
 
 
 @pytest.fixture(scope="module")
@@ -155,3 +156,23 @@ def test_a_due_row_from_a_postgres_ledger_round_trips(postgres: PostgresServer) 
     assert ledger.query("SELECT next_position, next_due_at, busy FROM subscribers") == [(1, 86900, 0)]
     assert ledger.query("SELECT state, provider_id, attempts FROM sends") == [("sent", "250 ok", 1)]
     ledger.close()
+
+
+def test_an_edited_list_on_postgres_ends_as_a_fresh_read_would(tmp_path: Path, postgres: PostgresServer) -> None:
+    url, fresh = postgres.new_database(), postgres.new_database()
+    subscribers = tmp_path / "subscribers.csv"
+    lines = [row(n, f"R{n}", n % 3, ZONES[n % 4]) for n in range(40)]
+    write(subscribers, lines)
+    assert read_into(url, subscribers).rows == 40
+    lines[3] = row(3, "Three", 1, "Asia/Kolkata")
+    del lines[7]
+    lines.insert(0, lines[10])  # a copy of a row: the later one is the duplicate, read again
+    lines.append(row(5, "Later", 2, ""))  # a second row for an address already listed
+    write(subscribers, lines)
+    assert read_into(url, subscribers).rows == 3
+    read_into(fresh, subscribers)
+    now = listed(url)
+    assert now == listed(fresh)
+    assert len(now) == 39
+    assert now["reader3@readers.example"][1] == "Three"
+    assert now["reader5@readers.example"][1] == "R5"

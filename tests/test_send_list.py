@@ -23,7 +23,7 @@ HEADER = "email,first_name,signed_up_at,timezone"
 ZONES = ["", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe"]
 
 
-def read_into(ledger_path: Path, subscribers: Path) -> ListReport:
+def read_into(ledger_path: Path | str, subscribers: Path) -> ListReport:
     ledger = open_ledger(ledger_path)
     try:
         drip = Drip(
@@ -37,7 +37,7 @@ def read_into(ledger_path: Path, subscribers: Path) -> ListReport:
         ledger.close()
 
 
-def listed(ledger_path: Path) -> dict[str, tuple[object, ...]]:
+def listed(ledger_path: Path | str) -> dict[str, tuple[object, ...]]:
     ledger = open_ledger(ledger_path)
     try:
         rows = ledger.query(

@@ -19,7 +19,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from dripcourse.errors import DripcourseError, OutputError, Problem
-from dripcourse.outputs import write_file
+from dripcourse.outputs import refused, write_file
 from dripcourse.sources import (
     MAX_ID_LENGTH,
     MAX_SOURCE_BYTES,
@@ -1594,7 +1594,7 @@ def import_targets(files: list[Path], into: Path, source_id: str | None, force: 
     try:
         into.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(Problem(into, f"cannot be created: {exc.strerror or exc}")) from None
+        raise refused(into, exc) from None
     return targets
 
 

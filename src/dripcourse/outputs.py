@@ -43,6 +43,11 @@ class Ownership:
     files: frozenset[str]
 
 
+def refused(path: Path, exc: OSError) -> OutputError:
+    """The one message for a write the system refused (a full or read-only disk, no permission, a missing folder)."""
+    return OutputError(Problem(path, f"the system refused it: {(exc.strerror or str(exc)).lower()}"))
+
+
 def shown(names: list[str]) -> str:
     more = f" and {len(names) - SHOWN} more" if len(names) > SHOWN else ""
     return ", ".join(names[:SHOWN]) + more
@@ -82,7 +87,9 @@ def foreign_entries(folder: Path, owned: Ownership) -> list[str]:
             if relative not in folders or (Path(root) / name).is_symlink():
                 stray.append(relative + "/")
         dirs[:] = sorted(d for d in dirs if str(base / d) in folders and not (Path(root) / d).is_symlink())
-        stray += [str(base / n) for n in sorted(names) if str(base / n) not in files]
+        stray += [
+            str(base / n) for n in sorted(names) if str(base / n) not in files or (Path(root) / n).is_symlink()
+        ]  # a link in place of a file dripcourse wrote is the user's: it points at something of theirs
     return stray
 
 
@@ -200,7 +207,7 @@ def write_folder(
         with locked(place.parent, out):
             swap(out, place, files, mark)
     except OSError as exc:
-        raise OutputError(Problem(out, f"cannot write: {exc.strerror or exc}")) from None
+        raise refused(out, exc) from None
 
 
 def swap(out: Path, place: Path, files: Mapping[str, bytes], mark: bool = True) -> None:
@@ -265,7 +272,7 @@ def exchange(a: Path, b: Path) -> bool:
     return bool(result == 0)
 
 
-def write_file(path: Path, data: bytes, what: str = "") -> None:
+def write_file(path: Path, data: bytes) -> None:
     """Replace one file through a temporary file in its own folder, so a failure leaves the old file whole."""
     temporary = None
     try:
@@ -278,4 +285,4 @@ def write_file(path: Path, data: bytes, what: str = "") -> None:
     except OSError as exc:
         if temporary is not None:
             temporary.unlink(missing_ok=True)
-        raise OutputError(Problem(path, f"cannot write{what}: {exc.strerror or exc}")) from None
+        raise refused(path, exc) from None

@@ -181,10 +181,12 @@ class Syllabus:
         return self.path.parent
 
     def input_files(self) -> list[Path]:
-        """The syllabus, every source and every template of the course's own: what an output must never replace."""
+        """The syllabus, every source and every template of the course's own, and the send ledger beside them:
+        what an output must never replace."""
         templates = self.root / "templates"
         own = sorted(p for p in templates.glob("*") if p.is_file()) if templates.is_dir() else []
-        return [self.path, *(self.root / entry.path for entry in self.sources.values()), *own]
+        ledger = self.root / "ledger.sqlite"
+        return [self.path, *(self.root / entry.path for entry in self.sources.values()), *own, ledger]
 
 
 class SyllabusProblems(DripcourseError):

@@ -198,6 +198,28 @@ BUILD_CASES = [
         built=True,
     ),
     Case(
+        "a built email replaced by a link to the user's file",
+        ["build", "course", "--out", "out"],
+        1,
+        f"Error: out: holds files dripcourse did not write (emails/01-welcome.html); {REFUSED_OUT}\n",
+        lambda root: do(
+            write(root, {"thesis.docx": "chapter one"}),
+            (root / "out/emails/01-welcome.html").unlink(),
+            (root / "out/emails/01-welcome.html").symlink_to(root / "thesis.docx"),
+        ),
+        keep=("out", "thesis.docx"),
+        built=True,
+    ),
+    Case(
+        "a named pipe of the user's inside out/",
+        ["build", "course", "--out", "out"],
+        1,
+        f"Error: out: holds files dripcourse did not write (pipe); {REFUSED_OUT}\n",
+        lambda root: os.mkfifo(root / "out" / "pipe"),
+        check=lambda root: do((root / "out" / "pipe").is_fifo() or pytest.fail("the pipe is gone")),
+        built=True,
+    ),
+    Case(
         "a folder of the user's with a README",
         ["build", "course", "--out", "site"],
         1,
@@ -387,6 +409,22 @@ SCHEDULE_CASES = [
         keep=("subs.csv", "plan.csv"),
     ),
     Case(
+        "the plan over a hard link to the subscriber list",
+        [*SCHEDULE, "--out", "copy.csv", "--force"],
+        1,
+        "Error: copy.csv: is subs.csv, which the plan is made from; choose another --out\n",
+        lambda root: os.link(root / "subs.csv", root / "copy.csv"),
+        keep=("subs.csv", "copy.csv"),
+    ),
+    Case(
+        "the plan over the send ledger",
+        [*SCHEDULE, "--out", "course/ledger.sqlite", "--force"],
+        1,
+        "Error: course/ledger.sqlite: is course/ledger.sqlite, which the plan is made from; choose another --out\n",
+        files({"course/ledger.sqlite": "sends so far"}),
+        keep=("course",),
+    ),
+    Case(
         "the plan over the syllabus",
         [*SCHEDULE, "--out", "course/syllabus.yaml", "--force"],
         1,
@@ -543,7 +581,7 @@ IMPORT_CASES = [
         "--into under a file",
         ["import", "a.txt", "--into", "notes.txt/sources"],
         1,
-        "Error: notes.txt/sources: cannot be created: Not a directory\n",
+        "Error: notes.txt/sources: the system refused it: not a directory\n",
         files({"a.txt": ARTICLE, "notes.txt": "mine"}),
         keep=("notes.txt",),
     ),
@@ -696,7 +734,7 @@ def test_a_failing_disk_leaves_the_previous_build_whole(
     monkeypatch.setattr(os, name, failing(getattr(os, name), error, after))
     code, stderr = invoke(root, ["build", "course", "--out", "out"])
     monkeypatch.undo()
-    assert (code, stderr) == (1, f"Error: out: cannot write: {os.strerror(error)}\n")
+    assert (code, stderr) == (1, f"Error: out: the system refused it: {os.strerror(error).lower()}\n")
     assert tree(root / "out") == before
     assert sorted(p.name for p in root.iterdir()) == ["course", "out", "subs.csv"], "a staging folder was left"
 
@@ -712,7 +750,7 @@ def test_a_failing_disk_leaves_the_previous_plan_whole(root: Path, monkeypatch: 
     )
     code, stderr = invoke(root, [*SCHEDULE, "--out", "plan.csv", "--force"])
     monkeypatch.undo()
-    assert (code, stderr) == (1, f"Error: plan.csv: cannot write: {os.strerror(error)}\n")
+    assert (code, stderr) == (1, f"Error: plan.csv: the system refused it: {os.strerror(error).lower()}\n")
     assert (root / "plan.csv").read_text() == "the old plan\n"
     assert sorted(p.name for p in root.iterdir()) == ["course", "plan.csv", "subs.csv"]
 
