@@ -243,7 +243,7 @@ def test_a_send_option_out_of_range_is_one_message(tmp_path: Path, args: list[st
 def test_a_folder_the_system_will_not_create_is_one_message(tmp_path: Path) -> None:
     outcome = run("new", "/proc/dripcourse-nope", tmp=tmp_path)
     assert (outcome.code, outcome.out) == (1, "")
-    assert outcome.err == "Error: /proc/dripcourse-nope: the system refused it: no such file or directory\n"
+    assert outcome.err == "Error: /proc/dripcourse-nope: cannot write: No such file or directory\n"
 
 
 def test_an_import_into_a_folder_the_system_will_not_create_is_one_message(tmp_path: Path) -> None:
@@ -251,4 +251,4 @@ def test_an_import_into_a_folder_the_system_will_not_create_is_one_message(tmp_p
     article.write_text("# Tea\n\nSome words about tea.\n", encoding="utf-8")
     outcome = run("import", article, "--into", "/proc/dripcourse-nope", tmp=tmp_path)
     assert (outcome.code, outcome.out) == (1, "")
-    assert outcome.err == "Error: /proc/dripcourse-nope: the system refused it: no such file or directory\n"
+    assert outcome.err == "Error: /proc/dripcourse-nope: cannot be created: No such file or directory\n"
