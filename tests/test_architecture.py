@@ -19,7 +19,7 @@ PACKAGE = REPO / "src" / "dripcourse"
 
 # From the bottom up. A module may import modules of its own layer or of a layer below it, never above.
 LAYERS: list[tuple[str, list[str]]] = [
-    ("foundation", ["dripcourse", "errors", "csvcells", "jsonfile", "palette", "mergetags", "headers", "yamlread"]),
+    ("foundation", ["dripcourse", "errors", "csvcells", "jsonfile", "palette", "mergetags", "headers", "yamlread", "outputs"]),
     ("syllabus", ["schema", "syllabus"]),
     ("sources", ["sources"]),
     ("lessons", ["assemble"]),

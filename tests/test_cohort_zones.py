@@ -47,6 +47,7 @@ def cohort(tmp_path: Path) -> Path:
 
 def test_plan_schedule_and_listmonk_agree_on_every_instant(cohort: Path, tmp_path: Path) -> None:
     assert cli("build", str(cohort), "--out", str(tmp_path / "out"))[0] == 0
+    assert (tmp_path / "out" / "schedule.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # Excel's UTF-8 mark
     schedule = {r["slug"]: r["utc_datetime"] for r in read_csv(tmp_path / "out" / "schedule.csv")}
     assert schedule == {"start": "2027-03-12T12:30:00Z", "keep-going": "2027-03-15T11:30:00Z"}  # 07:30 New York
 

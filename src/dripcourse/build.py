@@ -11,7 +11,7 @@ from typing import Any
 from dripcourse import __version__
 from dripcourse.assemble import Lesson, assemble
 from dripcourse.check import Finding, check_course, check_course_settings, reference_findings
-from dripcourse.errors import DripcourseError, Problem
+from dripcourse.errors import DripcourseError, Problem, did_you_mean
 from dripcourse.jsonfile import json_bytes
 from dripcourse.message import build_message, mbox, message_bytes
 from dripcourse.model import BuiltEmail, Course
@@ -69,6 +69,19 @@ def load_course(course_dir: Path) -> Course:
     if problems or reading.syllabus is None:
         raise DripcourseError(problems)
     return Course(reading.syllabus, reading.sources, assemble(reading.syllabus, reading.sources))
+
+
+def copies_to_send(
+    course_dir: Path, slug: str | None, every: bool, preview_date: date
+) -> tuple[Course, list[BuiltEmail]]:
+    """`send-test`: the course and the emails to send copies of: the one named by `slug` (the first when None),
+    or `every` one."""
+    course = load_course(course_dir)
+    slugs = [e.slug for e in course.syllabus.emails]
+    if slug is not None and slug not in slugs:
+        raise DripcourseError(Problem(None, f"no email with slug '{slug}'{did_you_mean(slug, slugs)}"))
+    built = render_course(course, preview_date)
+    return course, built if every else [b for b in built if b.rendered.lesson.email.slug == (slug or slugs[0])]
 
 
 def lint(course_dir: Path, preview_date: date) -> list[Finding]:

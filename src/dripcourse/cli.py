@@ -208,8 +208,7 @@ def send_test(
     """Send test copies over SMTP, subject marked [TEST], merge tags filled with sample values.
 
     The password is read from DRIPCOURSE_SMTP_PASSWORD, or asked for at a prompt; there is no flag for it."""
-    from dripcourse.build import load_course, render_course
-    from dripcourse.errors import did_you_mean
+    from dripcourse.build import copies_to_send
     from dripcourse.sending import send_tests, smtp_settings
     from dripcourse.syllabus import EMAIL
 
@@ -220,12 +219,7 @@ def send_test(
     if settings.user and not settings.password and sys.stdin.isatty():
         env["DRIPCOURSE_SMTP_PASSWORD"] = typer.prompt(f"SMTP password for {settings.user}", hide_input=True)
         settings = run(lambda: smtp_settings(env, host, port, user, security))
-    course = run(lambda: load_course(course_dir))
-    slugs = [e.slug for e in course.syllabus.emails]
-    if email is not None and email not in slugs:
-        raise fail(DripcourseError(Problem(None, f"no email with slug '{email}'{did_you_mean(email, slugs)}")))
-    built = render_course(course, preview_date())
-    chosen = built if send_all else [b for b in built if b.rendered.lesson.email.slug == (email or slugs[0])]
+    course, chosen = run(lambda: copies_to_send(course_dir, email, send_all, preview_date()))
     count = run(lambda: send_tests(chosen, course.syllabus.course, to, settings, datetime.now(UTC)))
     say(f"Sent {count} test email{'s' if count != 1 else ''} to {to} through {settings.host}:{settings.port}")
 

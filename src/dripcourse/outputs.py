@@ -87,7 +87,9 @@ def foreign_entries(folder: Path, owned: Ownership) -> list[str]:
             if relative not in folders or (Path(root) / name).is_symlink():
                 stray.append(relative + "/")
         dirs[:] = sorted(d for d in dirs if str(base / d) in folders and not (Path(root) / d).is_symlink())
-        stray += [str(base / n) for n in sorted(names) if str(base / n) not in files]
+        stray += [
+            str(base / n) for n in sorted(names) if str(base / n) not in files or (Path(root) / n).is_symlink()
+        ]  # a link in place of a file dripcourse wrote is the user's: it points at something of theirs
     return stray
 
 

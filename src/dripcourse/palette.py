@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import colorsys
 from dataclasses import dataclass
+from functools import cache
 
 AA_TEXT = 4.5
 
@@ -103,7 +104,9 @@ class Palette:
     dark_rule: str = DARK_RULE
 
 
+@cache
 def palette(brand: str) -> Palette:
+    """The theme's colours for one brand colour; worked out once per colour, not once per email."""
     action_bg = mix(brand, CARD, 0.08)
     dark_action_bg = mix(brand, DARK_CARD, 0.22)
     button = brand

@@ -22,6 +22,7 @@ from dripcourse.yamlread import NodeReader, compose
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 INTRO_ID = "intro"
+MAX_HINTS = 20  # broken section references that get a "did you mean"
 FRONT_MATTER_FIELDS = ("title", "original_title", "original_url", "author", "imported_from", "import_order")
 EXPLICIT_ID = re.compile(r"\{#([A-Za-z0-9][A-Za-z0-9_-]*)\}$")  # searched in text with its end trimmed
 
@@ -326,12 +327,14 @@ def broken_refs(emails: Iterable[EmailSpec], ideas: Iterable[Idea], sources: dic
         (e, f"emails[{e.position - 1}].", "sections", e.sections) for e in emails
     ]
     places += [(None, "", idea.field, idea.sections) for idea in ideas]
-    broken = []
+    broken: list[BrokenRef] = []
     for email, prefix, where, refs in places:
         for i, ref in enumerate(refs):
             source = sources.get(ref.source)
             if source is not None and ref.section not in source.sections:
-                hint = did_you_mean(ref.section, source.sections)
+                # A suggestion compares the name with every section: for the first few only, so that a syllabus
+                # naming thousands of missing sections takes time in step with its size, not with its square.
+                hint = did_you_mean(ref.section, source.sections) if len(broken) < MAX_HINTS else ""
                 message = f"source '{ref.source}' has no section '{ref.section}'{hint}"
                 element = f"{where}[{i}]"
                 broken.append(BrokenRef(email, element, ref.place.problem(prefix + element, message)))

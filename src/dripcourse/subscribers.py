@@ -21,6 +21,7 @@ from dripcourse.csvcells import safe_cell
 from dripcourse.errors import DripcourseError, OutputError, Problem
 from dripcourse.outputs import refused
 from dripcourse.schedule import plan
+from dripcourse.sources import UTF16_BOMS, looks_utf16
 from dripcourse.syllabus import EARLIEST, EMAIL, LATEST, Syllabus, valid_zone
 
 REQUIRED_COLUMNS = ("email", "signed_up_at")
@@ -161,6 +162,16 @@ class SeenAddresses:
                 self.table[slot] = key
 
 
+def not_utf8(path: Path, exc: UnicodeDecodeError) -> Problem:
+    """What to say about a subscriber list that does not decode: UTF-16 by name (what Excel's "Unicode text"
+    writes), anything else with the reason."""
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    if head.startswith(UTF16_BOMS) or looks_utf16(head):
+        return Problem(path, "is UTF-16 text; save it as CSV UTF-8")
+    return Problem(path, f"is not UTF-8 text ({exc.reason})")
+
+
 def parse_signup(raw: str, zone_name: str) -> datetime:
     """A signup time; ValueError for text that is not one, or a date outside EARLIEST..LATEST."""
     value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
@@ -204,7 +215,7 @@ def check_plan_file(out: Path, inputs: list[Path], force: bool) -> None:
         what = "is a file, not a folder" if folder.exists() else "does not exist"
         raise OutputError(Problem(out, f"cannot be written: the folder {folder} {what}"))
     for item in inputs:
-        if item.exists() and os.path.realpath(item) == os.path.realpath(out):
+        if item.exists() and out.exists() and os.path.samefile(item, out):  # a link, a hard link, another spelling
             raise OutputError(Problem(out, f"is {item}, which the plan is made from; choose another --out"))
     if (out.exists() or out.is_symlink()) and not force:
         raise OutputError(Problem(out, "already exists; pass --force to replace it"))
@@ -231,6 +242,9 @@ def plan_file(
         raise DripcourseError(Problem(subscribers, "file not found"))
     check_plan_file(out, [subscribers, *syllabus.input_files()], force)
     size = subscribers.stat().st_size
+    with subscribers.open("rb") as head:
+        if looks_utf16(head.read(4096)):  # UTF-16 without a byte-order mark decodes as UTF-8, NULs and all
+            raise DripcourseError(Problem(subscribers, "is UTF-16 text; save it as CSV UTF-8"))
     try:
         handle, name = tempfile.mkstemp(prefix=f".{out.name[:100]}.", suffix=".partial", dir=out.parent)
     except OSError as exc:
@@ -255,7 +269,7 @@ def plan_file(
         staging.chmod(0o644)
         staging.replace(out)
     except UnicodeDecodeError as exc:
-        raise DripcourseError(Problem(subscribers, f"is not UTF-8 text ({exc.reason})")) from None
+        raise DripcourseError(not_utf8(subscribers, exc)) from None
     except OSError as exc:
         raise refused(out, exc) from None
     finally:

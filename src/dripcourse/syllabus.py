@@ -181,10 +181,12 @@ class Syllabus:
         return self.path.parent
 
     def input_files(self) -> list[Path]:
-        """The syllabus, every source and every template of the course's own: what an output must never replace."""
+        """The syllabus, every source and every template of the course's own, and the send ledger beside them:
+        what an output must never replace."""
         templates = self.root / "templates"
         own = sorted(p for p in templates.glob("*") if p.is_file()) if templates.is_dir() else []
-        return [self.path, *(self.root / entry.path for entry in self.sources.values()), *own]
+        ledger = self.root / "ledger.sqlite"
+        return [self.path, *(self.root / entry.path for entry in self.sources.values()), *own, ledger]
 
 
 class SyllabusProblems(DripcourseError):
@@ -366,6 +368,8 @@ class SyllabusReader(NodeReader):
         width = self.pixels(keys.get("width"), "course.logo.width")
         height = self.pixels(keys.get("height"), "course.logo.height")
         alt = self.text(keys.get("alt"), "course.logo.alt", required=True)
+        if alt:
+            self.merge_tags(keys["alt"], "course.logo.alt", alt, allowed=False)
         if url and width and height and alt:
             return Logo(url, width, height, alt)
         return None

@@ -21,6 +21,7 @@ import pytest
 
 from conftest import BASE_SOURCE, BASE_SYLLABUS, make_course
 from dripcourse.build import load_course, output_files, render_course
+from dripcourse.errors import DripcourseError
 from dripcourse.exports.services import TARGETS
 from dripcourse.exports.writer import export_files
 from dripcourse.importer import split_article
@@ -46,18 +47,34 @@ def in_syllabus(field: str, text: str) -> tuple[str, str]:
     ), BASE_SOURCE
 
 
+def missing_sections(n: int) -> tuple[str, str]:
+    """n emails, each naming a section that is not there, in a source of n sections with names close to it."""
+    source = BASE_SOURCE + "".join(f"\n## Part number {i}\n\nText {i}.\n" for i in range(n))
+    emails = "".join(
+        f"  - day: {i}\n    slug: e{i}\n    subject: Part {i}\n    preheader: {PARAGRAPH}\n"
+        f"    sections: [habits#part-numbr-{i}]\n"
+        for i in range(n)
+    )
+    return BASE_SYLLABUS[: BASE_SYLLABUS.index("emails:")] + "emails:\n" + emails, source
+
+
 class Step:
     """One step of dripcourse over a course made from (syllabus, source) text, in a folder of its own."""
 
-    def __init__(self, run: Callable[[Path], object]):
+    def __init__(self, run: Callable[[Path], object], refused: bool = False):
         self.run = run
+        self.refused = refused
 
     def __call__(self, texts: tuple[str, str]) -> float:
         root = Path(tempfile.mkdtemp())
         try:
             course = make_course(root, texts[0], {"habits.md": texts[1]})
             start = time.perf_counter()
-            self.run(course)
+            if self.refused:  # reading the bad input and saying what is wrong is the work timed
+                with pytest.raises(DripcourseError):
+                    self.run(course)
+            else:
+                self.run(course)
             return time.perf_counter() - start
         finally:
             shutil.rmtree(root)
@@ -120,6 +137,7 @@ SHAPES: dict[str, tuple[Callable[[tuple[str, str]], float], Callable[[int], tupl
     "unclosed tags": (BUILD, lambda n: in_body("<a " * n), 300),
     "unclosed comments": (BUILD, lambda n: (BASE_SYLLABUS, BASE_SOURCE + "\nLast words.\n\n" + "<!--" * n), 300),
     "many short lines": (BUILD, lambda n: in_body("A line.\n" * n), 300),
+    "many references to missing sections": (Step(build, refused=True), missing_sections, 30),
     "liquid openers for kit": (exporter("kit"), lambda n: in_body("{% " * n), 300),
     "mailchimp openers": (exporter("mailchimp"), lambda n: in_body("*|" * n), 300),
     "mailerlite openers": (exporter("mailerlite"), lambda n: in_body("{$" * n), 300),

@@ -213,3 +213,31 @@ def test_a_duplicate_subscriber_is_planned_once_and_named(tmp_path: Path, first:
     assert outcome.out == "Planned 2 sends for 1 subscribers into {tmp}/plan.csv; skipped 1 bad rows\n"
     rows = (tmp_path / "plan.csv").read_text(encoding="utf-8").splitlines()[1:]
     assert [row.split(",")[1] for row in rows] == ["A", "A"]
+
+
+SUBSCRIBER_FILES = [
+    (
+        "utf16-bom",
+        codecs.BOM_UTF16_LE + "email,signed_up_at\na@x.example,2026-03-02T09:00:00Z\n".encode("utf-16-le"),
+        "is UTF-16 text; save it as CSV UTF-8",
+    ),
+    (
+        "utf16-no-bom",
+        "email,signed_up_at\na@x.example,2026-03-02T09:00:00Z\n".encode("utf-16-le"),
+        "is UTF-16 text; save it as CSV UTF-8",
+    ),
+    (
+        "latin-1",
+        "email,first_name,signed_up_at\na@x.example,Ren\xe9e,2026-03-02T09:00:00Z\n".encode("latin-1"),
+        "is not UTF-8 text (invalid continuation byte)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("data", "expected"), [c[1:] for c in SUBSCRIBER_FILES], ids=[c[0] for c in SUBSCRIBER_FILES])
+def test_a_subscriber_list_in_another_encoding_is_named(tmp_path: Path, data: bytes, expected: str) -> None:
+    subs = tmp_path / "subs.csv"
+    subs.write_bytes(data)
+    outcome = run("schedule", course(tmp_path), "-s", subs, "--out", tmp_path / "plan.csv", tmp=tmp_path)
+    assert (outcome.code, outcome.out, outcome.err) == (2, "", f"Error: {{tmp}}/subs.csv: {expected}\n")
+    assert not (tmp_path / "plan.csv").exists()

@@ -33,6 +33,7 @@ from dripcourse.drip.ledger import Due, Ledger, OpenSend
 from dripcourse.drip.providers.base import Provider, Rejected, Transient, Unknown
 from dripcourse.errors import DripcourseError, Problem
 from dripcourse.model import BuiltEmail, Course
+from dripcourse.subscribers import not_utf8
 from dripcourse.syllabus import Syllabus
 
 Clock = Callable[[], float]
@@ -271,7 +272,7 @@ class Drip:
                 with path.open(encoding="utf-8-sig", newline="") as source:
                     ledger.sync(read_subscribers(syllabus, source, str(path), report))
         except UnicodeDecodeError as exc:
-            raise DripcourseError(Problem(path, f"is not UTF-8 text ({exc.reason})")) from None
+            raise DripcourseError(not_utf8(path, exc)) from None
         ledger.set_meta("list_state", json.dumps(asdict(change.state)))
 
     def sync_changes(self, path: Path, report: ListReport) -> None:

@@ -90,7 +90,7 @@ def push(
     remote = available[target]
     loaded = load_course(course_dir)
     emails = render_course(loaded, preview)
-    files = export_files(TARGETS[target], loaded, emails)
+    files = export_files(TARGETS[target], loaded, emails, today=preview)
     manifest = json.loads(files["manifest.json"])
     stems = [e.rendered.lesson.file_stem for e in emails]
     planned = plan(remote, files, stems, loaded.syllabus.course.title)
