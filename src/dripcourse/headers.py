@@ -197,7 +197,8 @@ def verify(raw: bytes, expected: dict[str, str | None], what: str, *, headers_on
     `headers_only`, for a message whose body was checked once and is copied as it is).
     """
     try:
-        msg = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+        # policy.strict raises on any defect the parser finds (a header it cannot parse, a bad encoded word).
+        msg = BytesParser(policy=policy.strict).parsebytes(raw, headersonly=True)
         names = Counter(name.lower() for name in msg)
         values = {name: str(msg[name]) for name in expected if expected[name] is not None and msg[name] is not None}
         boundary = msg.get_boundary()
