@@ -72,6 +72,7 @@ class ReusedHeaders(HeaderRegistry):
 # The policies every message is built and read back with, sharing one header factory.
 READ_POLICY = policy.default.clone(header_factory=ReusedHeaders())
 SMTP_POLICY = policy.SMTP.clone(max_line_length=78, header_factory=READ_POLICY.header_factory)
+STRICT_POLICY = policy.strict.clone(header_factory=READ_POLICY.header_factory)
 
 
 class HeaderError(DripcourseError):
@@ -235,7 +236,8 @@ def verify(raw: bytes, expected: dict[str, str | None], what: str, *, headers_on
     `headers_only`, for a message whose body was checked once and is copied as it is).
     """
     try:
-        msg = BytesParser(policy=READ_POLICY).parsebytes(raw, headersonly=True)
+        # policy.strict raises on any defect the parser finds (a header it cannot parse, a bad encoded word).
+        msg = BytesParser(policy=STRICT_POLICY).parsebytes(raw, headersonly=True)
         names = Counter(name.lower() for name in msg)
         values = {name: str(msg[name]) for name in expected if expected[name] is not None and msg[name] is not None}
         boundary = msg.get_boundary()
