@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from dripcourse.build import build
+import dripcourse.build
+from dripcourse.build import build, load_course, render_course
 from dripcourse.errors import DripcourseError, OutputError
 from dripcourse.outputs import MARKER
+from dripcourse.render import default_theme_dir
 
 PREVIEW = date(2026, 1, 5)
 
@@ -106,3 +109,71 @@ def test_course_folder_itself_is_never_an_output(mini_course: Path) -> None:
     with pytest.raises(OutputError):
         build(mini_course, mini_course, PREVIEW)
     assert snapshot(mini_course) == before
+
+
+def many_emails_course(folder: Path, emails: int, failing_position: int | None = None) -> Path:
+    """A course of `emails` emails from two sources; its own email.html raises at `failing_position`."""
+    (folder / "sources").mkdir(parents=True)
+    for s in range(2):
+        parts = "\n\n".join(
+            f"## Part {p}\n\nPart {p} of source {s}, with a [link](https://a.example/{p})." for p in range(5)
+        )
+        (folder / "sources" / f"s{s}.md").write_text(f"# Source {s}\n\n{parts}\n")
+    lines = [
+        "course:",
+        "  title: Forked Course",
+        "  sender: {name: Forks, email: forks@a.example}",
+        "  postal_address: 2 Fork Lane, Forkton",
+        "  unsubscribe_url: https://a.example/unsubscribe",
+        "  website: https://a.example",
+        "schedule: {mode: evergreen, time_zone: Europe/Paris}",
+        "sources:",
+        "  s0: sources/s0.md",
+        "  s1: sources/s1.md",
+        "emails:",
+    ]
+    for n in range(emails):
+        lines += [
+            f"  - day: {n}",
+            f"    slug: day-{n}",
+            f"    subject: Day {n}",
+            f"    sections: [s{n % 2}#part-{n % 5}]",
+        ]
+    (folder / "syllabus.yaml").write_text("\n".join(lines) + "\n")
+    if failing_position is not None:
+        (folder / "templates").mkdir()
+        template = (default_theme_dir() / "email.html").read_text()
+        trap = f"{{% if email.position == {failing_position} %}}{{{{ 1 // 0 }}}}{{% endif %}}"
+        (folder / "templates" / "email.html").write_text(trap + template)
+    return folder
+
+
+def test_forked_render_gives_the_same_emails_in_the_same_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    course = load_course(many_emails_course(tmp_path / "course", 40))
+    forks = []
+    real_fork_part = dripcourse.build.fork_part
+
+    def counted(*args: Any) -> tuple[int, int]:
+        forks.append(args)
+        return real_fork_part(*args)
+
+    monkeypatch.setattr(dripcourse.build, "fork_part", counted)
+    serial = render_course(course, date(2026, 3, 1), workers=1)
+    assert forks == []
+    forked = render_course(course, date(2026, 3, 1), workers=3)
+    assert len(forks) == 2
+    assert [e.eml for e in forked] == [e.eml for e in serial]
+    assert [(e.html, e.text, e.slot) for e in forked] == [(e.html, e.text, e.slot) for e in serial]
+    assert [e.rendered.lesson.email.slug for e in forked] == [f"day-{n}" for n in range(40)]
+
+
+@pytest.mark.parametrize("position", [5, 31])  # in the part this process renders, and in a forked child's part
+def test_forked_render_reports_a_failing_email_as_one_process_does(tmp_path: Path, position: int) -> None:
+    course = load_course(many_emails_course(tmp_path / "course", 40, failing_position=position))
+    with pytest.raises(DripcourseError) as serial:
+        render_course(course, date(2026, 3, 1), workers=1)
+    with pytest.raises(DripcourseError) as forked:
+        render_course(course, date(2026, 3, 1), workers=3)
+    assert "template failed: ZeroDivisionError" in str(serial.value)
+    assert str(forked.value) == str(serial.value)
+    assert [p.line for p in forked.value.problems] == [p.line for p in serial.value.problems]

@@ -88,6 +88,14 @@ def test_a_malformed_merge_tag_in_a_source_names_its_line_and_column(tmp_path: P
         ),
         ("course.title", ("title: Quiet Mornings", "title: 'Quiet Mornings for {{ first_name }}'")),
         ("course.postal_address", ("postal_address: 4 Dawn", "postal_address: Attn {{ email }} 4 Dawn")),
+        (
+            "course.logo.alt",
+            (
+                "  website: https://quiet-mornings.example\n",
+                "  website: https://quiet-mornings.example\n  logo: {url: 'https://quiet-mornings.example/l.png', "
+                "width: 120, height: 40, alt: 'Logo for {{ first_name }}'}\n",
+            ),
+        ),
     ],
 )
 def test_a_merge_tag_where_every_subscriber_reads_the_same_text_is_refused(

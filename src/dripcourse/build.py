@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import pickle
+import signal
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from dripcourse import __version__
 from dripcourse.assemble import Lesson, assemble
@@ -96,34 +101,109 @@ def lint(course_dir: Path, preview_date: date) -> list[Finding]:
     return check_course(course, render_course(course, preview_date))
 
 
+# Below this many emails a build renders them in one process: a forked worker costs more than it saves.
+FORK_FROM = 16
+
+
 def render_course(
-    course: Course, preview_date: date, renderer: Renderer | None = None, cache: dict[str, BuiltEmail] | None = None
+    course: Course,
+    preview_date: date,
+    renderer: Renderer | None = None,
+    cache: dict[str, BuiltEmail] | None = None,
+    workers: int | None = None,
 ) -> list[BuiltEmail]:
     """Render every lesson in its preview form (merge tags filled by their fallbacks) with its .eml.
 
     With a `cache` (the preview server keeps one), an email whose inputs are unchanged is not rendered again:
-    editing one source re-renders only the emails built from it.
+    editing one source re-renders only the emails built from it. Without one, a course of more than FORK_FROM
+    emails is rendered by `workers` processes (one a core by default), in the same order and with the same errors
+    as in one process.
     """
     renderer = renderer or Renderer(course.syllabus)
-    info = course.syllabus.course
     slots = course_plan(course.syllabus.schedule, course.syllabus.emails, preview_date)
+    pairs = list(zip(course.lessons, slots, strict=True))
+    if cache is None:
+        return rendered_in_forks(pairs, partial(built_email, course, renderer), workers or usable_cores())
+    info = course.syllabus.course
     built = []
-    theme = renderer.theme_stamp() if cache is not None else ""
-    for lesson, slot in zip(course.lessons, slots, strict=True):
-        key = ""
-        if cache is not None:
-            key = hashlib.sha256(repr((info, lesson, len(course.lessons), slot, theme)).encode()).hexdigest()
-            if key in cache:
-                built.append(cache[key])
-                continue
-        rendered = renderer.render(lesson, len(course.lessons))
-        html = fill_preview_html(rendered, info)
-        text = fill_preview_text(rendered, info)
-        msg = build_message(info, lesson.email.slug, lesson.email.subject, text, html, slot.local, info.unsubscribe_url)
-        built.append(BuiltEmail(rendered, slot, html, text, message_bytes(msg, f"emails/{lesson.email.slug}")))
-        if cache is not None:
-            cache[key] = built[-1]
+    theme = renderer.theme_stamp()
+    for lesson, slot in pairs:
+        key = hashlib.sha256(repr((info, lesson, len(course.lessons), slot, theme)).encode()).hexdigest()
+        if key not in cache:
+            cache[key] = built_email(course, renderer, (lesson, slot))
+        built.append(cache[key])
     return built
+
+
+def built_email(course: Course, renderer: Renderer, pair: tuple[Lesson, SendSlot]) -> BuiltEmail:
+    lesson, slot = pair
+    info = course.syllabus.course
+    rendered = renderer.render(lesson, len(course.lessons))
+    html = fill_preview_html(rendered, info)
+    text = fill_preview_text(rendered, info)
+    msg = build_message(info, lesson.email.slug, lesson.email.subject, text, html, slot.local, info.unsubscribe_url)
+    return BuiltEmail(rendered, slot, html, text, message_bytes(msg, f"emails/{lesson.email.slug}"))
+
+
+def usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+def rendered_in_forks(items: list[Item], work: Callable[[Item], Result], workers: int) -> list[Result]:
+    """`[work(item) for item in items]`, the later parts computed by forked copies of this process.
+
+    The first item is done here before any fork, so every child starts with the templates compiled and the theme's
+    CSS parsed. This process then does the first part while each child does one later part and sends it back
+    pickled through a pipe. A child that fails sends nothing; its part is then done again here, which raises the
+    same error, in the same order, as a build in one process would.
+    """
+    parts = min(workers, len(items) // FORK_FROM + 1) if hasattr(os, "fork") else 1
+    if parts < 2:
+        return [work(item) for item in items]
+    results = [work(items[0])]
+    rest = items[1:]
+    size = -(-len(rest) // parts)
+    chunks = [rest[i : i + size] for i in range(0, len(rest), size)]
+    children = [fork_part(chunk, work) for chunk in chunks[1:]]
+    pending = dict(children)  # child -> the pipe still to close, or -1 once a stream owns it
+    try:
+        results += [work(item) for item in chunks[0]]
+        for chunk, (pid, pipe) in zip(chunks[1:], children, strict=True):
+            with os.fdopen(pipe, "rb") as stream:
+                pending[pid] = -1
+                data = stream.read()
+            status = os.waitpid(pid, 0)[1]
+            del pending[pid]
+            results += pickle.loads(data) if status == 0 and data else [work(item) for item in chunk]
+    finally:
+        for pid, pipe in pending.items():
+            if pipe >= 0:
+                os.close(pipe)
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    return results
+
+
+def fork_part(chunk: list[Item], work: Callable[[Item], Result]) -> tuple[int, int]:
+    """A child process doing `work` over `chunk`: its id and the read end of the pipe it answers through."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid:
+        os.close(write)
+        return pid, read
+    os.close(read)
+    code = 1
+    try:
+        data = pickle.dumps([work(item) for item in chunk], protocol=pickle.HIGHEST_PROTOCOL)
+        with os.fdopen(write, "wb") as stream:
+            stream.write(data)
+        code = 0
+    finally:
+        os._exit(code)  # never back into the caller's code, its atexit handlers or its buffered output
 
 
 def output_files(course: Course, emails: list[BuiltEmail]) -> dict[str, bytes]:

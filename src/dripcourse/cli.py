@@ -13,7 +13,7 @@ import typer
 
 from dripcourse import __version__
 from dripcourse.errors import DripcourseError, Problem
-from dripcourse.terminal import say
+from dripcourse.terminal import say, visible
 
 T = TypeVar("T")
 
@@ -217,7 +217,7 @@ def send_test(
     env = dict(os.environ)
     settings = run(lambda: smtp_settings(env, host, port, user, security))
     if settings.user and not settings.password and sys.stdin.isatty():
-        env["DRIPCOURSE_SMTP_PASSWORD"] = typer.prompt(f"SMTP password for {settings.user}", hide_input=True)
+        env["DRIPCOURSE_SMTP_PASSWORD"] = typer.prompt(visible(f"SMTP password for {settings.user}"), hide_input=True)
         settings = run(lambda: smtp_settings(env, host, port, user, security))
     course, chosen = run(lambda: copies_to_send(course_dir, email, send_all, preview_date()))
     count = run(lambda: send_tests(chosen, course.syllabus.course, to, settings, datetime.now(UTC)))

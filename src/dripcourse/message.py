@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import UTC, datetime
-from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -13,7 +12,7 @@ from dripcourse import headers
 from dripcourse.syllabus import CourseInfo
 
 # The SMTP policy writes CRLF line ends, so a .eml file can go to an SMTP server as it is.
-EML_POLICY = policy.SMTP.clone(max_line_length=78)
+EML_POLICY = headers.SMTP_POLICY
 # The recipient written into the preview .eml files; a test send or a mailing service puts the real one.
 PREVIEW_RECIPIENT = ("Reader", "reader@example.com")
 

@@ -17,12 +17,11 @@ from yaml.nodes import Node
 
 from dripcourse import mergetags
 from dripcourse.errors import DripcourseError, Problem, did_you_mean
-from dripcourse.syllabus import EmailSpec, Idea, SectionRef, SourceEntry
+from dripcourse.syllabus import MAX_HINTS, EmailSpec, Idea, SectionRef, SourceEntry
 from dripcourse.yamlread import NodeReader, compose
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 INTRO_ID = "intro"
-MAX_HINTS = 20  # broken section references that get a "did you mean"
 FRONT_MATTER_FIELDS = ("title", "original_title", "original_url", "author", "imported_from", "import_order")
 EXPLICIT_ID = re.compile(r"\{#([A-Za-z0-9][A-Za-z0-9_-]*)\}$")  # searched in text with its end trimmed
 

@@ -26,6 +26,7 @@ SOURCE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+\Z")
 COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 MAX_SUBJECT = 150
+MAX_HINTS = 20  # problems that get a "did you mean": each compares a name with every choice
 MAX_SYLLABUS_BYTES = 1024 * 1024  # a course of a year of daily emails is under 200 KB
 MAX_SLUG = 80  # a slug names files (`01-slug.eml`, export templates); file names end at 255 bytes
 # Dates dripcourse plans with (a cohort's start, a signup): far enough from year 1 and 9999 that ten years of
@@ -368,6 +369,8 @@ class SyllabusReader(NodeReader):
         width = self.pixels(keys.get("width"), "course.logo.width")
         height = self.pixels(keys.get("height"), "course.logo.height")
         alt = self.text(keys.get("alt"), "course.logo.alt", required=True)
+        if alt:
+            self.merge_tags(keys["alt"], "course.logo.alt", alt, allowed=False)
         if url and width and height and alt:
             return Logo(url, width, height, alt)
         return None
@@ -598,7 +601,9 @@ class SyllabusReader(NodeReader):
             self.report(node, field, f"must be 'source-id#section-id', got {raw!r}")
             return None
         if sources and source not in sources:
-            self.report(node, field, f"unknown source '{source}'{did_you_mean(source, sources)}")
+            # A suggestion compares the name with every source: for the first few problems only (linear time).
+            hint = did_you_mean(source, sources) if len(self.problems) < MAX_HINTS else ""
+            self.report(node, field, f"unknown source '{source}'{hint}")
             return None
         return SectionRef(source, section, self.place(node))
 

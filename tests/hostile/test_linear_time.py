@@ -10,6 +10,7 @@ times are measured in bench/ (python bench/hostile_text.py), never here.
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import time
@@ -56,6 +57,14 @@ def missing_sections(n: int) -> tuple[str, str]:
         for i in range(n)
     )
     return BASE_SYLLABUS[: BASE_SYLLABUS.index("emails:")] + "emails:\n" + emails, source
+
+
+def missing_sources(n: int) -> tuple[str, str]:
+    """n sources listed, and n emails each naming a source that is not listed, with a name close to one that is."""
+    syllabus, _ = missing_sections(n)
+    listed = "".join(f"  part-{i}: sources/habits.md\n" for i in range(n))
+    syllabus = syllabus.replace("  habits: sources/habits.md\n", "  habits: sources/habits.md\n" + listed)
+    return re.sub(r"\[habits#part-numbr-(\d+)\]", r"[prat-\1#intro]", syllabus), BASE_SOURCE
 
 
 class Step:
@@ -138,6 +147,7 @@ SHAPES: dict[str, tuple[Callable[[tuple[str, str]], float], Callable[[int], tupl
     "unclosed comments": (BUILD, lambda n: (BASE_SYLLABUS, BASE_SOURCE + "\nLast words.\n\n" + "<!--" * n), 300),
     "many short lines": (BUILD, lambda n: in_body("A line.\n" * n), 300),
     "many references to missing sections": (Step(build, refused=True), missing_sections, 30),
+    "many references to missing sources": (Step(build, refused=True), missing_sources, 30),
     "liquid openers for kit": (exporter("kit"), lambda n: in_body("{% " * n), 300),
     "mailchimp openers": (exporter("mailchimp"), lambda n: in_body("*|" * n), 300),
     "mailerlite openers": (exporter("mailerlite"), lambda n: in_body("{$" * n), 300),

@@ -58,13 +58,14 @@ class SmtpProvider(Provider):
         conn = self.conn
         assert conn is not None
         try:
-            code, reply = conn.mail(self.sender)
+            # Both addresses passed the EMAIL pattern (no spaces, quotes or brackets): no quoting to work out.
+            code, reply = conn.docmd("MAIL", f"FROM:<{self.sender}>")
             if code != 250:
                 self.reset()
                 if code >= 500:
                     raise ProviderError(f"{self.where()} refuses the sender {self.sender}: {code} {text(reply)}")
                 raise Transient(f"MAIL FROM: {code} {text(reply)}")
-            code, reply = conn.rcpt(to_email)
+            code, reply = conn.docmd("RCPT", f"TO:<{to_email}>")
             if code not in (250, 251):
                 self.reset()
                 reason = f"RCPT TO: {code} {text(reply)}"
