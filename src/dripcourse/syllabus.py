@@ -527,7 +527,8 @@ class SyllabusReader(NodeReader):
         preheader = self.header_text(keys.get("preheader"), f"{field}.preheader") or ""
         refs = self.section_refs(keys.get("sections"), f"{field}.sections", sources)
         markdown = {
-            name: self.markdown(keys.get(name), f"{field}.{name}") for name in ("intro", "note", "outro", "action", "journal")
+            name: self.markdown(keys.get(name), f"{field}.{name}")
+            for name in ("intro", "note", "outro", "action", "journal")
         }
         button = self.button(keys.get("button"), f"{field}.button")
         if not refs and not markdown["intro"] and "sections" not in keys:
