@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 from dripcourse.model import BuiltEmail, Course
+from dripcourse.render import LINK_SCHEMES
 from dripcourse.sources import BrokenRef
 from dripcourse.syllabus import CourseInfo, Syllabus
 
@@ -147,9 +148,13 @@ def check_email(email: BuiltEmail, course: CourseInfo) -> list[Finding]:
         href = attrs.get("href") or ""
         if href == course.unsubscribe_url:
             unsubscribe_found = True
-        scheme = urlsplit(href).scheme
-        if not href or not scheme:
+        scheme = urlsplit(href).scheme.lower()
+        if not href:
+            add("error", element, f"link without an address; only {', '.join(sorted(LINK_SCHEMES))} links are kept")
+        elif not scheme:
             add("error", element, "relative link; it has no site to resolve against in an inbox")
+        elif scheme not in LINK_SCHEMES:
+            add("error", element, f"{scheme}: link; only {', '.join(sorted(LINK_SCHEMES))} links are kept")
         elif scheme == "http":
             add("warning", element, "plain-http link; use https")
     if not unsubscribe_found:

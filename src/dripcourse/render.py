@@ -101,7 +101,9 @@ def theme_dirs(course_dir: Path) -> list[Path]:
     return [own, default_theme_dir()] if own.is_dir() else [default_theme_dir()]
 
 
-SAFE_URL_SCHEMES = {"http", "https", "mailto", "tel"}
+# The link schemes an email may carry, in the HTML and the text part alike (and what `check` accepts): web pages,
+# an address to write to, and a number to call or text (a hotline must be one tap away on a phone).
+LINK_SCHEMES = frozenset({"http", "https", "mailto", "tel", "sms"})
 
 
 def sanitize(html: str) -> str:
@@ -111,7 +113,7 @@ def sanitize(html: str) -> str:
     """
     import nh3
 
-    return nh3.clean(html, link_rel=None, url_schemes=SAFE_URL_SCHEMES)
+    return nh3.clean(html, link_rel=None, url_schemes=set(LINK_SCHEMES))
 
 
 class UrlTracker:
@@ -296,7 +298,7 @@ def inline_text(children: list[Token]) -> str:
         elif child.type == "link_close" and link is not None:
             label = "".join(parts[link[1] :])
             href = link[0]
-            if href and href not in (label, f"mailto:{label}"):
+            if href and urlsplit(href).scheme.lower() in LINK_SCHEMES and href not in (label, f"mailto:{label}"):
                 parts.append(f" ({href})")
             link = None
     return "".join(parts)
@@ -362,7 +364,7 @@ class Renderer:
         def parsed(markdown: str) -> list[Token]:
             return parse_markdown(markdown, registry, track, literals)
 
-        blocks = {name: parsed(getattr(lesson.email, name)) for name in ("intro", "outro", "action", "journal")}
+        blocks = {name: parsed(getattr(lesson.email, name)) for name in ("intro", "note", "outro", "action", "journal")}
         sections = [(s, parsed(s.markdown)) for s in lesson.sections]
         greeting = registry.tokenize(self.course.greeting)
         email = lesson.email
