@@ -2,7 +2,8 @@
 
     (cd bench/mjml && npm ci) && python bench/mjml_bench.py [--runs 9]
 
-Both are timed as whole processes, in alternation, so a busy machine slows both alike. The MJML input is made
+Both are timed as whole processes, in alternation, so a busy machine slows both alike; dripcourse byte-compiled
+first, as an installed copy is (see build_bench.py). The MJML input is made
 from the built course: one `.mjml` file per email holding that email's own text (headings, paragraphs, list items,
 its button), in MJML's standard section/column/text structure, so both tools lay out the same volume of text.
 """
@@ -17,6 +18,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from build_bench import compiled_like_an_install
 
 REPO = Path(__file__).resolve().parents[1]
 MJML = REPO / "bench" / "mjml" / "node_modules" / ".bin" / "mjml"
@@ -77,6 +80,7 @@ def main() -> None:
     args = parser.parse_args()
     if not MJML.exists():
         sys.exit("MJML is not installed: run (cd bench/mjml && npm ci) first")
+    compiled_like_an_install()
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         build = [sys.executable, "-m", "dripcourse", "build", str(REPO / "course"), "--out"]

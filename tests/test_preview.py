@@ -452,6 +452,31 @@ def test_serve_reloads_on_edit_shows_errors_and_stops_cleanly(browser, server: S
     assert re.search(r"Rebuilt in \d+ ms \(1 emails rendered", output), output
 
 
+def test_nine_tabs_of_one_browser_load_and_all_follow_an_edit(browser, server: Server) -> None:  # type: ignore[no-untyped-def]
+    """Chromium opens at most 6 connections to a host; the tabs share one event stream, so tab 7 and on still load.
+    The edited text, then a failed build's error, reach every tab, including those that do not hold the stream."""
+    context = browser.new_context()
+    pages = []
+    for _ in range(9):
+        page = context.new_page()
+        page.goto(server.url, timeout=10000)
+        page.frame_locator("#email-frame").locator("td.content").wait_for(timeout=10000)
+        pages.append(page)
+    source = server.course / "sources" / "leaves.md"
+    source.write_text(source.read_text().replace("Bags are quick", "Tea bags are convenient"))
+    for page in pages:
+        page.frame_locator("#email-frame").locator("text=Tea bags are convenient").wait_for(timeout=5000)
+    syllabus = server.course / "syllabus.yaml"
+    syllabus.write_text(syllabus.read_text().replace("time_zone: Europe/London", "time_zone: Europe/Londn"))
+    for page in pages:
+        page.locator("#dripcourse-error").wait_for(timeout=5000)
+    pages[0].close()  # the tab that held the stream, most likely; another takes over
+    syllabus.write_text(syllabus.read_text().replace("Europe/Londn", "Europe/London"))
+    for page in pages[1:]:
+        page.wait_for_function("() => document.querySelector('#dripcourse-error') === null", timeout=5000)
+    context.close()
+
+
 @pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
 def test_serve_stops_on_a_signal_that_arrives_during_a_rebuild(server: Server, number: int) -> None:
     """The signal lands while files are still changing; the server ends the rebuild, closes the port and exits 0."""

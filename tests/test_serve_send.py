@@ -6,7 +6,9 @@ and the token it writes into its pages, so a page of another site open in the sa
 
 from __future__ import annotations
 
+import functools
 import http.client
+import http.server
 import json
 import os
 import re
@@ -14,6 +16,8 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -133,8 +137,14 @@ def test_button_sends_the_email_on_screen_through_the_configured_smtp_server(
 def test_posts_from_anywhere_but_the_preview_page_are_refused(serve: Serve, smtp: SmtpServer) -> None:
     token = serve.token()
     body = json.dumps({"to": "me@writer.example", "email": "01-welcome"}).encode()
-    good = {"Origin": serve.origin, "Content-Type": "application/json", "X-Dripcourse-Token": token}
+    good = {
+        "Origin": serve.origin,
+        "Sec-Fetch-Site": "same-origin",
+        "Content-Type": "application/json",
+        "X-Dripcourse-Token": token,
+    }
     attempts = {
+        "no Sec-Fetch-Site": {k: v for k, v in good.items() if k != "Sec-Fetch-Site"},
         "no Origin": {k: v for k, v in good.items() if k != "Origin"},
         "another site": {**good, "Origin": "http://attacker.example"},
         "another port": {**good, "Origin": f"http://127.0.0.1:{serve.port + 1}"},
@@ -152,7 +162,7 @@ def test_posts_from_anywhere_but_the_preview_page_are_refused(serve: Serve, smtp
     assert smtp.messages == []
 
     # The same request with everything a preview page sends goes through, so the refusals above are the checks'.
-    assert serve.post({**good, "Sec-Fetch-Site": "same-origin"}, body) == (
+    assert serve.post(good, body) == (
         200,
         f"Sent a test of 01-welcome to me@writer.example through 127.0.0.1:{smtp.port}",
     )
@@ -190,6 +200,61 @@ def test_a_page_of_another_site_in_the_same_browser_cannot_send(browser, serve: 
     time.sleep(0.5)
     assert smtp.messages == []
     page.close()
+
+
+def test_a_page_of_another_site_cannot_frame_the_preview_to_press_its_button(
+    browser, serve: Serve, smtp: SmtpServer
+) -> None:  # type: ignore[no-untyped-def]
+    """A framed preview could be made to press its own send button (the address comes back from localStorage)."""
+    context = browser.new_context()
+    own = context.new_page()
+    own.goto(serve.url)  # the preview itself still shows its email, which is framed through srcdoc
+    own.frame_locator("#email-frame").locator("body").wait_for()
+    assert own.frame_locator("#email-frame").locator("body").inner_text().strip() != ""
+    own.fill("#send-to", "victim@writer.example")
+    own.click("#send-button")
+    own.locator("#send-status.ok").wait_for(timeout=15000)
+    assert len(smtp.messages) == 1  # the page's own fetch carries everything a send needs
+    attack = f"""<!DOCTYPE html><html><body><iframe id="preview" src="{serve.url}"></iframe></body></html>"""
+    page = context.new_page()
+    # A real server on another port of the same machine: Chromium itself keeps public sites (and pages a test
+    # fulfils) from framing loopback pages, so only a local page shows what the headers add.
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "index.html").write_text(attack)
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=folder)
+        other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=other.serve_forever, daemon=True).start()
+        try:
+            page.goto(f"http://127.0.0.1:{other.server_address[1]}/")
+            time.sleep(1.5)
+        finally:
+            other.shutdown()
+            other.server_close()
+    [framed] = page.main_frame.child_frames
+    pressed = framed.evaluate(
+        """() => {
+          const button = document.getElementById("send-button");
+          if (button) { document.getElementById("send-to").value = "victim@writer.example"; button.click(); }
+          return button !== null;
+        }"""
+    )
+    assert not pressed  # Chromium put its own error page in the frame: no form to fill, no button to press
+    time.sleep(1)
+    assert len(smtp.messages) == 1
+    context.close()
+
+
+def test_every_answer_forbids_framing_and_sniffing(serve: Serve) -> None:
+    for method, path in [("GET", "/"), ("GET", "/emails/01-welcome.html"), ("GET", "/missing"), ("HEAD", "/")]:
+        connection = http.client.HTTPConnection("127.0.0.1", serve.port, timeout=5)
+        connection.request(method, path)
+        response = connection.getresponse()
+        response.read()
+        connection.close()
+        assert response.status in (200, 404), (method, path)
+        assert response.getheader("X-Frame-Options") == "DENY", (method, path)
+        assert response.getheader("Content-Security-Policy") == "frame-ancestors 'none'", (method, path)
+        assert response.getheader("X-Content-Type-Options") == "nosniff", (method, path)
 
 
 def test_without_smtp_settings_the_button_says_what_to_set(browser, course: Path) -> None:  # type: ignore[no-untyped-def]
@@ -241,6 +306,7 @@ def test_sends_are_off_when_serve_listens_where_other_machines_reach_it() -> Non
         sends.listen(host, 8000)
         headers = Message()
         headers["Origin"] = f"http://{'[::1]' if host == '::1' else host}:8000"
+        headers["Sec-Fetch-Site"] = "same-origin"
         headers["Content-Type"] = "application/json"
         headers["X-Dripcourse-Token"] = sends.token
         return sends.refusal(headers)

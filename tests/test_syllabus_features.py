@@ -400,3 +400,45 @@ def test_check_reports_a_broken_idea_reference_on_the_course(tmp_path: Path) -> 
         "error: course: ideas.water[0]: source 'habits' has no section 'watr' (did you mean 'water'?)"
         in result.output.splitlines()
     )
+
+
+# --- the safety note and links to call or text -------------------------------------------------------------------
+
+
+NOTE_SYLLABUS = SYLLABUS.replace(
+    "    subject: Start small\n",
+    "    subject: Start small\n"
+    "    intro: Welcome to the first morning.\n"
+    "    note: If you are not safe, text [88788](sms:+88788) or call [0800 555 0100](tel:+448005550100).\n"
+    "    action: Pick one time for tomorrow. [Call me](skype:ada.rowe?call)\n",
+)
+
+
+def note_course(tmp_path: Path) -> Path:
+    return make_course(tmp_path, NOTE_SYLLABUS.format(section="habits#wake-up", ideas=""), {"habits.md": SOURCE})
+
+
+def test_the_note_is_a_callout_right_after_the_intro_in_html_and_text(tmp_path: Path) -> None:
+    email = built(note_course(tmp_path))[0]
+    html = email.html
+    intro, note, action = (html.index(s) for s in ("Welcome to the first morning", "If you are not safe", "Try this"))
+    assert intro < note < action
+    cell = html.rindex("<td", 0, note)
+    assert 'class="note-cell"' in html[cell : html.index(">", cell)]
+    text = email.text
+    assert text.index("Welcome to the first morning") < text.index("If you are not safe") < text.index("TRY THIS")
+
+
+def test_call_and_text_links_are_kept_and_other_schemes_dropped_alike(tmp_path: Path) -> None:
+    email = built(note_course(tmp_path))[0]
+    assert 'href="sms:+88788"' in email.html and 'href="tel:+448005550100"' in email.html
+    text = " ".join(email.text.split())
+    assert "88788 (sms:+88788)" in text and "0800 555 0100 (tel:+448005550100)" in text
+    assert "Call me" in text and "skype:" not in email.html and "skype:" not in email.text
+
+
+def test_check_names_a_dropped_scheme_and_accepts_call_and_text_links(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["check", str(note_course(tmp_path))])
+    assert "relative link" not in result.output
+    assert "sms:" not in result.output and "tel:" not in result.output
+    assert "link without an address; only http, https, mailto, sms, tel links are kept" in result.output

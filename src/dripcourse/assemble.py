@@ -59,8 +59,8 @@ class Lesson:
 
     @property
     def word_count(self) -> int:
-        """Words of body the reader reads: intro, sections with their shown headings, action, journal and outro."""
-        parts = [self.email.intro, self.email.action, self.email.journal, self.email.outro]
+        """Words of body the reader reads: intro, note, sections with shown headings, action, journal and outro."""
+        parts = [self.email.intro, self.email.note, self.email.action, self.email.journal, self.email.outro]
         parts += [f"{s.heading}\n{s.markdown}" for s in self.sections]
         return sum(count_words(p) for p in parts)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 from dripcourse.model import BuiltEmail, Course
+from dripcourse.render import LINK_SCHEMES
 from dripcourse.sources import BrokenRef
 from dripcourse.syllabus import CourseInfo, Syllabus
 
@@ -79,13 +79,27 @@ class Page:
     text: str
 
 
-@lru_cache(maxsize=256)
+PAGES_KEPT = 256
+pages: dict[str, Page] = {}
+
+
 def read_page(html: str) -> Page:
     """An email's links, images and text, parsed once for both the lint and the preview page."""
-    collector = ElementCollector()
-    collector.feed(html)
-    collector.close()
-    return Page(collector.elements, "".join(collector.text))
+    page = pages.get(html)
+    if page is None:
+        collector = ElementCollector()
+        collector.feed(html)
+        collector.close()
+        page = Page(collector.elements, "".join(collector.text))
+        keep_page(html, page)
+    return page
+
+
+def keep_page(html: str, page: Page) -> None:
+    """Remember a page read in another process (a forked renderer), so this one does not read it again."""
+    if len(pages) >= PAGES_KEPT:
+        del pages[next(iter(pages))]
+    pages[html] = page
 
 
 def short(markup: str, limit: int = 80) -> str:
@@ -134,9 +148,13 @@ def check_email(email: BuiltEmail, course: CourseInfo) -> list[Finding]:
         href = attrs.get("href") or ""
         if href == course.unsubscribe_url:
             unsubscribe_found = True
-        scheme = urlsplit(href).scheme
-        if not href or not scheme:
+        scheme = urlsplit(href).scheme.lower()
+        if not href:
+            add("error", element, f"link without an address; only {', '.join(sorted(LINK_SCHEMES))} links are kept")
+        elif not scheme:
             add("error", element, "relative link; it has no site to resolve against in an inbox")
+        elif scheme not in LINK_SCHEMES:
+            add("error", element, f"{scheme}: link; only {', '.join(sorted(LINK_SCHEMES))} links are kept")
         elif scheme == "http":
             add("warning", element, "plain-http link; use https")
     if not unsubscribe_found:

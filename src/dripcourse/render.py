@@ -101,7 +101,9 @@ def theme_dirs(course_dir: Path) -> list[Path]:
     return [own, default_theme_dir()] if own.is_dir() else [default_theme_dir()]
 
 
-SAFE_URL_SCHEMES = {"http", "https", "mailto", "tel"}
+# The link schemes an email may carry, in the HTML and the text part alike (and what `check` accepts): web pages,
+# an address to write to, and a number to call or text (a hotline must be one tap away on a phone).
+LINK_SCHEMES = frozenset({"http", "https", "mailto", "tel", "sms"})
 
 
 def sanitize(html: str) -> str:
@@ -111,7 +113,7 @@ def sanitize(html: str) -> str:
     """
     import nh3
 
-    return nh3.clean(html, link_rel=None, url_schemes=SAFE_URL_SCHEMES)
+    return nh3.clean(html, link_rel=None, url_schemes=set(LINK_SCHEMES))
 
 
 class UrlTracker:
@@ -296,7 +298,7 @@ def inline_text(children: list[Token]) -> str:
         elif child.type == "link_close" and link is not None:
             label = "".join(parts[link[1] :])
             href = link[0]
-            if href and href not in (label, f"mailto:{label}"):
+            if href and urlsplit(href).scheme.lower() in LINK_SCHEMES and href not in (label, f"mailto:{label}"):
                 parts.append(f" ({href})")
             link = None
     return "".join(parts)
@@ -308,6 +310,16 @@ def wrap_filter(value: str, width: int = TEXT_WIDTH) -> str:
     )
 
 
+def compiled_templates(kind: str) -> jinja2.BytecodeCache:
+    """Jinja's cache of compiled templates between runs, in its own per-user folder of the temporary directory.
+
+    Compiling the theme is a sixth of a cold build of eight emails. Jinja keys each entry by template path and checks
+    the source's checksum, its own version and Python's, so an edited theme compiles again; the two environments
+    compile the same file differently (HTML escapes, text does not), so each has its own entries.
+    """
+    return jinja2.FileSystemBytecodeCache(pattern=f"__dripcourse_{kind}_%s.cache")
+
+
 class Renderer:
     """Renders the lessons of one course with one theme."""
 
@@ -317,10 +329,18 @@ class Renderer:
         loader = ThemeLoader([str(d) for d in self.template_dirs])
         # Sandboxed: a theme can format what it is given, but not reach Python's internals (`__globals__`, `os`).
         self.html_env = jinja2.sandbox.SandboxedEnvironment(
-            loader=loader, autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True
+            loader=loader,
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+            bytecode_cache=compiled_templates("html"),
         )
         self.text_env = jinja2.sandbox.SandboxedEnvironment(
-            loader=loader, autoescape=False, undefined=jinja2.StrictUndefined, keep_trailing_newline=True
+            loader=loader,
+            autoescape=False,
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+            bytecode_cache=compiled_templates("text"),
         )
         self.text_env.filters["wrap"] = wrap_filter
 
@@ -344,7 +364,7 @@ class Renderer:
         def parsed(markdown: str) -> list[Token]:
             return parse_markdown(markdown, registry, track, literals)
 
-        blocks = {name: parsed(getattr(lesson.email, name)) for name in ("intro", "outro", "action", "journal")}
+        blocks = {name: parsed(getattr(lesson.email, name)) for name in ("intro", "note", "outro", "action", "journal")}
         sections = [(s, parsed(s.markdown)) for s in lesson.sections]
         greeting = registry.tokenize(self.course.greeting)
         email = lesson.email

@@ -35,6 +35,7 @@ emails:
     intro: |                             # Markdown before the sections
       Thank you for signing up. Each email in this course is short and ends
       with one thing to try.
+    note: Check with your doctor before changing how you train.   # a callout after the intro, optional
     sections:                            # source-id#section-id, in order
       - basics#intro
       - {ref: basics#start-small, heading: Begin with ten minutes}   # heading: your own text, or false to hide it

@@ -148,6 +148,12 @@ EMAIL = (
         shape="list of text or mappings",
     ),
     Field("intro", "Markdown before the sections.", "Thank you for signing up.", shape="Markdown"),
+    Field(
+        "note",
+        "Markdown shown as a callout after the intro, for what no reader may miss.",
+        "If you feel unsafe, call your local emergency number.",
+        shape="Markdown",
+    ),
     Field("outro", "Markdown after the sections.", "Tomorrow, keeping going.", shape="Markdown"),
     Field("action", 'Shown in a "Try this today" box.', "Write down one goal for this week.", shape="Markdown"),
     Field("journal", 'Shown in a "Journal prompt" box.', "What made today easier?", shape="Markdown"),

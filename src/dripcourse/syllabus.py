@@ -156,6 +156,7 @@ class EmailSpec:
     preheader: str
     sections: tuple[SectionRef, ...]
     intro: str = ""
+    note: str = ""  # a callout after the intro, for what must not be missed (a safety note)
     outro: str = ""
     action: str = ""
     journal: str = ""
@@ -526,7 +527,8 @@ class SyllabusReader(NodeReader):
         preheader = self.header_text(keys.get("preheader"), f"{field}.preheader") or ""
         refs = self.section_refs(keys.get("sections"), f"{field}.sections", sources)
         markdown = {
-            name: self.markdown(keys.get(name), f"{field}.{name}") for name in ("intro", "outro", "action", "journal")
+            name: self.markdown(keys.get(name), f"{field}.{name}")
+            for name in ("intro", "note", "outro", "action", "journal")
         }
         button = self.button(keys.get("button"), f"{field}.button")
         if not refs and not markdown["intro"] and "sections" not in keys:

@@ -93,6 +93,7 @@ def test_the_host_serve_was_told_to_bind_is_answered(tmp_path: Path) -> None:
 
 
 def test_connections_beyond_the_cap_are_closed_and_the_page_still_loads(site: Running) -> None:
+    time.sleep(0.5)  # the threads of the requests before this one have given their slots back
     idle = [socket.create_connection(("127.0.0.1", site.port), timeout=10) for _ in range(preview.MAX_CONNECTIONS)]
     try:
         time.sleep(0.5)
@@ -108,7 +109,7 @@ def test_connections_beyond_the_cap_are_closed_and_the_page_still_loads(site: Ru
 
 
 def test_a_silent_client_is_dropped_after_the_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(preview, "SOCKET_TIMEOUT_SECONDS", 0.5)
+    monkeypatch.setattr(preview, "HEADER_TIMEOUT_SECONDS", 0.5)
     running = Running(course(tmp_path))
     try:
         silent = socket.create_connection(("127.0.0.1", running.port), timeout=10)
@@ -116,6 +117,78 @@ def test_a_silent_client_is_dropped_after_the_timeout(tmp_path: Path, monkeypatc
         assert silent.recv(100) == b""  # the server hung up on a client that never sent its request
         assert time.monotonic() - started < 5
         silent.close()
+    finally:
+        running.stop.set()
+        running.thread.join(10)
+
+
+def raw(port: int, request: bytes) -> tuple[int, bytes]:
+    """Send bytes as they are (http.client would fix the request up) and read the status line and body."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
+
+
+def test_two_host_headers_are_a_bad_request(site: Running) -> None:
+    # RFC 9112 section 3.2: a request with more than one Host field gets 400, whichever comes first.
+    for hosts in ([b"localhost", b"evil.example"], [b"evil.example", b"localhost"], [b"localhost", b"localhost"]):
+        lines = b"".join(b"Host: " + h + b"\r\n" for h in hosts)
+        assert raw(site.port, b"GET / HTTP/1.1\r\n" + lines + b"Connection: close\r\n\r\n")[0] == 400, hosts
+    assert raw(site.port, b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")[0] == 200
+
+
+def test_an_absolute_target_must_name_this_server(site: Running) -> None:
+    ask = "GET {} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    for target in ("http://evil.example/", "http://evil.example:{port}/", "https://localhost:{port}/"):
+        request = ask.format(target.format(port=site.port)).encode()
+        assert raw(site.port, request)[0] == 400, target
+    assert raw(site.port, ask.format(f"http://127.0.0.1:{site.port}/").encode())[0] == 200
+
+
+def test_head_is_answered_like_get_without_a_body(site: Running) -> None:
+    status, body = raw(site.port, b"HEAD / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    assert (status, body) == (200, b"")
+    assert raw(site.port, b"HEAD /missing HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n") == (404, b"")
+
+
+def test_a_refused_host_is_told_which_names_work(site: Running) -> None:
+    status, body = raw(site.port, b"GET / HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n")
+    assert status == 403
+    assert body.decode().startswith("This preview answers only to 127.0.0.1, ::1, localhost, not to the Host")
+    assert "'evil.example'" in body.decode()
+
+
+def test_open_event_streams_do_not_keep_pages_from_loading(site: Running) -> None:
+    streams = []
+    try:
+        for _ in range(preview.MAX_STREAMS + 4):
+            stream = socket.create_connection(("127.0.0.1", site.port), timeout=10)
+            stream.sendall(f"GET {preview.EVENTS_PATH} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
+            streams.append(stream)
+        answers = [stream.recv(200).split(b" ", 2)[1] for stream in streams]
+        assert answers.count(b"200") == preview.MAX_STREAMS and answers.count(b"503") == 4
+        for _ in range(preview.MAX_CONNECTIONS + 4):  # every page slot is still free for page loads
+            assert site.status("localhost") == 200
+    finally:
+        for stream in streams:
+            stream.close()
+
+
+def test_serving_every_interface_answers_to_the_machines_addresses(tmp_path: Path) -> None:
+    running = Running(course(tmp_path), host="0.0.0.0")
+    try:
+        hosts = preview.allowed_hosts("0.0.0.0")
+        assert hosts > preview.LOOPBACK_HOSTS
+        for name in hosts:
+            assert running.status(f"[{name}]:{running.port}" if ":" in name else f"{name}:{running.port}") == 200
+        assert running.status(f"evil.example:{running.port}") == 403
+        urls = preview.urls_to_open("0.0.0.0", running.port, hosts)
+        assert urls[0] == f"http://127.0.0.1:{running.port}/"
+        assert len(urls) == len(hosts - {"localhost", "::1"})
     finally:
         running.stop.set()
         running.thread.join(10)

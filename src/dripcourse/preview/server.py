@@ -6,11 +6,13 @@ as an overlay in every open page until the file is fixed. The reload script is i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
 import signal
+import socket
 import tempfile
 import threading
 import time
@@ -32,8 +34,17 @@ from dripcourse.render import Renderer, theme_dirs
 
 EVENTS_PATH = "/__dripcourse/events"
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-MAX_CONNECTIONS = 32  # open pages each hold one event stream; a flood beyond this is closed at once
-SOCKET_TIMEOUT_SECONDS = 30.0
+MAX_CONNECTIONS = 32  # page loads and sends; a flood beyond this is closed at once
+MAX_STREAMS = 16  # event streams have their own budget, so open streams never keep a page from loading
+HEADER_TIMEOUT_SECONDS = 5.0  # a connection that sends no request in this time is closed: idle sockets lock no one out
+SOCKET_TIMEOUT_SECONDS = 30.0  # an event stream whose page stops reading is dropped after this
+# Every answer: no other site may frame the preview (a framed page could be made to press its send button), and
+# nothing is sniffed into another type. The emails are shown through srcdoc, which these do not block.
+SECURITY_HEADERS = (
+    ("X-Frame-Options", "DENY"),
+    ("Content-Security-Policy", "frame-ancestors 'none'"),
+    ("X-Content-Type-Options", "nosniff"),
+)
 KEEPALIVE_SECONDS = 10.0
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -49,6 +60,8 @@ CONTENT_TYPES = {
 }
 RELOAD_SCRIPT = """<script data-dripcourse-serve>
 (function () {
+  // One event stream per browser, not per tab (a browser opens at most 6 connections to a host): the tab that holds
+  // the lock listens and passes each event to the others over a BroadcastChannel; when it closes, another takes over.
   var epoch = %d, overlay = null;
   if (window.dripcourseEnableSend) window.dripcourseEnableSend(%s, %s);
   function show(message) {
@@ -64,17 +77,37 @@ RELOAD_SCRIPT = """<script data-dripcourse-serve>
     overlay.textContent = "The last change did not build; showing the previous build.\\n\\n" + message;
   }
   function clear() { if (overlay) { overlay.remove(); overlay = null; } }
-  var source = new EventSource("%s?epoch=" + epoch);
-  source.addEventListener("reload", function () {
-    if (!window.dripcourseRefresh) { source.close(); location.reload(); return; }
+  function reload(built) {
+    if (built === epoch) return;
+    epoch = built;
+    if (!window.dripcourseRefresh) { location.reload(); return; }
     // The preview index swaps in the new build's data in place: faster than a reload, and the view is kept.
     fetch(location.pathname, { cache: "no-store" }).then(function (response) { return response.text(); })
       .then(function (html) {
         clear();
         window.dripcourseRefresh(new DOMParser().parseFromString(html, "text/html"));
       }).catch(function () { location.reload(); });
+  }
+  function handle(event) { if (event.type === "reload") reload(event.epoch); else show(event.message); }
+  function listen(share) {
+    var source = new EventSource("%s?epoch=" + epoch);
+    source.addEventListener("reload", function (event) {
+      var news = { type: "reload", epoch: Number(event.data) };
+      share(news); handle(news);
+    });
+    source.addEventListener("failed", function (event) {
+      var news = { type: "failed", message: JSON.parse(event.data) };
+      share(news); handle(news);
+    });
+    return source;
+  }
+  if (!window.BroadcastChannel || !navigator.locks) { listen(function () {}); return; }
+  var channel = new BroadcastChannel("dripcourse-serve");
+  channel.onmessage = function (message) { handle(message.data); };
+  navigator.locks.request("dripcourse-serve-events", function () {
+    listen(function (news) { channel.postMessage(news); });
+    return new Promise(function () {});  // held until this tab closes
   });
-  source.addEventListener("failed", function (event) { show(JSON.parse(event.data)); });
 })();
 </script>"""
 
@@ -128,9 +161,42 @@ class Rebuilder:
         return [self.course_dir, *(d for d in theme_dirs(self.course_dir) if d.is_dir())]
 
 
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
+
+
+def machine_addresses() -> frozenset[str]:
+    """This machine's own addresses and name, the Hosts other machines use to reach a server bound to 0.0.0.0.
+
+    The address a route to the outside would leave from (a UDP connect sends no packet), and what the host name
+    resolves to; an IP literal cannot be rebound, so answering to these keeps DNS rebinding out."""
+    found = {socket.gethostname().lower()}
+    for family, probe in ((socket.AF_INET, "192.0.2.1"), (socket.AF_INET6, "2001:db8::1")):
+        try:
+            with socket.socket(family, socket.SOCK_DGRAM) as udp:
+                udp.connect((probe, 9))
+                found.add(udp.getsockname()[0])
+        except OSError:
+            pass
+    with contextlib.suppress(OSError):
+        found |= {str(info[4][0]) for info in socket.getaddrinfo(socket.gethostname(), None)}
+    return frozenset(found)
+
+
 def allowed_hosts(host: str) -> frozenset[str]:
-    """The names a request's Host header may give: the loopback names, and the address `serve` was told to bind."""
-    return LOOPBACK_HOSTS | {host.strip("[]").lower()}
+    """The names a request's Host header may give: the loopback names, the address `serve` was told to bind, and,
+    when that is every interface, the machine's own addresses."""
+    name = host.strip("[]").lower()
+    if name in WILDCARD_HOSTS:
+        return LOOPBACK_HOSTS | machine_addresses()
+    return LOOPBACK_HOSTS | {name}
+
+
+def urls_to_open(host: str, port: int, hosts: frozenset[str]) -> list[str]:
+    """The addresses to type in a browser: the bound one, or for every interface each address this machine has."""
+    if host.strip("[]").lower() not in WILDCARD_HOSTS:
+        return [f"http://{f'[{host}]' if ':' in host and not host.startswith('[') else host}:{port}/"]
+    names = sorted(hosts - {"localhost", "::1"}, key=lambda n: (n != "127.0.0.1", ":" in n, n))
+    return [f"http://{f'[{n}]' if ':' in n else n}:{port}/" for n in names]
 
 
 def host_name(header: str | None) -> str | None:
@@ -153,6 +219,24 @@ class BoundedServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]):
         super().__init__(address, handler)
         self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self.streams = threading.BoundedSemaphore(MAX_STREAMS)
+        self.streaming: set[int] = set()  # the connections that moved from the page budget to the stream budget
+        self.budget = threading.Lock()
+
+    def start_stream(self, request: Any) -> bool:
+        """Move a connection that became an event stream to the stream budget; False when that budget is spent."""
+        if not self.streams.acquire(blocking=False):
+            return False
+        with self.budget:
+            self.streaming.add(id(request))
+        self.slots.release()
+        return True
+
+    def release(self, request: Any) -> None:
+        with self.budget:
+            streaming = id(request) in self.streaming
+            self.streaming.discard(id(request))
+        (self.streams if streaming else self.slots).release()
 
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self.slots.acquire(blocking=False):
@@ -161,41 +245,78 @@ class BoundedServer(ThreadingHTTPServer):
         try:
             super().process_request(request, client_address)
         except BaseException:
-            self.slots.release()
+            self.release(request)
             raise
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:
             super().process_request_thread(request, client_address)
         finally:
-            self.slots.release()
+            self.release(request)
 
 
 def make_handler(state: SiteState) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "dripcourse"
-        timeout = SOCKET_TIMEOUT_SECONDS  # a client that stops reading or writing is dropped, not waited for
+        timeout = HEADER_TIMEOUT_SECONDS  # a client that stops reading or writing is dropped, not waited for
 
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-        def host_refused(self) -> bool:
-            """Answer 403 to a Host that is not this server's: a DNS-rebinding page must not read the preview."""
-            if host_name(self.headers.get("Host")) in state.hosts:
-                return False
-            self.send_error(HTTPStatus.FORBIDDEN, "Host not allowed")
-            return True
+        def end_headers(self) -> None:
+            for name, value in SECURITY_HEADERS:
+                self.send_header(name, value)
+            super().end_headers()
+
+        def refuse(self, status: HTTPStatus, message: str) -> None:
+            body = (message + "\n").encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.close_connection = True
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def request_path(self) -> str | None:
+            """The path asked for, after the checks every request passes; None once a refusal has been sent.
+
+            A DNS-rebinding page must not read the preview, so the Host must be one of this server's names. A
+            request with two Host headers, or an absolute-form target naming another host, is refused (RFC 9112
+            3.2 and 3.2.2) rather than served by whichever name a proxy or the server happened to read."""
+            hosts = self.headers.get_all("Host") or []
+            if len(hosts) > 1:
+                self.refuse(HTTPStatus.BAD_REQUEST, "Bad request: more than one Host header")
+                return None
+            parts = urlsplit(self.path)
+            foreign = parts.scheme != "http" or host_name(parts.netloc) not in state.hosts
+            if (parts.scheme or parts.netloc) and foreign:
+                self.refuse(HTTPStatus.BAD_REQUEST, f"Bad request: this server does not serve {self.path}")
+                return None
+            if host_name(hosts[0] if hosts else None) not in state.hosts:
+                self.refuse(
+                    HTTPStatus.FORBIDDEN,
+                    f"This preview answers only to {', '.join(sorted(state.hosts))}, not to the Host "
+                    f"{hosts[0] if hosts else '(none)'!r}. Open it through one of those names.",
+                )
+                return None
+            return self.path if not (parts.scheme or parts.netloc) else parts._replace(scheme="", netloc="").geturl()
+
+        def do_HEAD(self) -> None:
+            self.do_GET()
 
         def do_GET(self) -> None:
-            if self.host_refused():
+            path = self.request_path()
+            if path is None:
                 return
-            parts = urlsplit(self.path)
+            parts = urlsplit(path)
             if parts.path == EVENTS_PATH:
                 self.events(parse_qs(parts.query).get("epoch", ["-1"])[0])
                 return
             target = resolve(state.site, parts.path)
             if target is None:
-                self.send_error(HTTPStatus.NOT_FOUND, "Not found")
+                self.refuse(HTTPStatus.NOT_FOUND, "Not found")
                 return
             body = target.read_bytes()
             content_type = CONTENT_TYPES.get(target.suffix, "application/octet-stream")
@@ -206,13 +327,15 @@ def make_handler(state: SiteState) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
             self.end_headers()
-            self.wfile.write(body)
+            if self.command != "HEAD":
+                self.wfile.write(body)
 
         def do_POST(self) -> None:
-            if self.host_refused():
+            path = self.request_path()
+            if path is None:
                 return
-            if urlsplit(self.path).path != SEND_PATH:
-                self.send_error(HTTPStatus.NOT_FOUND, "Not found")
+            if urlsplit(path).path != SEND_PATH:
+                self.refuse(HTTPStatus.NOT_FOUND, "Not found")
                 return
             refusal = state.sends.refusal(self.headers)
             if refusal is not None:
@@ -234,6 +357,13 @@ def make_handler(state: SiteState) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(body)
 
         def events(self, seen: str) -> None:
+            if self.command == "HEAD" or not isinstance(self.server, BoundedServer):
+                self.refuse(HTTPStatus.METHOD_NOT_ALLOWED, "The event stream is for the served pages")
+                return
+            if not self.server.start_stream(self.request):
+                self.refuse(HTTPStatus.SERVICE_UNAVAILABLE, f"More than {MAX_STREAMS} event streams are open")
+                return
+            self.connection.settimeout(SOCKET_TIMEOUT_SECONDS)
             self.send_response(HTTPStatus.OK)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Cache-Control", "no-store")
@@ -319,11 +449,13 @@ def serve(
         state = SiteState(site, sends, hosts=allowed_hosts(host))
         server = BoundedServer((host, port), make_handler(state))
         sends.listen(host, server.server_address[1])
-        url = f"http://{host}:{server.server_address[1]}/"
+        url, *others = urls_to_open(host, server.server_address[1], state.hosts)
         serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
         serving.start()
         restore = stop_on_signals(stop, state, server)
         on_ready(url)
+        if others:
+            on_rebuild("Other machines can open it at " + ", ".join(others))
         try:
             for changes in watchfiles.watch(
                 *rebuilder.watched(),

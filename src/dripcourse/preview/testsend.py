@@ -2,10 +2,10 @@
 
 The button posts to the serve server, which holds the SMTP settings (DRIPCOURSE_SMTP_*, as `send-test` reads them).
 Any page the author has open could try to post there too, so a send needs all of: the server's own origin in
-`Origin`, `Sec-Fetch-Site: same-origin` when the browser sends that header, a JSON body (a cross-site page cannot
-send one without a CORS preflight, which this server never answers), and the token written into the served pages
-(a page of another origin cannot read it). Those checks hold off web pages, not other machines, which can forge any
-header: when `serve` listens on an address other machines can reach (`--host 0.0.0.0`), test sends are off.
+`Origin`, `Sec-Fetch-Site: same-origin` (current browsers send it to a loopback address), a JSON body (a cross-site
+page cannot send one without a CORS preflight, which this server never answers), and the token written into the
+served pages (a page of another origin cannot read it). Those checks hold off web pages, not other machines, which
+can forge any header: when `serve` listens where other machines can reach it (`--host 0.0.0.0`), test sends are off.
 """
 
 from __future__ import annotations
@@ -79,7 +79,9 @@ class TestSends:
         if origin not in self.origins:
             return f"refused: test sends are accepted only from the preview page itself, not from origin {origin!r}"
         site = headers.get("Sec-Fetch-Site")
-        if site is not None and site != "same-origin":
+        if site is None:
+            return "refused: the request has no Sec-Fetch-Site header; send from the preview page in a current browser"
+        if site != "same-origin":
             return f"refused: the request came from a {site} page"
         if (headers.get("Content-Type") or "").split(";")[0].strip().lower() != "application/json":
             return "refused: the request must be JSON"
