@@ -6,6 +6,7 @@ import hashlib
 import os
 import pickle
 import signal
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -164,7 +165,9 @@ def built_and_read(course: Course, renderer: Renderer, pair: tuple[Lesson, SendS
 
 
 def usable_cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    """The cores this process may run on, on Linux; elsewhere 1. macOS forks badly once system libraries have
+    started threads (Python itself no longer forks there by default), and Windows cannot fork."""
+    return len(os.sched_getaffinity(0)) if sys.platform == "linux" else 1
 
 
 Item = TypeVar("Item")
