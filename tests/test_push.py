@@ -21,6 +21,7 @@ from dripcourse.cli import app
 from dripcourse.errors import DripcourseError
 from dripcourse.push import PushError
 from dripcourse.push.engine import set_pointer
+from dripcourse.push.state import state_path
 from services.brevo import BrevoServer
 from services.buttondown import ButtondownServer
 from services.httpbase import ApiServer, Reply
@@ -452,9 +453,35 @@ def test_without_a_terminal_a_question_is_answered_no_and_said(tmp_path: Path) -
         next(iter(server.templates.values()))["HtmlBody"] = "<p>Edited in Postmark</p>"
         seen = len(server.requests)
         result = CliRunner().invoke(app, ["push", "postmark", str(pusher.course)], env=pusher.env)
-        assert result.exit_code == 0, result.output
+        assert result.exit_code == 3, result.output
         assert "was changed there since the last push" in result.output and "nobody to ask" in result.output
         assert "1 kept as changed there" in result.output and pusher.writes(seen) == []
+        assert "Exit code 3: 1 objects differ from the course" in result.output
+
+
+@pytest.mark.parametrize(
+    ("change", "options", "code"),
+    [
+        ("delete", [], 3),  # not recreated
+        ("edit", [], 3),  # changed there, kept
+        ("delete", ["--force"], 0),
+        ("edit", ["--force"], 0),
+        (None, [], 0),
+    ],
+)
+def test_a_push_that_leaves_the_service_different_exits_3(
+    change: str | None, options: list[str], code: int, tmp_path: Path
+) -> None:
+    with PostmarkServer() as server:
+        pusher = Pusher(tmp_path, "postmark", server, server.env())
+        pusher.push()
+        template_id = next(iter(server.templates))
+        if change == "delete":
+            del server.templates[template_id]
+        elif change == "edit":
+            server.templates[template_id]["HtmlBody"] = "<p>Edited in Postmark</p>"
+        result = CliRunner().invoke(app, ["push", "postmark", str(pusher.course), *options], env=pusher.env)
+        assert result.exit_code == code, result.output
 
 
 def test_a_target_without_an_api_points_to_its_export(tmp_path: Path) -> None:
@@ -544,3 +571,114 @@ def test_push_sends_exactly_the_payload_files_the_export_writes(pushing: tuple[P
             set_pointer(sent, pointer, None)
         assert sent == payload, request["body"]
         assert entry["method"] == request["method"]
+
+
+# Ids in the state file, by the shape each service's API documents for them: (target, kind, good, bad).
+ID_SHAPES = [
+    ("kit", "sequence", 101, "101/../../v4/account"),
+    ("kit", "email", 7, True),
+    ("postmark", "template", 4512, "4512?x=1"),
+    ("brevo", "template", 3, 0),
+    ("listmonk", "campaign", 21, "21"),
+    ("mailchimp", "template", 10001, -4),
+    ("sendgrid", "template", "d-" + "0123456789abcdef" * 2, "d-../../v3/api_keys"),
+    ("sendgrid", "version", "8b6a3f4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b", "d-" + "0" * 32),
+    ("buttondown", "email", "em_" + "a1b2c3" * 4, "em_../../v1/subscribers"),
+    ("buttondown", "automation", "8b6a3f4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b", "aut_"),
+    ("ses", "template", "mini-course-01-welcome", "mini/../other"),
+    ("mailgun", "template", "mini-course-01-welcome", "x?active=no"),
+]
+
+
+@pytest.mark.parametrize(("target", "kind", "good", "bad"), ID_SHAPES)
+def test_an_id_in_the_state_file_must_have_its_service_shape(
+    target: str, kind: str, good: Any, bad: Any, tmp_path: Path
+) -> None:
+    from dripcourse.push.engine import check_ids
+    from dripcourse.push.services import REMOTES
+    from dripcourse.push.state import State
+
+    remote = REMOTES[target]
+    path = tmp_path / f"{target}.json"
+    check_ids(remote, State(path, target, {f"01-welcome.{kind}": {"id": good}}))
+    with pytest.raises(DripcourseError) as raised:
+        check_ids(remote, State(path, target, {f"01-welcome.{kind}": {"id": bad}}))
+    assert str(raised.value).startswith(f"{path}: objects.01-welcome.{kind}.id: {json.dumps(bad)} is not ")
+
+
+def test_a_bad_id_in_the_state_file_stops_the_push_before_any_request(tmp_path: Path) -> None:
+    with KitServer() as server:
+        pusher = Pusher(tmp_path, "kit", server, server.env())
+        pusher.push()
+        state = state_path(pusher.course, "kit")
+        data = json.loads(state.read_text(encoding="utf-8"))
+        data["objects"]["course.sequence"]["id"] = "1/../../v4/account"
+        state.write_text(json.dumps(data), encoding="utf-8")
+        seen = len(server.requests)
+        result = CliRunner().invoke(app, ["push", "kit", str(pusher.course)], env=pusher.env)
+        assert result.exit_code == 2, result.output
+        assert f"{state}: objects.course.sequence.id: " in result.output and "Traceback" not in result.output
+        assert server.requests[seen:] == []
+
+
+def test_every_filled_path_segment_is_percent_encoded(tmp_path: Path) -> None:
+    from dripcourse.push.engine import Resolver
+    from dripcourse.push.services import REMOTES
+    from dripcourse.push.state import State
+
+    resolve = Resolver(REMOTES["kit"], State(tmp_path / "kit.json", "kit"), {}, dry_run=False)
+    assert resolve.path("/v4/sequences/{id}", "a/../b?c=d#e f") == "/v4/sequences/a%2F..%2Fb%3Fc%3Dd%23e%20f"
+
+
+def test_the_dry_run_summary_shows_json_types(tmp_path: Path) -> None:
+    from dripcourse.push import body_summary
+
+    assert body_summary({"position": 1, "published": False, "name": "1", "x": None}) == (
+        'position=1, published=false, name="1", x=null'
+    )
+
+
+ENVIRONMENT_VALUES = [
+    ("mailgun", {"MAILGUN_DOMAIN": "mg.example.com/../../v4"}, "MAILGUN_DOMAIN='mg.example.com/../../v4' is not a"),
+    ("mailgun", {"MAILGUN_DOMAIN": "localhost"}, "MAILGUN_DOMAIN='localhost' is not a domain name"),
+    ("ses", {"AWS_REGION": "eu-west-1.evil.example#"}, "AWS_REGION='eu-west-1.evil.example#' is not an AWS region"),
+    ("listmonk", {"LISTMONK_LIST_IDS": "3,x"}, "LISTMONK_LIST_IDS='3,x' is not a comma-separated list"),
+    ("listmonk", {"LISTMONK_LIST_IDS": "0"}, "LISTMONK_LIST_IDS='0' is not"),
+    ("kit", {"KIT_API_URL": "http://api.kit.example"}, "would send the API key in clear text"),
+    ("kit", {"KIT_API_URL": "https://api.kit.example/v4/"}, "ends in /v4, which push adds"),
+    ("sendgrid", {"SENDGRID_API_URL": "https://sg.example/v3"}, "set it to https://sg.example"),
+    ("mailchimp", {"MAILCHIMP_API_URL": "https://us21.api.mailchimp.com/3.0"}, "ends in /3.0"),
+    ("listmonk", {"LISTMONK_URL": "https://lists.example/api"}, "ends in /api"),
+    ("brevo", {"BREVO_API_URL": "https://api.brevo.com?x=1"}, "takes no '?' or '#' part"),
+    ("ses", {"DRIPCOURSE_SES_ENDPOINT_URL": "ftp://ses.example"}, "is not an http(s) URL"),
+    ("ses", {"DRIPCOURSE_SES_ENDPOINT_URL": "https://ses.example/v2"}, "ends in /v2"),
+]
+
+
+@pytest.mark.parametrize(("target", "env", "message"), ENVIRONMENT_VALUES)
+def test_environment_values_that_go_into_urls_are_checked(
+    target: str, env: dict[str, str], message: str, tmp_path: Path
+) -> None:
+    with KitServer() as server:  # never contacted: the check comes first
+        pusher = Pusher(tmp_path, target, server, env)
+        with pytest.raises(DripcourseError, match=re.escape(message)) as raised:
+            pusher.push(dry_run=True)
+        assert raised.value.exit_code == 1 and server.requests == []
+
+
+@pytest.mark.parametrize(
+    ("target", "env", "base"),
+    [
+        ("kit", {"KIT_API_URL": "https://api.kit.example/"}, "https://api.kit.example"),
+        ("listmonk", {"LISTMONK_URL": "https://example.org/lists/"}, "https://example.org/lists"),
+        ("kit", {"KIT_API_URL": "http://127.0.0.1:8080"}, "http://127.0.0.1:8080"),
+        ("ses", {"AWS_REGION": "ap-southeast-2"}, "https://email.ap-southeast-2.amazonaws.com"),
+    ],
+)
+def test_a_good_base_url_loses_only_its_trailing_slash(
+    target: str, env: dict[str, str], base: str, tmp_path: Path
+) -> None:
+    with KitServer() as server:
+        report = Pusher(tmp_path, target, server, {"LISTMONK_LIST_IDS": "3, 7", **env}).push(dry_run=True)
+        assert report.base_url == base
+        assert all(entry["url"].startswith(base + "/") for entry in json.loads(report.dry_run_file.read_text()))

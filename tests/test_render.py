@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import tempfile
 from datetime import date
 from pathlib import Path
+
+import pytest
 
 from dripcourse.build import load_course, render_course
 from dripcourse.render import Renderer, inline_css
@@ -143,3 +146,20 @@ def test_inline_css_produces_no_cssutils_noise(capsys, caplog) -> None:  # type:
     captured = capsys.readouterr()
     assert captured.err == "" and captured.out == ""
     assert not [r for r in caplog.records if r.levelname in ("WARNING", "ERROR")]
+
+
+def test_compiled_templates_are_kept_between_runs_and_a_broken_cache_only_compiles_again(
+    mini_course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    fresh = [e.eml for e in built(mini_course)]
+    kept = sorted((tmp_path / "tmp").glob("_jinja2-cache-*/__dripcourse_*.cache"))
+    assert {p.name.split("_")[3] for p in kept} == {"html", "text"}  # one set of entries per environment
+    assert [e.eml for e in built(mini_course)] == fresh  # built from the kept templates
+    for path in kept:
+        path.write_bytes(b"not a compiled template")
+    assert [e.eml for e in built(mini_course)] == fresh
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "a-file"))
+    (tmp_path / "a-file").write_text("no folder can be made here")
+    assert [e.eml for e in built(mini_course)] == fresh

@@ -6,6 +6,7 @@ import hashlib
 import os
 import pickle
 import signal
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -15,7 +16,15 @@ from typing import Any, TypeVar
 
 from dripcourse import __version__
 from dripcourse.assemble import Lesson, assemble
-from dripcourse.check import Finding, check_course, check_course_settings, reference_findings
+from dripcourse.check import (
+    Finding,
+    Page,
+    check_course,
+    check_course_settings,
+    keep_page,
+    read_page,
+    reference_findings,
+)
 from dripcourse.errors import DripcourseError, Problem, did_you_mean
 from dripcourse.jsonfile import json_bytes
 from dripcourse.message import build_message, mbox, message_bytes
@@ -123,7 +132,11 @@ def render_course(
     slots = course_plan(course.syllabus.schedule, course.syllabus.emails, preview_date)
     pairs = list(zip(course.lessons, slots, strict=True))
     if cache is None:
-        return rendered_in_forks(pairs, partial(built_email, course, renderer), workers or usable_cores())
+        work = partial(built_and_read, course, renderer)
+        results = rendered_in_forks(pairs, work, workers or usable_cores())
+        for email, page in results:
+            keep_page(email.html, page)
+        return [email for email, _ in results]
     info = course.syllabus.course
     built = []
     theme = renderer.theme_stamp()
@@ -145,8 +158,16 @@ def built_email(course: Course, renderer: Renderer, pair: tuple[Lesson, SendSlot
     return BuiltEmail(rendered, slot, html, text, message_bytes(msg, f"emails/{lesson.email.slug}"))
 
 
+def built_and_read(course: Course, renderer: Renderer, pair: tuple[Lesson, SendSlot]) -> tuple[BuiltEmail, Page]:
+    """An email and its page as the lint reads it: in a forked renderer, that reading is done in parallel too."""
+    email = built_email(course, renderer, pair)
+    return email, read_page(email.html)
+
+
 def usable_cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    """The cores this process may run on, on Linux; elsewhere 1. macOS forks badly once system libraries have
+    started threads (Python itself no longer forks there by default), and Windows cannot fork."""
+    return len(os.sched_getaffinity(0)) if sys.platform == "linux" else 1
 
 
 Item = TypeVar("Item")

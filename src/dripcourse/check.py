@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -80,13 +79,27 @@ class Page:
     text: str
 
 
-@lru_cache(maxsize=256)
+PAGES_KEPT = 256
+pages: dict[str, Page] = {}
+
+
 def read_page(html: str) -> Page:
     """An email's links, images and text, parsed once for both the lint and the preview page."""
-    collector = ElementCollector()
-    collector.feed(html)
-    collector.close()
-    return Page(collector.elements, "".join(collector.text))
+    page = pages.get(html)
+    if page is None:
+        collector = ElementCollector()
+        collector.feed(html)
+        collector.close()
+        page = Page(collector.elements, "".join(collector.text))
+        keep_page(html, page)
+    return page
+
+
+def keep_page(html: str, page: Page) -> None:
+    """Remember a page read in another process (a forked renderer), so this one does not read it again."""
+    if len(pages) >= PAGES_KEPT:
+        del pages[next(iter(pages))]
+    pages[html] = page
 
 
 def short(markup: str, limit: int = 80) -> str:

@@ -350,6 +350,9 @@ def schedule(
     )
 
 
+PUSH_DECLINED = 3  # a push finished, but something changed or deleted on the service was left as it is
+
+
 @app.command()
 def push(
     target: Annotated[
@@ -432,6 +435,14 @@ def push(
         say("Still to do by hand:")
         for number, step in enumerate(report.manual, start=1):
             say(f"  {number}. {step}")
+    if outcome.kept or outcome.skipped:
+        # The service and the course now differ by the user's (or the missing terminal's) choice: say so to scripts.
+        say(
+            f"Exit code {PUSH_DECLINED}: {len(outcome.kept) + len(outcome.skipped)} objects differ from the course "
+            "(push --force replaces or recreates them)",
+            err=True,
+        )
+        raise typer.Exit(PUSH_DECLINED)
 
 
 @app.command()

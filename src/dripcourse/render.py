@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import logging
@@ -18,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import jinja2
+import jinja2.bccache
 import jinja2.sandbox
 from markdown_it.token import Token
 from markupsafe import Markup
@@ -310,14 +312,32 @@ def wrap_filter(value: str, width: int = TEXT_WIDTH) -> str:
     )
 
 
-def compiled_templates(kind: str) -> jinja2.BytecodeCache:
+class KeptTemplates(jinja2.FileSystemBytecodeCache):
     """Jinja's cache of compiled templates between runs, in its own per-user folder of the temporary directory.
 
     Compiling the theme is a sixth of a cold build of eight emails. Jinja keys each entry by template path and checks
-    the source's checksum, its own version and Python's, so an edited theme compiles again; the two environments
-    compile the same file differently (HTML escapes, text does not), so each has its own entries.
+    the source's checksum, its own version and Python's, so an edited theme compiles again. A cache that cannot be
+    read or written (a full or read-only disk) only means compiling again, never a failed build.
     """
-    return jinja2.FileSystemBytecodeCache(pattern=f"__dripcourse_{kind}_%s.cache")
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except OSError:
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def compiled_templates(kind: str) -> jinja2.BytecodeCache | None:
+    """The cache for one environment: the HTML and text environments compile the same file differently (one escapes,
+    the other does not), so each has its own entries. None when there is no safe folder for it."""
+    try:
+        return KeptTemplates(pattern=f"__dripcourse_{kind}_%s.cache")
+    except (OSError, RuntimeError):  # Jinja refuses a folder that another user owns or others may write to
+        return None
 
 
 class Renderer:

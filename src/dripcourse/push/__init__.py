@@ -16,7 +16,7 @@ from typing import Any
 
 from dripcourse.build import load_course, render_course
 from dripcourse.errors import DripcourseError, Problem, did_you_mean
-from dripcourse.push.engine import Channel, Confirm, HttpChannel, Outcome, Planned, PushError, run
+from dripcourse.push.engine import Channel, Confirm, HttpChannel, Outcome, Planned, PushError, api_base, run
 from dripcourse.push.model import Remote
 from dripcourse.push.state import State, state_path
 
@@ -128,7 +128,7 @@ def dry_run_base(remote: Remote, env: Mapping[str, str]) -> str:
         from dripcourse.push.ses import endpoint
 
         return endpoint(env)
-    return env.get(remote.url_env) or remote.base(env) or remote.base_url
+    return api_base(remote, env)
 
 
 def open_channel(
@@ -142,13 +142,13 @@ def open_channel(
 
 
 def body_summary(body: Any) -> str:
-    """A line about a request body: its short fields as they are, its long ones by size."""
+    """A line about a request body: its short fields as JSON (so 3, true and "3" differ), its long ones by size."""
     if not isinstance(body, dict):
         return "" if body is None else f"{len(json.dumps(body)):,} bytes"
     parts = []
     for name, value in body.items():
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        parts.append(f"{name}={text!r}" if len(text) <= 40 else f"{name}=<{len(text.encode('utf-8')):,} bytes>")
+        text = json.dumps(value, ensure_ascii=False)
+        parts.append(f"{name}={text}" if len(text) <= 40 else f"{name}=<{len(text.encode('utf-8')):,} bytes>")
     return ", ".join(parts)
 
 

@@ -16,19 +16,33 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from dripcourse.drip.providers.base import Transient, Unknown
 from dripcourse.drip.providers.httpapi import HttpApi, Response
 from dripcourse.drip.providers.mailgun import form_data
-from dripcourse.errors import OutputError, Problem
+from dripcourse.errors import DripcourseError, EnvironmentFault, OutputError, Problem
 from dripcourse.push.model import Kind, Remote
 from dripcourse.push.state import State
 
 REFERENCE = re.compile(r"\{([A-Za-z0-9_.:-]+)\}")
+PLACEHOLDER = re.compile(r"\{[^{}/]+\}")
 MAX_TRIES = 5
 MAX_WAIT_SECONDS = 60.0
 FIRST_BACKOFF_SECONDS = 1.0
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+# Values from the environment that go into a URL or a body, by the shape the service documents for them.
+ENVIRONMENT_SHAPES = {
+    "MAILGUN_DOMAIN": (re.compile(rf"(?=.{{1,253}}$){LABEL}(?:\.{LABEL})+"), "a domain name like mg.example.com"),
+    "AWS_REGION": (re.compile(r"[a-z]{2}(-[a-z]+)+-\d+"), "an AWS region like eu-west-1"),
+    "AWS_DEFAULT_REGION": (re.compile(r"[a-z]{2}(-[a-z]+)+-\d+"), "an AWS region like eu-west-1"),
+    "LISTMONK_LIST_IDS": (
+        re.compile(r" *[1-9][0-9]* *(, *[1-9][0-9]* *)*"),
+        "a comma-separated list of listmonk list ids (positive whole numbers) like 3,7",
+    ),
+}
+API_VERSION = re.compile(r"v\d+|\d+\.\d+|api")
 
 
 class PushError(OutputError):
@@ -98,6 +112,54 @@ class Channel(Protocol):
     def fetch(self, path: str) -> tuple[bool, Any]: ...
 
     def close(self) -> None: ...
+
+
+def check_environment(variables: tuple[str, ...], env: Mapping[str, str]) -> None:
+    """Each of `variables` that is set has its documented shape: it is about to go into a URL or a body."""
+    for variable in variables:
+        value = env.get(variable)
+        shape = ENVIRONMENT_SHAPES.get(variable)
+        if value and shape and not shape[0].fullmatch(value):
+            raise EnvironmentFault(Problem(None, f"{variable}={value[:80]!r} is not {shape[1]}"))
+
+
+def checked_base(variable: str, value: str, remote_paths: tuple[str, ...]) -> str:
+    """A base URL override, made safe to put a request path after: https (or http to this machine only, since
+    the key travels with every request), no query, and no API version push adds itself; trailing `/` dropped."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise EnvironmentFault(Problem(None, f"{variable}={value!r} is not an http(s) URL"))
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK:
+        raise EnvironmentFault(
+            Problem(
+                None,
+                f"{variable}={value!r} would send the API key in clear text: use https:// (plain http is "
+                "only for a server on this machine)",
+            )
+        )
+    if parts.query or parts.fragment:
+        raise EnvironmentFault(Problem(None, f"{variable}={value!r}: a base URL takes no '?' or '#' part"))
+    path = parts.path.rstrip("/")
+    last = path.rpartition("/")[2]
+    added = {p.strip("/").partition("/")[0] for p in remote_paths}
+    if last and last in added and API_VERSION.fullmatch(last):
+        raise EnvironmentFault(
+            Problem(
+                None,
+                f"{variable}={value!r} ends in /{last}, which push adds to every request itself: set it to "
+                f"{urlunsplit((parts.scheme, parts.netloc, path.removesuffix('/' + last), '', ''))}",
+            )
+        )
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def api_base(remote: Remote, env: Mapping[str, str]) -> str:
+    """The service's base URL: its override variable (checked), one derived from a credential, or the default."""
+    check_environment(tuple(remote.inputs.values()), env)
+    override = env.get(remote.url_env)
+    if override:
+        return checked_base(remote.url_env, override, tuple(kind.item for kind in remote.kinds.values()))
+    return remote.base(env) or remote.base_url
 
 
 def content_hash(write: Write) -> str:
@@ -175,7 +237,14 @@ class Resolver:
         owner = key.rpartition(".")[0]
         if owner:
             template = template.replace("{this.", "{" + owner + ".")
-        return REFERENCE.sub(lambda m: str(self.value(m.group(1), this)), template)
+        return REFERENCE.sub(lambda m: self.segment(m.group(1), this), template)
+
+    def segment(self, reference: str, this: Any) -> str:
+        """One filled reference, percent-encoded whole so an id can never add a path, a query or a `..`."""
+        value = str(self.value(reference, this))
+        if reference == "base" or (self.dry_run and PLACEHOLDER.fullmatch(value)):
+            return value
+        return quote(value, safe="")
 
     def body(self, planned: Planned) -> Any:
         body = copy.deepcopy(planned.body)
@@ -185,6 +254,29 @@ class Resolver:
 
 
 Confirm = Callable[[str], bool]
+
+
+def check_ids(remote: Remote, state: State) -> None:
+    """Every id in the state file has the shape its service gives, before any of them goes into a URL: the
+    file is the user's to edit (or someone else's), so it is input like the syllabus."""
+    problems = []
+    for key, record in state.objects.items():
+        kind = remote.kinds.get(key.rpartition(".")[2])
+        if not isinstance(record, dict):
+            problems.append(Problem(state.path, "expected a mapping", field=f"objects.{key}"))
+            continue
+        object_id = record.get("id")
+        if kind is not None and object_id is not None and not kind.shape(object_id):
+            problems.append(
+                Problem(
+                    state.path,
+                    f"{json.dumps(object_id, ensure_ascii=False)[:80]} is not {kind.shape_help}, the shape of a "
+                    f"{remote.service} {kind.label} id; restore the file or move it aside to start over",
+                    field=f"objects.{key}.id",
+                )
+            )
+    if problems:
+        raise DripcourseError(problems)
 
 
 def run(
@@ -200,6 +292,7 @@ def run(
     confirm: Confirm,
     advance: Callable[[], None] = lambda: None,
 ) -> Outcome:
+    check_ids(remote, state)
     resolve = Resolver(remote, state, env, dry_run)
     resolve.base_url = channel.base_url.rstrip("/") if channel is not None else ""
     outcome = Outcome()
@@ -371,7 +464,7 @@ class HttpChannel:
                 f"push {remote.target} needs {' and '.join(missing)} in the environment ({remote.auth_help})"
             )
         self.remote = remote
-        self.base_url = env.get(remote.url_env) or remote.base(env) or remote.base_url
+        self.base_url = api_base(remote, env)
         self.api = HttpApi(self.base_url, remote.headers(env), remote.service)
         if timeout is not None:
             self.api.timeout = timeout

@@ -7,6 +7,7 @@ writes); a `Kind` adds only the calls an export has no need for.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,20 @@ from dripcourse.drip.providers.httpapi import Response
 
 def same(value: Any) -> Any:
     return value
+
+
+def whole_number(value: Any) -> bool:
+    """An id the service hands out as a positive integer (Kit, Postmark, Brevo, listmonk, Mailchimp)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def matching(pattern: str) -> Callable[[Any], bool]:
+    """An id the service hands out as text of one shape (a SendGrid `d-` id, an SES template name)."""
+    compiled = re.compile(pattern)
+    return lambda value: isinstance(value, str) and compiled.fullmatch(value) is not None
+
+
+UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
 
 @dataclass(frozen=True)
@@ -37,6 +52,9 @@ class Kind:
     pick: Callable[[Any, Any], Any] = lambda reply, body: reply  # that object out of the answer, shaped like a GET
     link: str | None = None  # the object's page in the service's web app, with {id} (only where stable)
     prune: bool = True  # whether `--prune` may delete it (DELETE on `item`)
+    # What an id the service gives looks like: the state file's ids are checked before one goes into a URL.
+    shape: Callable[[Any], bool] = whole_number
+    shape_help: str = "a positive whole number"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from dripcourse.drip.providers.httpapi import Response
 from dripcourse.push.engine import PushError
-from dripcourse.push.model import Kind, Remote
+from dripcourse.push.model import UUID, Kind, Remote, matching
 
 
 def errors_list(body: Any) -> str:
@@ -103,7 +103,7 @@ POSTMARK = Remote(
             "/templates/{id}",
             lambda reply: reply["TemplateId"],
             keep=("TemplateType",),  # set at creation; Postmark's edit call does not take it
-            find=lambda body: f"/templates/{body['Alias']}",
+            find=lambda body: "/templates/" + quote(body["Alias"], safe=""),
         ),
     },
     # Postmark answers an unknown template with 422 and its API error code 1101.
@@ -132,7 +132,10 @@ SES = Remote(
             "/v2/email/templates/{id}",
             lambda reply: reply["TemplateName"],
             update_body=lambda body, digest: {"TemplateContent": body["TemplateContent"]},
-            find=lambda body: f"/v2/email/templates/{body['TemplateName']}",
+            find=lambda body: "/v2/email/templates/" + quote(body["TemplateName"], safe=""),
+            # SES template names: letters, digits, '_' and '-', at most 64 (CreateEmailTemplate's TemplateName).
+            shape=matching(r"[A-Za-z0-9_-]{1,64}"),
+            shape_help="an SES template name (letters, digits, '_' and '-', at most 64)",
         ),
     },
     skip=("template-own-link",),  # the v1 form of the same templates, under the same names
@@ -177,6 +180,8 @@ SENDGRID = Remote(
             update="PATCH",
             update_body=lambda body, digest: {"name": body["name"]},
             link="https://mc.sendgrid.com/dynamic-templates/{id}",
+            shape=matching(r"d-[0-9a-f]{32}"),
+            shape_help="a dynamic template id ('d-' and 32 hex digits)",
             find=lambda body: "/v3/templates?generations=dynamic&page_size=200",
             pick=lambda reply, body: next((t for t in reply.get("result", []) if t["name"] == body["name"]), None),
         ),
@@ -187,6 +192,8 @@ SENDGRID = Remote(
             update="PATCH",
             version="updated_at",
             prune=False,  # deleting the template deletes its versions
+            shape=matching(UUID),
+            shape_help="a version id (a UUID)",
             find=lambda body: "/v3/templates/{this.template.id}",
             pick=lambda reply, body: next((v for v in reply.get("versions", []) if v["name"] == body["name"]), None),
         ),
@@ -254,7 +261,9 @@ MAILGUN = Remote(
             update_path="/v3/{input:domain}/templates/{id}/versions",
             update_body=mailgun_version,
             repeated=(409,),  # this content's tag exists: a version whose answer was lost was stored
-            find=lambda body: f"/v3/{{input:domain}}/templates/{body['name']}?active=yes",
+            find=lambda body: "/v3/{input:domain}/templates/" + quote(body["name"], safe="") + "?active=yes",
+            shape=matching(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,254}"),
+            shape_help="a Mailgun template name (letters, digits, '.', '_', '~' and '-')",
         ),
     },
     inputs={"domain": "MAILGUN_DOMAIN"},
@@ -477,6 +486,8 @@ BUTTONDOWN = Remote(
             version="modification_date",
             find=lambda body: "/v1/emails?status=draft",
             pick=named("results", "slug"),
+            shape=matching(rf"em_[0-9a-z]{{10,40}}|{UUID}"),
+            shape_help="a Buttondown email id ('em_...' or a UUID)",
         ),
         "automation": Kind(
             "automation",
@@ -486,6 +497,8 @@ BUTTONDOWN = Remote(
             version="modification_date",
             find=lambda body: "/v1/automations",
             pick=named("results", "name"),
+            shape=matching(rf"aut_[0-9a-z]{{10,40}}|{UUID}"),
+            shape_help="a Buttondown automation id ('aut_...' or a UUID)",
         ),
     },
     message=field("detail"),

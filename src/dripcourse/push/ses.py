@@ -13,25 +13,37 @@ from urllib.parse import unquote
 
 from dripcourse.drip.providers.base import ProviderError
 from dripcourse.drip.providers.ses import FATAL, TRANSIENT, sesv2_client
-from dripcourse.push.engine import FIRST_BACKOFF_SECONDS, MAX_TRIES, PushError, Uncertain, Write
+from dripcourse.push.engine import (
+    FIRST_BACKOFF_SECONDS,
+    MAX_TRIES,
+    PushError,
+    Uncertain,
+    Write,
+    check_environment,
+    checked_base,
+)
 
 TEMPLATES = "/v2/email/templates"
 
 
 def endpoint(env: Mapping[str, str]) -> str:
+    check_environment(("AWS_REGION", "AWS_DEFAULT_REGION"), env)
     region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "REGION"
-    return env.get("DRIPCOURSE_SES_ENDPOINT_URL") or f"https://email.{region}.amazonaws.com"
+    override = env.get("DRIPCOURSE_SES_ENDPOINT_URL")
+    if override:
+        return checked_base("DRIPCOURSE_SES_ENDPOINT_URL", override, (TEMPLATES,))
+    return f"https://email.{region}.amazonaws.com"
 
 
 class SesChannel:
     def __init__(
         self, env: Mapping[str, str], sleep: Callable[[float], None] = time.sleep, timeout: float | None = None
     ):
+        self.base_url = endpoint(env)
         try:
             self.client = sesv2_client(env, "push ses", timeout or 30)
         except ProviderError as exc:
             raise PushError(str(exc.problems[0])) from None
-        self.base_url = endpoint(env)
         self.sleep = sleep
 
     def call(self, operation: str, idempotent: bool, **params: Any) -> tuple[bool, Any]:
