@@ -163,9 +163,29 @@ CLICHE_PHRASES = [
     "the ground you stand on",
     "firmer ground",
     "your full space",
+    "atoms",
+    "you deserve",
+    "part of the furniture",
+    "steadier feet",
 ]
 # Claims about whole groups of people that the course cannot back.
-GROUP_CLAIMS = ["many men", "most men", "men are", "men tend", "women are", "all men", "every man", "like all men"]
+GROUP_CLAIMS = [
+    "many men",
+    "most men",
+    "men are",
+    "men tend",
+    "women are",
+    "all men",
+    "every man",
+    "like all men",
+    "most couples",
+    "in many couples",
+    "strong couples",
+    "couples grow",
+    "rarely decides well",
+]
+# The reader's friend can be anyone: no pronoun guesses who.
+ASSUMED_GENDER = ["ask her", "want for her", "for her?", "her own life"]
 # The lessons teach; they do not sell. (An offer, if a course wants one, belongs outside the lesson.)
 SALES_PHRASES = ["coaching", "book a free", "free call", "20-minute call", "twenty minutes with me"]
 # A US course is spelled one way throughout.
@@ -333,6 +353,34 @@ def test_every_abuse_note_points_to_the_helpline_and_never_to_couples_counseling
     assert found >= 3  # Day 0, the red-flags lesson and the last one
 
 
+def test_the_safety_notes_are_callouts_after_the_intro_with_tappable_numbers(emails: list[BuiltEmail]) -> None:
+    for index in (0, 3):
+        email = emails[index]
+        note = email.rendered.lesson.email.note
+        assert ABUSE.search(note) and HELPLINE_PHONE in note, email.rendered.lesson.file_stem
+        html = email.html
+        cell = html.index('class="note-cell"')
+        assert html.index("Try this today") > cell, "the note comes before the day's action"
+        assert 'href="tel:+18007997233"' in html[cell:] and 'href="sms:88788"' in html[cell:]
+    assert emails[3].rendered.lesson.email.note.startswith("**Signs of abuse — get help now.**")
+    assert "get help now" in emails[3].rendered.lesson.email.action  # the action names the third list
+
+
+def test_couples_counseling_is_ruled_out_where_there_is_abuse(emails: list[BuiltEmail]) -> None:
+    last = plain_body(emails[7])
+    assert "couples counseling is not for a relationship with threats, control or violence" in last
+    assert "counselor on your own, or talk to an advocate at 1-800-799-7233" in last
+    # Day 6's "say it to him" is for when speaking up with him is safe.
+    action = " ".join(emails[6].rendered.lesson.email.action.split())
+    assert "say it to him" in action and "you feel safe raising it with him" in action
+
+
+def test_only_the_footer_asks_for_a_reply(emails: list[BuiltEmail]) -> None:
+    for email in emails:
+        assert not re.search(r"\breply (?:and|to)\b|\bwrite back\b", plain_body(email)), email.rendered.lesson.file_stem
+        assert "Reply to this email" in email.text.split("\n--\n")[1]
+
+
 def test_no_button_sends_the_reader_to_couples_counseling(course: Course) -> None:
     for email in course.syllabus.emails:
         if email.button:
@@ -347,6 +395,7 @@ def test_no_button_sends_the_reader_to_couples_counseling(course: Course) -> Non
     + AWKWARD_PHRASES
     + CLICHE_PHRASES
     + GROUP_CLAIMS
+    + ASSUMED_GENDER
     + SALES_PHRASES
     + BRITISH_SPELLINGS,
 )
@@ -433,7 +482,7 @@ def test_sources_command_shows_every_idea_covered() -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[-2:] == [
-        "52 sections, 22 used, 30 left out with their ideas covered, 0 unused",
+        "52 sections, 21 used, 31 left out with their ideas covered, 0 unused",
         "37 ideas, 37 covered, 0 uncovered",
     ]
     assert "UNUSED" not in result.output and "UNCOVERED" not in result.output
