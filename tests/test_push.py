@@ -682,3 +682,52 @@ def test_a_good_base_url_loses_only_its_trailing_slash(
         report = Pusher(tmp_path, target, server, {"LISTMONK_LIST_IDS": "3, 7", **env}).push(dry_run=True)
         assert report.base_url == base
         assert all(entry["url"].startswith(base + "/") for entry in json.loads(report.dry_run_file.read_text()))
+
+
+# Per target, one variable whose change means another account (or server, domain, region) on the service.
+ANOTHER_ACCOUNT = {
+    "kit": ("KIT_API_KEY", "another-kit-key"),
+    "postmark": ("POSTMARK_SERVER_TOKEN", "another-server-token"),
+    "ses": ("AWS_REGION", "us-east-2"),
+    "sendgrid": ("SENDGRID_API_KEY", "SG.another"),
+    "mailgun": ("MAILGUN_DOMAIN", "mg.another.example"),
+    "brevo": ("BREVO_API_KEY", "xkeysib-another"),
+    "listmonk": ("LISTMONK_URL", "http://127.0.0.1:9/lists"),
+    "mailchimp": ("MAILCHIMP_API_KEY", "another-us21"),
+    "buttondown": ("BUTTONDOWN_API_KEY", "another-key"),
+}
+
+
+def test_a_state_file_is_refused_for_another_account(pushing: tuple[Pusher, Case]) -> None:
+    pusher, _case = pushing
+    pusher.push()
+    variable, value = ANOTHER_ACCOUNT[pusher.target]
+    state = state_path(pusher.course, pusher.target)
+    before = state.read_text(encoding="utf-8")
+    assert pusher.env.get(variable) != value and value not in before
+    seen = len(pusher.server.requests)
+    env = {**pusher.env, variable: value}
+    result = CliRunner().invoke(app, ["push", pusher.target, str(pusher.course)], env=env)
+    assert result.exit_code == 2, result.output
+    assert f"{state}: bound_to: records objects made at " in result.output and "--fresh-state" in result.output
+    assert pusher.server.requests[seen:] == [] and state.read_text(encoding="utf-8") == before
+    if variable.endswith(("_KEY", "_TOKEN")):  # a credential is bound by a hash of it only
+        assert pusher.env[variable] not in before and "sha256:" in json.loads(before)["bound_to"]["account"]
+
+
+def test_fresh_state_keeps_the_old_file_and_starts_over(tmp_path: Path) -> None:
+    with KitServer() as server:
+        pusher = Pusher(tmp_path, "kit", server, server.env())
+        pusher.push()
+        state = state_path(pusher.course, "kit")
+        old = state.read_text(encoding="utf-8")
+        assert json.loads(old)["bound_to"] == {
+            "base_url": server.url,
+            "account": json.loads(old)["bound_to"]["account"],
+        }
+        assert json.loads(old)["bound_to"]["account"].startswith("KIT_API_KEY sha256:")
+        result = CliRunner().invoke(app, ["push", "kit", str(pusher.course), "--fresh-state"], env=pusher.env)
+        assert result.exit_code == 0, result.output
+        assert "3 created" in result.output
+        kept = list(state.parent.glob("kit.before-*.json"))
+        assert len(kept) == 1 and kept[0].read_text(encoding="utf-8") == old

@@ -371,6 +371,13 @@ def push(
     prune: Annotated[
         bool, typer.Option("--prune", help="Delete on the service what push created and the course no longer has.")
     ] = False,
+    fresh_state: Annotated[
+        bool,
+        typer.Option(
+            "--fresh-state",
+            help="Start a new state file (the old one is kept as TARGET.before-TIME.json): for another account.",
+        ),
+    ] = False,
 ) -> None:
     """Create or update the course in a mailing service through its API (credentials from the environment).
 
@@ -401,6 +408,7 @@ def push(
                 dry_run=dry_run,
                 force=force,
                 prune=prune,
+                fresh_state=fresh_state,
                 confirm=confirm,
                 progress=None if dry_run else progress,
             )

@@ -10,13 +10,13 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from dripcourse.build import load_course, render_course
 from dripcourse.errors import DripcourseError, Problem, did_you_mean
-from dripcourse.push.engine import Channel, Confirm, HttpChannel, Outcome, Planned, PushError, api_base, run
+from dripcourse.push.engine import Channel, Confirm, HttpChannel, Outcome, Planned, PushError, api_base, redact, run
 from dripcourse.push.model import Remote
 from dripcourse.push.state import State, state_path
 
@@ -64,6 +64,7 @@ def push(
     dry_run: bool = False,
     force: bool = False,
     prune: bool = False,
+    fresh_state: bool = False,
     confirm: Confirm = lambda question: False,
     progress: Callable[[int], Any] | None = None,
     sleep: Callable[[float], None] = time.sleep,
@@ -94,9 +95,14 @@ def push(
     manifest = json.loads(files["manifest.json"])
     stems = [e.rendered.lesson.file_stem for e in emails]
     planned = plan(remote, files, stems, loaded.syllabus.course.title)
-    state = State.load(state_path(course_dir, target), target)
+    base_url = dry_run_base(remote, env)
+    here = {"base_url": redact(base_url), **({"account": account} if (account := remote.account(env)) else {})}
+    path = state_path(course_dir, target)
+    if fresh_state and path.exists() and not dry_run:
+        path.replace(path.with_name(f"{target}.before-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"))
+    state = State(path, target) if fresh_state else State.load(path, target)
+    state.bind(here)
     channel = None if dry_run else open_channel(remote, env, sleep, timeout)
-    base_url = channel.base_url if channel else dry_run_base(remote, env)
     advance = progress(len(planned)) if progress else (lambda: None)
     try:
         outcome = run(

@@ -7,6 +7,7 @@ writes); a `Kind` adds only the calls an export has no need for.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -76,3 +77,27 @@ class Remote:
     manual: Callable[[dict[str, Any]], list[str]] = lambda manifest: []  # steps left after a push
     base: Callable[[Mapping[str, str]], str | None] = lambda env: None  # a base URL derived from a credential
     skip: tuple[str, ...] = ()  # manifest request keys push does not send (another form of the same object)
+    # What names the account (server, domain, region) the objects live in, beyond the base URL; a credential only
+    # as a short hash. None when the environment does not say (a dry run without credentials).
+    account: Callable[[Mapping[str, str]], str | None] = lambda env: None
+
+
+def key_hash(variable: str) -> Callable[[Mapping[str, str]], str | None]:
+    """The account as the first 12 hex digits of the credential's SHA-256: enough to tell two apart, and the
+    credential cannot be had back from it."""
+
+    def account(env: Mapping[str, str]) -> str | None:
+        value = env.get(variable)
+        return f"{variable} sha256:{hashlib.sha256(value.encode('utf-8')).hexdigest()[:12]}" if value else None
+
+    return account
+
+
+def named_by(label: str, *variables: str) -> Callable[[Mapping[str, str]], str | None]:
+    """The account as the first set variable's value, no secret (Mailgun's domain, the AWS region)."""
+
+    def account(env: Mapping[str, str]) -> str | None:
+        value = next((env[v] for v in variables if env.get(v)), None)
+        return f"{label} {value}" if value else None
+
+    return account

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from dripcourse.drip.providers.httpapi import Response
 from dripcourse.push.engine import PushError
-from dripcourse.push.model import UUID, Kind, Remote, matching
+from dripcourse.push.model import UUID, Kind, Remote, key_hash, matching, named_by
 
 
 def errors_list(body: Any) -> str:
@@ -78,6 +78,7 @@ KIT = Remote(
             pick=kit_pick("emails", "email", ("subject", "position")),
         ),
     },
+    account=key_hash("KIT_API_KEY"),
     message=errors_list,
     manual=lambda manifest: [
         "In Kit, open the sequence and review each email: push creates them unpublished and never publishes, "
@@ -110,6 +111,7 @@ POSTMARK = Remote(
     missing=lambda status, body: (
         status == 404 or (status == 422 and isinstance(body, dict) and body.get("ErrorCode") == 1101)
     ),
+    account=key_hash("POSTMARK_SERVER_TOKEN"),
     message=field("Message"),
     manual=lambda manifest: [
         "Send with TemplateAlias and a TemplateModel holding first_name (empty for the fallback) and email, "
@@ -139,6 +141,7 @@ SES = Remote(
         ),
     },
     skip=("template-own-link",),  # the v1 form of the same templates, under the same names
+    account=named_by("region", "AWS_REGION", "AWS_DEFAULT_REGION"),
     manual=lambda manifest: [
         "The templates are the v2 form: send them with SES v2 SendEmail and ListManagementOptions (a contact "
         "list and topic), which fills {{amazonSESUnsubscribeUrl}}. For other sends load v1/ from "
@@ -198,6 +201,7 @@ SENDGRID = Remote(
             pick=lambda reply, body: next((v for v in reply.get("versions", []) if v["name"] == body["name"]), None),
         ),
     },
+    account=key_hash("SENDGRID_API_KEY"),
     wait=until_reset("x-ratelimit-reset"),
     message=errors_list,
     manual=lambda manifest: [
@@ -267,6 +271,7 @@ MAILGUN = Remote(
         ),
     },
     inputs={"domain": "MAILGUN_DOMAIN"},
+    account=named_by("domain", "MAILGUN_DOMAIN"),
     message=field("message"),
     manual=lambda manifest: [
         "Send with template=NAME and t:variables {first_name, email}. A Mailgun template holds no text part: "
@@ -329,6 +334,7 @@ BREVO = Remote(
             ),
         ),
     },
+    account=key_hash("BREVO_API_KEY"),
     wait=seconds_header("x-sib-ratelimit-reset"),
     message=field("message"),
     manual=lambda manifest: [
@@ -444,6 +450,7 @@ MAILCHIMP = Remote(
             pick=lambda reply, body: next((t for t in reply.get("templates", []) if t["name"] == body["name"]), None),
         ),
     },
+    account=key_hash("MAILCHIMP_API_KEY"),
     base=mailchimp_base,
     message=lambda body: f"{body.get('title')}: {body.get('detail')}" if isinstance(body, dict) else str(body)[:300],
     manual=lambda manifest: [
@@ -501,6 +508,7 @@ BUTTONDOWN = Remote(
             shape_help="a Buttondown automation id ('aut_...' or a UUID)",
         ),
     },
+    account=key_hash("BUTTONDOWN_API_KEY"),
     message=field("detail"),
     manual=lambda manifest: [
         "In Buttondown, review the draft emails and the automation, then turn the automation on: push creates it "

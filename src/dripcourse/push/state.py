@@ -4,6 +4,9 @@
 id, a hash of the request last sent for it and a fingerprint of the object as the service stored it. It is
 written after every request that changed something on the service (to a temporary file, then renamed), so an
 interrupted push leaves a true record of what exists.
+
+The file also says where those objects live (`bound_to`: the base URL and the account, server, domain or region,
+a credential only as a short hash), so a push to another account never reads, updates or deletes by its ids.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ class State:
     path: Path
     target: str
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    bound_to: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path, target: str) -> State:
@@ -42,11 +46,33 @@ class State:
         objects = data.get("objects")
         if not isinstance(objects, dict):
             raise DripcourseError(Problem(path, "objects: expected a mapping"))
-        return cls(path, target, objects)
+        bound_to = data.get("bound_to", {})
+        if not isinstance(bound_to, dict) or not all(isinstance(v, str) for v in bound_to.values()):
+            raise DripcourseError(Problem(path, "expected a mapping of text", field="bound_to"))
+        return cls(path, target, objects, bound_to)
+
+    def bind(self, here: dict[str, str]) -> None:
+        """Refuse a state file made for another service account; a file with no binding yet takes this one."""
+        if not self.objects:
+            self.bound_to = dict(here)
+            return
+        differ = [name for name, value in here.items() if name in self.bound_to and self.bound_to[name] != value]
+        if differ:
+            then = ", ".join(f"{name} {self.bound_to[name]}" for name in differ)
+            now = ", ".join(f"{name} {here[name]}" for name in differ)
+            raise DripcourseError(
+                Problem(
+                    self.path,
+                    f"records objects made at {then}, and this push goes to {now}; its ids mean nothing there. "
+                    "Move the file aside, or pass --fresh-state (which does that) to start over there",
+                    field="bound_to",
+                )
+            )
+        self.bound_to = {**self.bound_to, **here}
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        data = {"format": STATE_FORMAT, "target": self.target, "objects": self.objects}
+        data = {"format": STATE_FORMAT, "target": self.target, "bound_to": self.bound_to, "objects": self.objects}
         partial = self.path.with_name(f".{self.path.name}.partial")
         with partial.open("w", encoding="utf-8") as handle:
             json.dump(data, handle, indent=2, sort_keys=True)
