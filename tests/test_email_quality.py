@@ -324,3 +324,31 @@ def test_the_helpline_number_never_breaks_across_lines(browser, out: Path) -> No
             )
             page.close()
             assert lines and all(n == 1 for n in lines), (path.name, width, lines)
+
+
+def rgb_hex(css: str) -> str:
+    red, green, blue = (int(n) for n in re.findall(r"\d+", css)[:3])
+    return f"#{red:02x}{green:02x}{blue:02x}"
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_progress_fill_stands_out_from_the_card_in_light_and_dark(browser, out: Path, scheme: str) -> None:  # type: ignore[no-untyped-def]
+    """WCAG 1.4.11: a graphic that carries meaning needs 3:1 against what is beside it, in Chromium's own reading
+    of the styles (the dark rules apply only under prefers-color-scheme: dark)."""
+    from dripcourse.palette import contrast
+
+    for path in html_files(out):
+        page = open_email(browser, path, scheme=scheme)
+        fill = rgb_hex(style(page, "td.progress-done", "borderTopColor"))
+        card = rgb_hex(style(page, "table.container", "backgroundColor"))
+        assert contrast(fill, card) >= 3, (path.name, scheme, fill, card)
+        page.close()
+
+
+def test_headings_wrap_in_balanced_lines(browser, out: Path) -> None:  # type: ignore[no-untyped-def]
+    page = open_email(browser, html_files(out)[0], width=375)
+    for selector in ("h1.title", "td.content h2"):
+        assert style(page, selector, "textWrap").endswith("balance") or style(page, selector, "textWrapStyle") == (
+            "balance"
+        ), selector
+    page.close()

@@ -332,6 +332,23 @@ def test_colour_modes_show_light_own_dark_and_forced_dark(browser, tmp_path: Pat
     page.close()
 
 
+def test_the_colours_menu_shows_each_label_whole(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(built_index(tmp_path).as_uri())
+    cut = page.evaluate(
+        """() => {
+          const select = document.getElementById("scheme"), style = getComputedStyle(select);
+          const context = document.createElement("canvas").getContext("2d");
+          context.font = style.font;
+          const room = select.getBoundingClientRect().width - parseFloat(style.paddingLeft)
+            - parseFloat(style.paddingRight);
+          return Array.from(select.options).map(o => o.text).filter(t => context.measureText(t).width > room);
+        }"""
+    )
+    assert cut == []
+    page.close()
+
+
 def test_emails_on_disk_carry_no_preview_script(tmp_path: Path) -> None:
     index = built_index(tmp_path)
     for email in (index.parent / "emails").glob("*.html"):

@@ -278,6 +278,12 @@ def test_subjects_and_preheaders_fit_the_inbox(course: Course) -> None:
         assert email.preheader.lower() != email.subject.lower()
 
 
+def test_subjects_and_preheaders_use_the_bodys_curly_quotes(course: Course) -> None:
+    for email in course.syllabus.emails:
+        for line in (email.subject, email.preheader):
+            assert "'" not in line and '"' not in line, (email.slug, line)
+
+
 def test_every_lesson_is_at_most_about_600_words(course: Course) -> None:
     counts = {lesson.email.slug: lesson.word_count for lesson in course.lessons}
     print("words per lesson:", counts)

@@ -155,3 +155,12 @@ def test_a_dashed_line_after_a_blank_line_is_a_rule_not_a_heading() -> None:
     source = parse_source("walk", "Opening words.\n\n---\n\nMore words.\n\n## Next\n\nText.\n", "walk.md")
     assert list(source.sections) == ["intro", "next"]
     assert "---" in source.sections["intro"].markdown
+
+
+def test_reading_time_rounds_up_to_whole_minutes() -> None:
+    from dripcourse.sources import WORDS_PER_MINUTE, reading_minutes
+
+    assert reading_minutes(0) == 1
+    assert reading_minutes(WORDS_PER_MINUTE) == 1
+    assert reading_minutes(WORDS_PER_MINUTE + 1) == 2  # a few words past a minute is a second minute begun
+    assert reading_minutes(340) == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import math
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -63,8 +64,8 @@ def count_words(markdown: str) -> int:
 
 
 def reading_minutes(words: int) -> int:
-    """Whole minutes to read `words`, never less than one."""
-    return max(1, round(words / WORDS_PER_MINUTE))
+    """Whole minutes to read `words`, rounded up (a 340-word lesson is a 2-minute read), never less than one."""
+    return max(1, math.ceil(words / WORDS_PER_MINUTE))
 
 
 def slugify(text: str) -> str:
