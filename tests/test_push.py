@@ -529,7 +529,7 @@ def test_mailgun_a_lost_answer_to_a_new_version_is_finished_without_a_question(t
         server.faults.extend([("pass", None), ("pass", None), ("drop-after", None)])
         with pytest.raises(PushError, match="no answer after updating"):
             pusher.push()
-        assert pusher.state()["02-water-matters.template"]["pending"] is True
+        assert pusher.state()["water-matters.template"]["pending"] is True
         report = pusher.push()  # sends the same version again: Mailgun says it exists (409), which is done
         assert pusher.questions == [] and len(report.outcome.updated) == 1
         template = server.templates[sorted(server.templates)[1]]
@@ -549,8 +549,8 @@ def test_prune_of_an_object_already_gone_there_just_forgets_it(tmp_path: Path) -
         text = syllabus.read_text(encoding="utf-8")
         syllabus.write_text(text[: text.index("  - day: 2")], encoding="utf-8")
         report = pusher.push(prune=True)
-        assert report.outcome.deleted == ["02-water-matters.template"]
-        assert list(pusher.state()) == ["01-welcome.template"]
+        assert report.outcome.deleted == ["water-matters.template"]
+        assert list(pusher.state()) == ["welcome.template"]
 
 
 def test_push_sends_exactly_the_payload_files_the_export_writes(pushing: tuple[Pusher, Case], tmp_path: Path) -> None:
@@ -601,10 +601,10 @@ def test_an_id_in_the_state_file_must_have_its_service_shape(
 
     remote = REMOTES[target]
     path = tmp_path / f"{target}.json"
-    check_ids(remote, State(path, target, {f"01-welcome.{kind}": {"id": good}}))
+    check_ids(remote, State(path, target, {f"welcome.{kind}": {"id": good}}))
     with pytest.raises(DripcourseError) as raised:
-        check_ids(remote, State(path, target, {f"01-welcome.{kind}": {"id": bad}}))
-    assert str(raised.value).startswith(f"{path}: objects.01-welcome.{kind}.id: {json.dumps(bad)} is not ")
+        check_ids(remote, State(path, target, {f"welcome.{kind}": {"id": bad}}))
+    assert str(raised.value).startswith(f"{path}: objects.welcome.{kind}.id: {json.dumps(bad)} is not ")
 
 
 def test_a_bad_id_in_the_state_file_stops_the_push_before_any_request(tmp_path: Path) -> None:
@@ -747,7 +747,7 @@ def test_prune_deletes_only_what_push_made_and_still_carries_its_name(
     state = state_path(pusher.course, pusher.target)
     data = json.loads(state.read_text(encoding="utf-8"))
     kinds = REMOTES[pusher.target].kinds
-    key = next(k for k in data["objects"] if k.startswith("02-") and kinds[k.rpartition(".")[2]].prune)
+    key = next(k for k in data["objects"] if k.startswith("water-matters.") and kinds[k.rpartition(".")[2]].prune)
     if tampered == "not made by push":
         del data["objects"][key]["created_by_push"]
     else:  # the id now names an object called otherwise than push named it
@@ -760,3 +760,32 @@ def test_prune_deletes_only_what_push_made_and_still_carries_its_name(
     assert len(case.objects(pusher.server)) == case.count and key in pusher.state()
     result = CliRunner().invoke(app, ["push", pusher.target, str(pusher.course), "--prune"], env=pusher.env)
     assert result.exit_code == 3 and "Not deleted, as push cannot tell it made them: " + key in result.output
+
+
+def test_removing_the_first_email_updates_the_others_by_slug(pushing: tuple[Pusher, Case]) -> None:
+    pusher, case = pushing
+    pusher.push()
+    names = {k: r.get("name") for k, r in pusher.state().items()}
+    syllabus = pusher.course / "syllabus.yaml"
+    text = syllabus.read_text(encoding="utf-8")
+    syllabus.write_text(text[: text.index("  - day: 0")] + text[text.index("  - day: 2") :], encoding="utf-8")
+    report = pusher.push()
+    assert report.outcome.created == [] and report.outcome.updated != []
+    assert len(report.outcome.left) == case.per_email and all(k.startswith("welcome.") for k in report.outcome.left)
+    assert len(case.objects(pusher.server)) == case.count and pusher.server.violations == []
+    after = pusher.state()
+    assert set(after) == set(names) and all(k.startswith(("course.", "welcome.", "water-matters.")) for k in after)
+    kinds = REMOTES[pusher.target].kinds
+    for key, record in after.items():  # a name that is the service's handle stays as it was created
+        if kinds[key.rpartition(".")[2]].keeps_name:
+            assert record["name"] == names[key]
+    seen = len(pusher.server.requests)
+    assert pusher.push().outcome.created == [] and pusher.writes(seen) == []
+
+
+def test_a_state_file_keyed_by_position_moves_to_slugs(tmp_path: Path) -> None:
+    from dripcourse.push.state import State
+
+    state = State(tmp_path / "kit.json", "kit", {"01-welcome.email": {"id": 1}, "02-water.email": {"id": 2}})
+    state.rekey(["water", "10-tips"], save=False)
+    assert state.objects == {"01-welcome.email": {"id": 1}, "water.email": {"id": 2}}

@@ -38,12 +38,15 @@ class PushReport:
     dry_run_file: Path | None = None
 
 
-def plan(remote: Remote, files: dict[str, bytes], stems: list[str], title: str) -> list[Planned]:
-    """The export's objects in the manifest's order: course-wide ones, each email's, then the closing ones."""
+def plan(
+    remote: Remote, files: dict[str, bytes], stems: list[str], title: str, slugs: list[str] | None = None
+) -> list[Planned]:
+    """The export's objects in the manifest's order: course-wide ones, each email's, then the closing ones.
+    An email's objects are keyed by its slug, so removing or moving an email re-keys nothing."""
     manifest = json.loads(files["manifest.json"])
     entries: list[tuple[str, str, dict[str, Any]]] = [("course", f"'{title}'", r) for r in manifest["before"]]
-    for email, stem in zip(manifest["emails"], stems, strict=True):
-        entries += [(stem, stem, r) for r in email["requests"]]
+    for email, stem, slug in zip(manifest["emails"], stems, slugs or stems, strict=True):
+        entries += [(slug, stem, r) for r in email["requests"]]
     entries += [("course", f"'{title}'", r) for r in manifest["after"]]
     planned = []
     for owner, name, request in entries:
@@ -94,7 +97,8 @@ def push(
     files = export_files(TARGETS[target], loaded, emails, today=preview)
     manifest = json.loads(files["manifest.json"])
     stems = [e.rendered.lesson.file_stem for e in emails]
-    planned = plan(remote, files, stems, loaded.syllabus.course.title)
+    slugs = [e.rendered.lesson.email.slug for e in emails]
+    planned = plan(remote, files, stems, loaded.syllabus.course.title, slugs)
     base_url = dry_run_base(remote, env)
     here = {"base_url": redact(base_url), **({"account": account} if (account := remote.account(env)) else {})}
     path = state_path(course_dir, target)
@@ -102,6 +106,7 @@ def push(
         path.replace(path.with_name(f"{target}.before-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"))
     state = State(path, target) if fresh_state else State.load(path, target)
     state.bind(here)
+    state.rekey(slugs, save=not dry_run)
     channel = None if dry_run else open_channel(remote, env, sleep, timeout)
     advance = progress(len(planned)) if progress else (lambda: None)
     try:
@@ -111,6 +116,7 @@ def push(
             planned,
             state,
             env,
+            stems=dict(zip(stems, slugs, strict=True)),
             dry_run=dry_run,
             force=force,
             prune=prune,

@@ -204,9 +204,12 @@ class Resolver:
     """Fills `{course.sequence.id}`, `{01-welcome.template.id}` and `{input:domain}` from the state and the
     environment. In a dry run an id not created yet stays as its reference."""
 
-    def __init__(self, remote: Remote, state: State, env: Mapping[str, str], dry_run: bool):
+    def __init__(
+        self, remote: Remote, state: State, env: Mapping[str, str], dry_run: bool, stems: Mapping[str, str] = {}
+    ):
         self.remote = remote
         self.state = state
+        self.stems = stems  # an email's file stem (as the manifest names it) -> its slug (the state's key)
         self.env = env
         self.dry_run = dry_run
         self.base_url = ""
@@ -226,6 +229,10 @@ class Resolver:
                 raise PushError(f"push {self.remote.target} needs {variable or name} in the environment")
             return [int(v) if v.strip().isdigit() else v.strip() for v in raw.split(",")] if name.endswith("s") else raw
         key, _, attribute = reference.rpartition(".")
+        owner, _, kind = key.rpartition(".")
+        if owner in self.stems:
+            key = f"{self.stems[owner]}.{kind}"
+            reference = f"{key}.{attribute}"
         record = self.state.objects.get(key)
         if attribute == "id" and record and record.get("id") is not None:
             return record["id"]
@@ -287,6 +294,7 @@ def run(
     state: State,
     env: Mapping[str, str],
     *,
+    stems: Mapping[str, str] = {},
     dry_run: bool,
     force: bool,
     prune: bool,
@@ -294,7 +302,7 @@ def run(
     advance: Callable[[], None] = lambda: None,
 ) -> Outcome:
     check_ids(remote, state)
-    resolve = Resolver(remote, state, env, dry_run)
+    resolve = Resolver(remote, state, env, dry_run, stems)
     resolve.base_url = channel.base_url.rstrip("/") if channel is not None else ""
     outcome = Outcome()
     ask = (lambda question: True) if force else confirm
@@ -359,6 +367,10 @@ def run(
 
     for item in planned:
         body = resolve.body(item)
+        known = state.objects.get(item.key) or {}
+        if item.kind.keeps_name and isinstance(known.get("name"), str) and isinstance(body, dict):
+            # The name carries the email's position: an email that moved keeps the name it was created with.
+            body[item.kind.name_field] = known["name"]
         write = Write(
             "create",
             item.key,

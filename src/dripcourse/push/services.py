@@ -106,6 +106,7 @@ POSTMARK = Remote(
             "/templates/{id}",
             lambda reply: reply["TemplateId"],
             name_field="Alias",
+            keeps_name=True,
             keep=("TemplateType",),  # set at creation; Postmark's edit call does not take it
             find=lambda body: "/templates/" + quote(body["Alias"], safe=""),
         ),
@@ -137,6 +138,7 @@ SES = Remote(
             "/v2/email/templates/{id}",
             lambda reply: reply["TemplateName"],
             name_field="TemplateName",
+            keeps_name=True,
             update_body=lambda body, digest: {"TemplateContent": body["TemplateContent"]},
             find=lambda body: "/v2/email/templates/" + quote(body["TemplateName"], safe=""),
             # SES template names: letters, digits, '_' and '-', at most 64 (CreateEmailTemplate's TemplateName).
@@ -265,6 +267,7 @@ MAILGUN = Remote(
             "/v3/{input:domain}/templates/{id}",
             lambda reply: reply["template"]["name"],
             name_field="name",
+            keeps_name=True,
             view=mailgun_view,
             read="/v3/{input:domain}/templates/{id}?active=yes",
             update="POST",
@@ -497,6 +500,7 @@ BUTTONDOWN = Remote(
             "/v1/emails/{id}",
             lambda reply: reply["id"],
             name_field="slug",
+            keeps_name=True,
             update="PATCH",
             keep=("status",),  # created as a draft; sending or scheduling it is the user's
             # Buttondown's update takes no description (the preview text): it is set when the email is created.

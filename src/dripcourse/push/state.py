@@ -1,6 +1,6 @@
 """The push state file: what a push created on a service, so the next push updates instead of duplicating.
 
-`COURSE_DIR/push-state/TARGET.json` maps each object (`course.sequence`, `01-welcome.email`, ...) to its remote
+`COURSE_DIR/push-state/TARGET.json` maps each object (`course.sequence`, `welcome.email`, ...) to its remote
 id, a hash of the request last sent for it and a fingerprint of the object as the service stored it. It is
 written after every request that changed something on the service (to a temporary file, then renamed), so an
 interrupted push leaves a true record of what exists.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,20 @@ class State:
                 )
             )
         self.bound_to = {**self.bound_to, **here}
+
+    def rekey(self, slugs: list[str], save: bool) -> None:
+        """Move records keyed by an email's position and slug (`02-water.template`, as older pushes kept them)
+        to the slug alone (`water.template`), so the email keeps its objects wherever it moves."""
+        wanted = set(slugs)
+        moved = False
+        for key in list(self.objects):
+            owner, _, kind = key.rpartition(".")
+            old = re.fullmatch(r"\d{2,}-(.+)", owner)
+            if old and owner not in wanted and old.group(1) in wanted and f"{old.group(1)}.{kind}" not in self.objects:
+                self.objects[f"{old.group(1)}.{kind}"] = self.objects.pop(key)
+                moved = True
+        if moved and save:
+            self.save()
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
