@@ -439,7 +439,8 @@ def test_buttondown_automation_sends_the_emails_push_created_in_order(tmp_path: 
         automation = next(iter(server.automations.values()))
         assert [a["metadata"]["email_id"] for a in automation["actions"]] == [e["id"] for e in emails]
         assert [e["status"] for e in emails] == ["draft", "draft"] and automation["status"] == "inactive"
-        stamps = [r["version"] for r in pusher.state().values()]
+        state = pusher.state()
+        stamps = [state[k]["version"] for k in ("welcome.email", "water-matters.email", "course.automation")]
         assert stamps == [e["modification_date"] for e in emails] + [automation["modification_date"]]
         automation["status"] = "active"  # the user turns it on; the next push leaves that alone
         seen = len(server.requests)
@@ -789,3 +790,15 @@ def test_a_state_file_keyed_by_position_moves_to_slugs(tmp_path: Path) -> None:
     state = State(tmp_path / "kit.json", "kit", {"01-welcome.email": {"id": 1}, "02-water.email": {"id": 2}})
     state.rekey(["water", "10-tips"], save=False)
     assert state.objects == {"01-welcome.email": {"id": 1}, "water.email": {"id": 2}}
+
+
+def test_a_dry_run_without_credentials_does_not_check_the_binding(tmp_path: Path) -> None:
+    with MailchimpServer() as server:
+        pusher = Pusher(tmp_path, "mailchimp", server, server.env())
+        pusher.push()
+        pusher.env = {}
+        report = pusher.push(dry_run=True)
+        assert report.base_url == "https://DC.api.mailchimp.com" and report.outcome.created == []
+        pusher.env = {"MAILCHIMP_API_KEY": "another-us21"}  # a key says where: that is checked
+        with pytest.raises(DripcourseError, match="bound_to: records objects made at "):
+            pusher.push(dry_run=True)

@@ -105,7 +105,8 @@ def push(
     if fresh_state and path.exists() and not dry_run:
         path.replace(path.with_name(f"{target}.before-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"))
     state = State(path, target) if fresh_state else State.load(path, target)
-    state.bind(here)
+    if not (dry_run and base_url == remote.base_url and "account" not in here):
+        state.bind(here)  # a dry run without credentials or a URL says nothing about where it would go
     state.rekey(slugs, save=not dry_run)
     channel = None if dry_run else open_channel(remote, env, sleep, timeout)
     advance = progress(len(planned)) if progress else (lambda: None)
