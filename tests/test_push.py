@@ -21,6 +21,7 @@ from dripcourse.cli import app
 from dripcourse.errors import DripcourseError
 from dripcourse.push import PushError
 from dripcourse.push.engine import set_pointer
+from dripcourse.push.services import REMOTES
 from dripcourse.push.state import state_path
 from services.brevo import BrevoServer
 from services.buttondown import ButtondownServer
@@ -731,3 +732,31 @@ def test_fresh_state_keeps_the_old_file_and_starts_over(tmp_path: Path) -> None:
         assert "3 created" in result.output
         kept = list(state.parent.glob("kit.before-*.json"))
         assert len(kept) == 1 and kept[0].read_text(encoding="utf-8") == old
+
+
+@pytest.mark.parametrize("tampered", ["not made by push", "renamed there"])
+def test_prune_deletes_only_what_push_made_and_still_carries_its_name(
+    pushing: tuple[Pusher, Case], tampered: str
+) -> None:
+    pusher, case = pushing
+    pusher.push()
+    assert all(record["created_by_push"] is True for record in pusher.state().values())
+    syllabus = pusher.course / "syllabus.yaml"
+    text = syllabus.read_text(encoding="utf-8")
+    syllabus.write_text(text[: text.index("  - day: 2")], encoding="utf-8")
+    state = state_path(pusher.course, pusher.target)
+    data = json.loads(state.read_text(encoding="utf-8"))
+    kinds = REMOTES[pusher.target].kinds
+    key = next(k for k in data["objects"] if k.startswith("02-") and kinds[k.rpartition(".")[2]].prune)
+    if tampered == "not made by push":
+        del data["objects"][key]["created_by_push"]
+    else:  # the id now names an object called otherwise than push named it
+        data["objects"][key]["name"] = "someone-elses-object"
+    state.write_text(json.dumps(data), encoding="utf-8")
+    seen = len(pusher.server.requests)
+    report = pusher.push(prune=True)
+    assert "DELETE" not in [w.method for w in pusher.writes(seen)]
+    assert [s.partition(" ")[0] for s in report.outcome.spared] == [key] and report.outcome.deleted == []
+    assert len(case.objects(pusher.server)) == case.count and key in pusher.state()
+    result = CliRunner().invoke(app, ["push", pusher.target, str(pusher.course), "--prune"], env=pusher.env)
+    assert result.exit_code == 3 and "Not deleted, as push cannot tell it made them: " + key in result.output

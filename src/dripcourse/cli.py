@@ -439,15 +439,18 @@ def push(
         say(f"  {what}: {url}")
     if outcome.left:
         say(f"Left on {service}, no longer in the course (push --prune deletes them): {', '.join(outcome.left)}")
+    if outcome.spared:
+        say(f"Not deleted, as push cannot tell it made them: {', '.join(outcome.spared)}")
     if report.manual:
         say("Still to do by hand:")
         for number, step in enumerate(report.manual, start=1):
             say(f"  {number}. {step}")
-    if outcome.kept or outcome.skipped:
+    differ = len(outcome.kept) + len(outcome.skipped) + len(outcome.spared)
+    if differ:
         # The service and the course now differ by the user's (or the missing terminal's) choice: say so to scripts.
         say(
-            f"Exit code {PUSH_DECLINED}: {len(outcome.kept) + len(outcome.skipped)} objects differ from the course "
-            "(push --force replaces or recreates them)",
+            f"Exit code {PUSH_DECLINED}: {differ} objects differ from the course "
+            "(push --force replaces or recreates changed or deleted ones; --prune deletes only what push made)",
             err=True,
         )
         raise typer.Exit(PUSH_DECLINED)

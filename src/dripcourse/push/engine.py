@@ -97,6 +97,7 @@ class Outcome:
     kept: list[str] = field(default_factory=list)  # changed on the service; the user kept that version
     skipped: list[str] = field(default_factory=list)  # deleted on the service; the user chose not to recreate
     deleted: list[str] = field(default_factory=list)
+    spared: list[str] = field(default_factory=list)  # `--prune` found it renamed there, or not made by push
     left: list[str] = field(default_factory=list)  # no longer in the course, left on the service (no --prune)
     links: list[tuple[str, str]] = field(default_factory=list)
     writes: list[Write] = field(default_factory=list)
@@ -328,7 +329,15 @@ def run(
         if found and item.kind.version:
             view = item.kind.view(remote_object)
             version = view.get(item.kind.version) if isinstance(view, dict) else None
-        state.record(item.key, id=object_id, hash=content_hash(write), remote=print_, version=version)
+        state.record(
+            item.key,
+            id=object_id,
+            hash=content_hash(write),
+            remote=print_,
+            version=version,
+            created_by_push=True,
+            name=given_name(item.kind, write.body),
+        )
         if item.kind.link:
             outcome.links.append((item.what, resolve.path(item.kind.link, object_id, item.key)))
 
@@ -362,7 +371,7 @@ def run(
         if record and record.get("uncertain") and not dry_run:
             record = adopt(remote, channel, resolve, item, write, ask)
             if record is not None:
-                state.record(item.key, **record)
+                state.record(item.key, **record, created_by_push=True, name=given_name(item.kind, write.body))
         if record is None or record.get("uncertain"):
             create(item, write)
         elif dry_run:
@@ -409,8 +418,21 @@ def run(
         if not prune or kind is None or not kind.prune or record.get("id") is None:
             outcome.left.append(key)
             continue
-        path = resolve.path(kind.item, record["id"], key)
-        send(Write("delete", key, "DELETE", path, None), idempotent=True)
+        if not record.get("created_by_push") or (kind.name_field and not isinstance(record.get("name"), str)):
+            outcome.spared.append(f"{key} (the state file does not say push made it)")
+            continue
+        if channel is not None:
+            # What is deleted must still be what push made: read it back, and its name must be the one push gave.
+            found, remote_object = channel.fetch(resolve.path(kind.read or kind.item, record["id"], key))
+            view = kind.view(remote_object) if found else None
+            now = view.get(kind.name_field) if kind.name_field and isinstance(view, dict) else record.get("name")
+            if found and now != record.get("name"):
+                outcome.spared.append(f"{key} (named {json.dumps(now)} there, not {json.dumps(record.get('name'))})")
+                continue
+        else:
+            found = True
+        if found:
+            send(Write("delete", key, "DELETE", resolve.path(kind.item, record["id"], key), None), idempotent=True)
         outcome.deleted.append(key)
         if not dry_run:
             state.forget(key)
@@ -419,6 +441,11 @@ def run(
             for inner in [k for k in state.objects if k.rpartition(".")[0] == owner and k not in wanted]:
                 state.forget(inner)
     return outcome
+
+
+def given_name(kind: Kind, body: Any) -> Any:
+    """The name (alias, subject, slug) push gave an object, from its create body: what `--prune` checks."""
+    return body.get(kind.name_field) if kind.name_field and isinstance(body, dict) else None
 
 
 def strip(kind: Kind, body: Any) -> Any:

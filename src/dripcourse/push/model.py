@@ -53,6 +53,7 @@ class Kind:
     pick: Callable[[Any, Any], Any] = lambda reply, body: reply  # that object out of the answer, shaped like a GET
     link: str | None = None  # the object's page in the service's web app, with {id} (only where stable)
     prune: bool = True  # whether `--prune` may delete it (DELETE on `item`)
+    name_field: str | None = None  # the create body's (and `view`'s) field naming it: checked before a prune
     # What an id the service gives looks like: the state file's ids are checked before one goes into a URL.
     shape: Callable[[Any], bool] = whole_number
     shape_help: str = "a positive whole number"
