@@ -215,6 +215,9 @@ class BoundedServer(ThreadingHTTPServer):
     """A threading server that serves at most MAX_CONNECTIONS connections at once and closes any beyond that."""
 
     daemon_threads = True
+    # A listen backlog that holds a burst of connections (the socketserver default is 5): beyond it the kernel
+    # leaves connections half-open, which the client sees as accepted and the cap above cannot count.
+    request_queue_size = 64
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]):
         super().__init__(address, handler)
