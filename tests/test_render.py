@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from dripcourse.build import load_course, render_course
+from dripcourse.build import build, load_course, render_course
+from dripcourse.preview import index_template
 from dripcourse.render import Renderer, inline_css
 
 PREVIEW = date(2026, 1, 5)
@@ -163,3 +164,24 @@ def test_compiled_templates_are_kept_between_runs_and_a_broken_cache_only_compil
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "a-file"))
     (tmp_path / "a-file").write_text("no folder can be made here")
     assert [e.eml for e in built(mini_course)] == fresh
+
+
+def test_the_preview_page_template_is_kept_between_runs_and_a_broken_copy_only_compiles_again(
+    mini_course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+
+    def page(out: str) -> bytes:
+        index_template.cache_clear()  # as a new process would: no template compiled yet
+        build(mini_course, tmp_path / out, PREVIEW)
+        return (tmp_path / out / "index.html").read_bytes()
+
+    fresh = page("first")
+    kept = list((tmp_path / "tmp").glob("_jinja2-cache-*/__dripcourse_preview_*.cache"))
+    assert kept  # the page and the templates it includes
+    assert page("second") == fresh
+    for path in kept:
+        path.write_bytes(b"not a compiled template")
+    assert page("third") == fresh
+    index_template.cache_clear()

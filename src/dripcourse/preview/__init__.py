@@ -11,6 +11,7 @@ import jinja2
 from markupsafe import Markup
 
 from dripcourse.check import GMAIL_CLIP_BYTES, Element, read_page
+from dripcourse.render import compiled_templates
 
 if TYPE_CHECKING:
     from dripcourse.check import Finding
@@ -95,7 +96,12 @@ def finding_target(finding: Finding, elements: list[Element]) -> str:
 
 @cache
 def index_template() -> jinja2.Template:
-    env = jinja2.Environment(loader=jinja2.PackageLoader("dripcourse", "preview"), autoescape=True)
+    """The preview page's template, its compiled form kept between runs as the theme's is (see KeptTemplates)."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("dripcourse", "preview"),
+        autoescape=True,
+        bytecode_cache=compiled_templates("preview"),
+    )
     return env.get_template("index.html")
 
 
