@@ -164,13 +164,14 @@ SES = Remote(
 # SendGrid ---------------------------------------------------------------------------------------------------
 
 
-def until_reset(header: str) -> Any:
-    """A 429's wait from a rate-limit reset header holding a Unix time (SendGrid's X-RateLimit-Reset)."""
+def reset_header(header: str, *, unix_time: bool = False) -> Any:
+    """A 429's wait from a rate-limit reset header, else Retry-After. The header holds seconds (Brevo's
+    x-sib-ratelimit-reset) or, with `unix_time`, the moment of the reset (SendGrid's X-RateLimit-Reset)."""
 
     def wait(reply: Response) -> float | None:
-        reset = reply.headers.get(header)
-        if reset is not None and reset.replace(".", "", 1).isdigit():
-            return max(0.0, float(reset) - time.time())
+        value = reply.headers.get(header)
+        if value is not None and value.replace(".", "", 1).isdigit():
+            return max(0.0, float(value) - time.time()) if unix_time else float(value)
         return reply.retry_after()
 
     return wait
@@ -212,7 +213,7 @@ SENDGRID = Remote(
         ),
     },
     account=key_hash("SENDGRID_API_KEY"),
-    wait=until_reset("x-ratelimit-reset"),
+    wait=reset_header("x-ratelimit-reset", unix_time=True),
     message=errors_list,
     manual=lambda manifest: [
         "Send with template_id and dynamic_template_data {first_name, email}, and an unsubscribe group "
@@ -312,18 +313,6 @@ def brevo_view(reply: Any) -> Any:
     }
 
 
-def seconds_header(header: str) -> Any:
-    """A 429's wait from a header holding seconds (Brevo's x-sib-ratelimit-reset), else Retry-After."""
-
-    def wait(reply: Response) -> float | None:
-        value = reply.headers.get(header)
-        if value is not None and value.replace(".", "", 1).isdigit():
-            return float(value)
-        return reply.retry_after()
-
-    return wait
-
-
 BREVO = Remote(
     "brevo",
     "Brevo",
@@ -348,7 +337,7 @@ BREVO = Remote(
         ),
     },
     account=key_hash("BREVO_API_KEY"),
-    wait=seconds_header("x-sib-ratelimit-reset"),
+    wait=reset_header("x-sib-ratelimit-reset"),
     message=field("message"),
     manual=lambda manifest: [
         "Brevo's API makes no automations: in Automations, create a workflow triggered by 'Contact added to "
