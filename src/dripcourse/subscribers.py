@@ -183,6 +183,20 @@ def parse_signup(raw: str, zone_name: str) -> datetime:
 SIGNUP_EXPECTED = f"a date-time like 2026-03-02T09:30:00Z, from {EARLIEST.year} to {LATEST.year}"
 
 
+def list_columns(header: list[str] | None, file_name: str) -> list[str]:
+    """A subscriber list's column names, lowercased; DripcourseError when there is no header or it lacks one of
+    REQUIRED_COLUMNS."""
+    if header is None:
+        raise DripcourseError(Problem(file_name, "is empty; expected a header row", 1))
+    columns = [name.strip().lower() for name in header]
+    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    if missing:
+        raise DripcourseError(
+            Problem(file_name, f"missing column(s) {', '.join(missing)}; found {', '.join(columns)}", 1)
+        )
+    return columns
+
+
 def csv_rows(reader: Iterator[list[str]], line_num: Callable[[], int], file_name: str) -> Iterator[list[str] | Problem]:
     """The rows of a subscriber CSV; a row that cannot be read, or holds a field over MAX_FIELD_CHARS, comes as
     a Problem with its line, and reading goes on with the next row."""
@@ -294,15 +308,7 @@ def plan_subscribers(
     Memory stays flat: rows are read, planned and written one at a time.
     """
     reader = csv.reader(source)
-    header = next(reader, None)
-    if header is None:
-        raise DripcourseError(Problem(file_name, "is empty; expected a header row", 1))
-    columns = [name.strip().lower() for name in header]
-    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
-    if missing:
-        raise DripcourseError(
-            Problem(file_name, f"missing column(s) {', '.join(missing)}; found {', '.join(columns)}", 1)
-        )
+    columns = list_columns(next(reader, None), file_name)
     at = {name: columns.index(name) for name in ("email", "first_name", "signed_up_at", "timezone") if name in columns}
     planner = Planner(syllabus)
     course_zone = syllabus.schedule.time_zone
