@@ -468,3 +468,94 @@ def test_the_read_back_check_compares_structured_headers_as_bytes() -> None:
         assert tampered != raw
         with pytest.raises(HeaderError, match="is not written as meant"):
             verify(tampered, msg.intended, "copy")
+
+
+EMAIL_LINE = "email: ada@quiet-mornings.example"
+REPLY_TO = "  postal_address:"
+LONG_LABEL = "b" * 64
+# (address, why it is refused, as every address field words it)
+BAD_ADDRESSES = [
+    ("encoded-word", "=?utf-8?q?a=0D=0A?=@example.com", " (it holds '=?', the start of an RFC 2047 encoded word)"),
+    ("encoded-word-domain", "a@=?utf-8?q?x?=.example", " (it holds '=?', the start of an RFC 2047 encoded word)"),
+    ("local-65", "a" * 65 + "@example.com", " (its local part is 65 characters, at most 64 are allowed)"),
+    ("label-64", f"a@{LONG_LABEL}.example", " (its domain has a label of 64 characters, at most 63 are allowed)"),
+    ("domain-254", "a@" + ".".join(["c" * 62] * 4) + ".de", " (its domain is 254 characters, at most 253 are allowed)"),
+    (
+        "domain-300",
+        "a@" + ".".join(["c" * 59] * 5) + ".example",
+        " (its domain is 307 characters, at most 253 are allowed)",
+    ),
+    ("quoted-local", '"a b"@example.com', ""),
+    ("trailing-dot", "you@example.com.", ""),
+    ("double-dot", "a..b@example.com", ""),
+    ("hyphen-label", "a@-b.example", ""),
+]
+
+
+@pytest.mark.parametrize(("address", "why"), [c[1:] for c in BAD_ADDRESSES], ids=[c[0] for c in BAD_ADDRESSES])
+def test_one_address_rule_for_every_address_field(tmp_path: Path, address: str, why: str) -> None:
+    """The sender, reply_to and send-test --to refuse the same addresses with the same words, each with its place."""
+    shown = repr(address)
+    sender = run(
+        "build", course(tmp_path / "a", (EMAIL_LINE, f"email: {shown}")), "--out", tmp_path / "o", tmp=tmp_path
+    )
+    assert (sender.code, sender.out, sender.err) == (
+        2,
+        "",
+        f"Error: {{tmp}}/a/course/syllabus.yaml:6:12: course.sender.email: is not an email address{why}: {shown}\n",
+    )
+    reply = run(
+        "build",
+        course(tmp_path / "b", (REPLY_TO, f"  reply_to: {shown}\n{REPLY_TO}")),
+        "--out",
+        tmp_path / "o",
+        tmp=tmp_path,
+    )
+    assert (reply.code, reply.out, reply.err) == (
+        2,
+        "",
+        f"Error: {{tmp}}/b/course/syllabus.yaml:7:13: course.reply_to: is not an email address{why}: {shown}\n",
+    )
+    to = run("send-test", "--to", address, course(tmp_path / "c"), tmp=tmp_path, env={"DRIPCOURSE_SMTP_HOST": ""})
+    assert (to.code, to.out, to.err) == (2, "", f"Error: --to is not an email address{why}: {shown}\n")
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_longest_address_allowed_keeps_every_line_within_998_octets(tmp_path: Path) -> None:
+    address = "a" * 64 + "@" + ".".join(["d" * 63] * 3) + ".de"  # 64 + 1 + 195 characters
+    folder = course(tmp_path, (EMAIL_LINE, f"email: {address}"), (REPLY_TO, f"  reply_to: {address}\n{REPLY_TO}"))
+    outcome = run("build", folder, "--out", tmp_path / "out", tmp=tmp_path)
+    assert outcome.code == 0, outcome.err
+    raw = next((tmp_path / "out").glob("emails/*.eml")).read_bytes()
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    assert f"Reply-To: {address}".encode() in head_fields(raw)
+
+
+NAMES = [
+    (
+        "two-spaces",
+        "name: Ann  Lee",
+        "has a space at its start or end, two spaces in a row or a tab; the From header"
+        " keeps single spaces between words only",
+    ),
+    ("tab", 'name: "Ann\\tLee"', "contains a control character ('\\t'); it must be one line"),
+    ("201", "name: " + "A" * 201, "is 201 characters long; a sender name may have at most 200"),
+    (
+        "half-megabyte",
+        "name: " + "Ann Lee " * 65536 + "X",
+        "is 524289 characters long; a sender name may have at most 200",
+    ),
+]
+
+
+@pytest.mark.parametrize(("edit", "expected"), [c[1:] for c in NAMES], ids=[c[0] for c in NAMES])
+def test_sender_name_limits_are_named(tmp_path: Path, edit: str, expected: str) -> None:
+    outcome = run("build", course(tmp_path, (NAME, edit)), "--out", tmp_path / "out", tmp=tmp_path)
+    assert (outcome.code, outcome.out, outcome.err) == (2, "", f"{S}:5:11: course.sender.name: {expected}\n")
+
+
+def test_a_200_character_sender_name_is_one_from_name(tmp_path: Path) -> None:
+    name = " ".join(["Ann"] * 50)[:200]
+    outcome = run("build", course(tmp_path, (NAME, f"name: {name}")), "--out", tmp_path / "out", tmp=tmp_path)
+    assert outcome.code == 0, outcome.err
+    assert [a.display_name for a in eml(tmp_path / "out")["From"].addresses] == [name]
