@@ -557,17 +557,7 @@ class SyllabusReader(NodeReader):
         """Report unknown and malformed merge tags in `value`, and any merge tag at all where none is `allowed`:
         subjects, preheaders, names and the postal address reach headers, inbox lines and service fields that
         are the same for every subscriber (docs/exports.md, "Merge tags")."""
-        problems = mergetags.tag_problems(value)
-        if not allowed:
-            problems += [
-                (m.start(), f"merge tag '{m.group(1)}' is not filled here: {mergetags.FILLED_IN}")
-                for m in mergetags.NEUTRAL.finditer(value)
-                if m.group(1) in mergetags.KNOWN
-            ]
-        for offset, message in sorted(problems):
-            if message.startswith("unknown merge tag"):
-                name = message.split("'")[1]
-                message += did_you_mean(name, mergetags.KNOWN)
+        for offset, message in mergetags.tag_problems(value, None if allowed else "here"):
             line, column = self.where(node)
             style = node.style if isinstance(node, ScalarNode) else None
             if "\n" not in value and style in (None, "'", '"'):

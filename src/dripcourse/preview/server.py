@@ -49,6 +49,7 @@ SECURITY_HEADERS = (
     ("Content-Security-Policy", "frame-ancestors 'none'"),
     ("X-Content-Type-Options", "nosniff"),
 )
+NO_STORE = ("Cache-Control", "no-store")  # every build replaces what the pages show
 KEEPALIVE_SECONDS = 10.0
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -328,16 +329,19 @@ def make_handler(state: SiteState) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value)
             super().end_headers()
 
-        def refuse(self, status: HTTPStatus, message: str) -> None:
-            body = (message + "\n").encode()
+        def answer(self, status: HTTPStatus, content_type: str, body: bytes, header: tuple[str, str]) -> None:
+            """One whole answer: its status, type, length, one more header and (unless HEAD asked) the body."""
             self.send_response(status)
-            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
-            self.send_header("Connection", "close")
-            self.close_connection = True
+            self.send_header(*header)
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(body)
+
+        def refuse(self, status: HTTPStatus, message: str) -> None:
+            # send_header marks the connection to be closed after this answer
+            self.answer(status, "text/plain; charset=utf-8", (message + "\n").encode(), ("Connection", "close"))
 
         def request_path(self) -> str | None:
             """The path asked for, after the checks every request passes; None once a refusal has been sent.
@@ -382,13 +386,7 @@ def make_handler(state: SiteState) -> type[BaseHTTPRequestHandler]:
             content_type = CONTENT_TYPES.get(target.suffix, "application/octet-stream")
             if target.suffix == ".html":
                 body = inject(body, state.epoch, state.sends)
-            self.send_response(HTTPStatus.OK)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
+            self.answer(HTTPStatus.OK, content_type, body, NO_STORE)
 
         def do_POST(self) -> None:
             path = self.request_path()
@@ -410,13 +408,7 @@ def make_handler(state: SiteState) -> type[BaseHTTPRequestHandler]:
             self.reply(*state.sends.send(body))
 
         def reply(self, status: HTTPStatus, message: str) -> None:
-            body = json.dumps({"message": message}).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            self.wfile.write(body)
+            self.answer(status, "application/json", json.dumps({"message": message}).encode(), NO_STORE)
 
         def events(self, seen: str) -> None:
             if self.command == "HEAD" or not isinstance(self.server, BoundedServer):
@@ -428,7 +420,7 @@ def make_handler(state: SiteState) -> type[BaseHTTPRequestHandler]:
             self.connection.settimeout(SOCKET_TIMEOUT_SECONDS)
             self.send_response(HTTPStatus.OK)
             self.send_header("Content-Type", "text/event-stream")
-            self.send_header("Cache-Control", "no-store")
+            self.send_header(*NO_STORE)
             self.end_headers()
             known_epoch, known_error = int(seen) if seen.lstrip("-").isdigit() else -1, None
             try:
