@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from dripcourse.assemble import without_number
-from dripcourse.errors import DripcourseError, OutputError, Problem
+from dripcourse.errors import DripcourseError, Problem
+from dripcourse.outputs import write_file
 from dripcourse.schema import block
 from dripcourse.sources import (
     Section,
@@ -469,7 +468,7 @@ def plan_course(course_dir: Path, days: int, force: bool, syllabus_file: str = "
     existing = read_syllabus_text(current) if current.exists() else None
     text = draft_syllabus(course_dir, days, existing)
     if existing is None or force:
-        write_atomically(current, text)
+        write_file(current, text.encode("utf-8"))
         return current
     target = course_dir / DRAFT_FILE
     if target.exists() and edited_since_planned(target):
@@ -481,19 +480,5 @@ def plan_course(course_dir: Path, days: int, force: bool, syllabus_file: str = "
                 "its other fields)",
             )
         )
-    write_atomically(target, with_fingerprint(text))
+    write_file(target, with_fingerprint(text).encode("utf-8"))
     return target
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write through a temporary file beside `path`, so a failure leaves the old file whole."""
-    temporary = None
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except OSError as exc:
-        if temporary is not None and os.path.exists(temporary):
-            os.unlink(temporary)
-        raise OutputError(Problem(path, f"cannot write: {exc.strerror}")) from None

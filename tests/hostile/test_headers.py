@@ -349,3 +349,122 @@ def test_mailgun_from_header_is_one_quoted_address(tmp_path: Path) -> None:
 
     found = {f for p in (tmp_path / "x").rglob("*.json") for f in from_values(json.loads(p.read_text()))}
     assert found == {'"Lane, Mira <ceo@bank.example>" <ada@quiet-mornings.example>'}
+
+
+STRUCTURED = (b"list-unsubscribe", b"list-unsubscribe-post", b"message-id", b"date", b"mime-version")
+
+
+def head_fields(raw: bytes, eol: bytes = b"\r\n") -> list[bytes]:
+    """The header fields of a message's head as written, each with any folded continuation lines."""
+    fields: list[bytes] = []
+    for line in raw.partition(eol + eol)[0].split(eol):
+        if line[:1] in (b" ", b"\t"):
+            fields[-1] += eol + line
+        else:
+            fields.append(line)
+    return fields
+
+
+def structured_fields(raw: bytes, eol: bytes = b"\r\n") -> list[bytes]:
+    return [f for f in head_fields(raw, eol) if f.partition(b":")[0].lower() in STRUCTURED]
+
+
+def long_url(length: int) -> str:
+    url = "https://h.example/unsubscribe?list=" + "a" * length
+    return url[:length]
+
+
+@pytest.mark.parametrize("length", [77, 100, 300, 600])
+def test_a_long_unsubscribe_url_is_one_unfolded_line_everywhere(tmp_path: Path, length: int) -> None:
+    """RFC 2047 section 5: no encoded word in a structured header. The .eml, the mbox and the eml export hold the
+    List-Unsubscribe line byte for byte as the URL was written, and no structured header is folded or encoded."""
+    url = long_url(length)
+    folder = course(tmp_path, (UNSUB, f"unsubscribe_url: {url}"))
+    assert run("build", folder, "--out", tmp_path / "out", tmp=tmp_path).code == 0
+    assert run("export", "eml", folder, "--out", tmp_path / "x", tmp=tmp_path).code == 0
+    line = f"List-Unsubscribe: <{url}>".encode()
+    for path in [*(tmp_path / "out").glob("emails/*.eml"), *(tmp_path / "x").rglob("*.eml")]:
+        raw = path.read_bytes()
+        assert line in head_fields(raw), path
+        assert all(b"=?" not in f and b"\r\n" not in f for f in structured_fields(raw)), path
+    for path in [tmp_path / "out" / "course.mbox", *(tmp_path / "x").rglob("*.mbox")]:
+        messages = path.read_bytes().split(b"\n\nFrom dripcourse@")
+        assert len(messages) == len(list((tmp_path / "out").glob("emails/*.eml")))
+        for message in messages:
+            head = message.partition(b"\n")[2]
+            assert line in head_fields(head, b"\n")
+            assert all(b"=?" not in f and b"\n" not in f for f in structured_fields(head, b"\n"))
+
+
+def test_an_unsubscribe_url_too_long_for_a_header_line_is_refused(tmp_path: Path) -> None:
+    url = long_url(601)
+    outcome = run("build", course(tmp_path, (UNSUB, f"unsubscribe_url: {url}")), "--out", tmp_path / "o", tmp=tmp_path)
+    assert (outcome.code, outcome.out, outcome.err) == (
+        2,
+        "",
+        f"{S}:8:20: course.unsubscribe_url: is 601 characters long as written into a header; the limit is 600, so"
+        f" the List-Unsubscribe line of every subscriber stays within 998 octets: {url!r}\n",
+    )
+
+
+@pytest.mark.parametrize("length", [77, 300, 600])
+def test_send_test_and_send_write_a_long_unsubscribe_url_on_one_line(tmp_path: Path, length: int) -> None:
+    """send-test through a real SMTP server (aiosmtpd), and the per-subscriber copy `dripcourse send` makes."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    from dripcourse.build import load_course, render_course
+    from dripcourse.drip.compose import LessonMessage, Recipient
+
+    received: list[bytes] = []
+
+    class Inbox:
+        async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+            received.append(envelope.original_content)  # type: ignore[attr-defined]
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    url = long_url(length)
+    folder = course(tmp_path, (UNSUB, f"unsubscribe_url: {url}"))
+    controller = Controller(Inbox(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        args = ["--to", "me@dest.example", "--host", "127.0.0.1", "--port", str(port), "--security", "none"]
+        outcome = run("send-test", *args, folder, tmp=tmp_path, env={"DRIPCOURSE_SMTP_PASSWORD": ""})
+    finally:
+        controller.stop()
+    assert outcome.code == 0, outcome.err
+    [raw] = received
+    assert f"List-Unsubscribe: <{url}>".encode() in head_fields(raw)
+    assert all(b"=?" not in f and b"\r\n" not in f for f in structured_fields(raw))
+
+    loaded = load_course(folder)
+    lesson = LessonMessage(render_course(loaded, date(2026, 3, 2))[0], loaded.syllabus.course, "s" * 20)
+    copy = lesson.fill(Recipient("a" * 64 + "@readers.example", "Ann"), datetime(2026, 3, 2, tzinfo=UTC))
+    assert f"List-Unsubscribe: <{copy.unsubscribe}>".encode() in head_fields(copy.mime)
+    assert all(b"=?" not in f and b"\r\n" not in f and len(f) <= 998 for f in structured_fields(copy.mime))
+
+
+def test_the_read_back_check_compares_structured_headers_as_bytes() -> None:
+    """A List-Unsubscribe folded into encoded words decodes to the right URL, so only the bytes can catch it."""
+    from dripcourse.headers import HeaderError, verify
+    from dripcourse.message import build_message, message_bytes
+    from dripcourse.syllabus import CourseInfo, Sender
+
+    info = CourseInfo(
+        "T", "en", Sender("Ada", "ada@h.example"), None, "1 Road", "https://h.example/u", "https://h.example"
+    )
+    msg = build_message(info, "s", "Hi", "text", "<p>html</p>", datetime(2026, 3, 2, tzinfo=UTC), info.unsubscribe_url)
+    raw = message_bytes(msg)
+    encoded = b"List-Unsubscribe: =?utf-8?q?=3Chttps=3A//h=2Eexample/u=3E?="
+    for tampered in (
+        raw.replace(b"List-Unsubscribe: <https://h.example/u>", encoded),
+        raw.replace(b"List-Unsubscribe: <https://h.example/u>", b"List-Unsubscribe:\r\n <https://h.example/u>"),
+        raw.replace(b"Message-ID: <", b"Message-ID: =?utf-8?q?=3C?=", 1),
+    ):
+        assert tampered != raw
+        with pytest.raises(HeaderError, match="is not written as meant"):
+            verify(tampered, msg.intended, "copy")
