@@ -264,21 +264,16 @@ def joined(titles: list[str]) -> str:
     return text if text.endswith(("?", "!", "…", ".")) else text + "."
 
 
-def preheader_for(run: list[Section], subject: str, sources: dict[str, Source]) -> str:
+def preheader_for(run: list[Section], subject: str) -> str:
     """What the lesson adds to its subject: the other sections it covers, else its opening sentence."""
     others: list[str] = []
-    for section in run:
-        title = sentence_case(sources[section.source].title) if section.id == "intro" else heading_of(section)
-        repeats = same(title, subject)
+    for section in run[1:]:
+        if section.id == "intro":
+            continue  # an article's intro has no heading of its own to list
+        title = heading_of(section)
         generic = words_of(title) in ("closing", "introduction")
-        usable = header_problem(title) is None  # a heading the subject cannot use is left out here too
-        if (
-            section is not run[0]
-            and section.id != "intro"
-            and not (repeats or generic)
-            and usable
-            and title not in others
-        ):
+        unusable = header_problem(title) is not None  # a heading a subject could not hold is left out here too
+        if not same(title, subject) and not generic and not unusable and title not in others:
             others.append(title)
     listed: list[str] = []
     for title in others[:3]:  # whole headings only: none cut off at the end
@@ -326,7 +321,7 @@ def draft_emails(course_dir: Path, sources: dict[str, Source], days: int) -> lis
         while slug in slugs:
             slug, n = f"{base}-{n}", n + 1
         slugs.add(slug)
-        emails.append(DraftEmail(day, slug, subject, preheader_for(run, subject, sources), run))
+        emails.append(DraftEmail(day, slug, subject, preheader_for(run, subject), run))
     if problems:
         raise DripcourseError(problems)
     return emails
