@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import named
 from hostile import PREVIEW_HEADERS, course, eml, header_names, run
 
 S = "Error: {tmp}/course/syllabus.yaml"
@@ -171,7 +172,7 @@ REFUSED = [
 ]
 
 
-@pytest.mark.parametrize(("edit", "expected"), [c[1:] for c in REFUSED], ids=[c[0] for c in REFUSED])
+@pytest.mark.parametrize(("edit", "expected"), named(REFUSED))
 def test_header_value_is_refused_with_its_line(tmp_path: Path, edit: tuple[str, str], expected: str) -> None:
     folder = course(tmp_path, edit)
     outcome = run("build", folder, "--out", tmp_path / "out", tmp=tmp_path)
@@ -193,7 +194,7 @@ ACCEPTED = [
 ]
 
 
-@pytest.mark.parametrize(("edit", "name"), [c[1:] for c in ACCEPTED], ids=[c[0] for c in ACCEPTED])
+@pytest.mark.parametrize(("edit", "name"), named(ACCEPTED))
 def test_sender_name_gives_exactly_one_from_address(tmp_path: Path, edit: tuple[str, str], name: str) -> None:
     outcome = run("build", course(tmp_path, edit), "--out", tmp_path / "out", tmp=tmp_path)
     assert outcome.code == 0, outcome.err
@@ -216,7 +217,7 @@ SUBJECTS = [
 ]
 
 
-@pytest.mark.parametrize(("edit", "subject"), [c[1:] for c in SUBJECTS], ids=[c[0] for c in SUBJECTS])
+@pytest.mark.parametrize(("edit", "subject"), named(SUBJECTS))
 def test_subject_reads_back_exactly(tmp_path: Path, edit: str, subject: str) -> None:
     outcome = run("build", course(tmp_path, (SUBJECT, edit)), "--out", tmp_path / "out", tmp=tmp_path)
     assert outcome.code == 0, outcome.err
@@ -233,7 +234,7 @@ URLS = [
 ]
 
 
-@pytest.mark.parametrize(("edit", "header"), [c[1:] for c in URLS], ids=[c[0] for c in URLS])
+@pytest.mark.parametrize(("edit", "header"), named(URLS))
 def test_unsubscribe_url_is_one_reserialised_target(tmp_path: Path, edit: str, header: str) -> None:
     outcome = run("build", course(tmp_path, (UNSUB, edit)), "--out", tmp_path / "out", tmp=tmp_path)
     assert outcome.code == 0, outcome.err
@@ -286,7 +287,7 @@ SEND_TEST = [
 ]
 
 
-@pytest.mark.parametrize(("args", "expected"), [c[1:] for c in SEND_TEST], ids=[c[0] for c in SEND_TEST])
+@pytest.mark.parametrize(("args", "expected"), named(SEND_TEST))
 def test_send_test_refuses_before_connecting(tmp_path: Path, args: list[str], expected: str) -> None:
     outcome = run("send-test", *args, course(tmp_path), tmp=tmp_path, env={"DRIPCOURSE_SMTP_HOST": ""})
     assert (outcome.code, outcome.out, outcome.err) == (2, "", expected + "\n")

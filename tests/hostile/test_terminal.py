@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BASE_SOURCE
+from conftest import BASE_SOURCE, named
 from hostile import course, run
 
 TITLES = [
@@ -24,7 +24,7 @@ TITLES = [
 ]
 
 
-@pytest.mark.parametrize(("title", "shown"), [c[1:] for c in TITLES], ids=[c[0] for c in TITLES])
+@pytest.mark.parametrize(("title", "shown"), named(TITLES))
 def test_sources_prints_a_hostile_heading_escaped(tmp_path: Path, title: str, shown: str) -> None:
     source = BASE_SOURCE.replace("---\ntitle: Morning Habits\n---\n", f"# Morning {title} Habits\n")
     folder = course(tmp_path, source=source)
