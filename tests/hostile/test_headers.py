@@ -4,6 +4,7 @@ or the built message parses back to exactly the headers dripcourse meant to writ
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from email.message import EmailMessage
 from email.utils import getaddresses
 from pathlib import Path
 
@@ -24,6 +25,16 @@ def bidi(code: str) -> str:
         f"contains the bidirectional control U+{code}, which makes text display in a different order from how it is"
         " written"
     )
+
+
+def built(tmp_path: Path, edit: tuple[str, str]) -> EmailMessage:
+    """The first preview .eml of the base course with one syllabus edit, which must build and carry exactly the
+    preview headers."""
+    outcome = run("build", course(tmp_path, edit), "--out", tmp_path / "out", tmp=tmp_path)
+    assert outcome.code == 0, outcome.err
+    msg = eml(tmp_path / "out")
+    assert header_names(msg) == PREVIEW_HEADERS
+    return msg
 
 
 REFUSED = [
@@ -196,10 +207,7 @@ ACCEPTED = [
 
 @pytest.mark.parametrize(("edit", "name"), named(ACCEPTED))
 def test_sender_name_gives_exactly_one_from_address(tmp_path: Path, edit: tuple[str, str], name: str) -> None:
-    outcome = run("build", course(tmp_path, edit), "--out", tmp_path / "out", tmp=tmp_path)
-    assert outcome.code == 0, outcome.err
-    msg = eml(tmp_path / "out")
-    assert header_names(msg) == PREVIEW_HEADERS
+    msg = built(tmp_path, edit)
     assert [(a.display_name, a.addr_spec) for a in msg["From"].addresses] == [(name, "ada@quiet-mornings.example")]
 
 
@@ -219,10 +227,7 @@ SUBJECTS = [
 
 @pytest.mark.parametrize(("edit", "subject"), named(SUBJECTS))
 def test_subject_reads_back_exactly(tmp_path: Path, edit: str, subject: str) -> None:
-    outcome = run("build", course(tmp_path, (SUBJECT, edit)), "--out", tmp_path / "out", tmp=tmp_path)
-    assert outcome.code == 0, outcome.err
-    msg = eml(tmp_path / "out")
-    assert header_names(msg) == PREVIEW_HEADERS
+    msg = built(tmp_path, (SUBJECT, edit))
     assert "".join(str(msg["Subject"]).split()) == "".join(subject.split())
 
 
@@ -236,10 +241,7 @@ URLS = [
 
 @pytest.mark.parametrize(("edit", "header"), named(URLS))
 def test_unsubscribe_url_is_one_reserialised_target(tmp_path: Path, edit: str, header: str) -> None:
-    outcome = run("build", course(tmp_path, (UNSUB, edit)), "--out", tmp_path / "out", tmp=tmp_path)
-    assert outcome.code == 0, outcome.err
-    msg = eml(tmp_path / "out")
-    assert header_names(msg) == PREVIEW_HEADERS
+    msg = built(tmp_path, (UNSUB, edit))
     assert str(msg["List-Unsubscribe"]) == header
 
 
