@@ -123,7 +123,7 @@ def test_wrong_password_never_shows_the_password(smtp: tuple[Inbox, int], mini_c
         ],
         env={"DRIPCOURSE_SMTP_PASSWORD": wrong},
     )
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert result.stderr.startswith("Error: SMTP login as mira failed: 535")
     assert wrong not in result.output and "Traceback" not in result.output
 
@@ -174,5 +174,5 @@ def test_unknown_slug_and_unreachable_server(mini_course: Path) -> None:
             "none",
         ]
     )
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: sending through 127.0.0.1:{closed} failed: ")

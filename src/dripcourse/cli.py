@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from dripcourse import __version__
-from dripcourse.errors import DripcourseError, Problem
+from dripcourse.errors import DripcourseError, Problem, one_line
 from dripcourse.terminal import say, visible
 
 T = TypeVar("T")
@@ -96,7 +96,7 @@ def build(course_dir: CourseDir = Path("course"), out: OutDir = Path("out")) -> 
     from dripcourse.build import build as build_course
 
     course = run(lambda: build_course(course_dir, out, preview_date()))
-    say(f"Built {len(course.lessons)} emails of '{course.syllabus.course.title}' into {out}/")
+    say(f"Built {len(course.lessons)} emails of '{course.syllabus.course.title}' into {one_line(out)}/")
 
 
 @app.command()
@@ -121,7 +121,7 @@ def sources(
         if section.source != current:
             current = section.source
             source = course.sources[current]
-            say(f"{current}  {source.path}  ({source.title})")
+            say(f"{current}  {one_line(source.path)}  ({source.title})")
         if use.emails:
             status = ", ".join(f"day {e.day} {e.slug}" for e in use.emails)
         elif use.covered_elsewhere:
@@ -135,7 +135,7 @@ def sources(
     left_out = f"{covered} left out with their ideas covered, " if course.syllabus.ideas else ""
     uncovered = sum(not idea.emails for idea in coverage)
     if coverage:
-        say(f"ideas  {course.syllabus.path}")
+        say(f"ideas  {one_line(course.syllabus.path)}")
         for idea in coverage:
             emails = ", ".join(f"day {e.day} {e.slug}" for e in idea.emails)
             where = ", ".join(map(str, idea.idea.sections))
@@ -187,7 +187,7 @@ def export(
 
     folder = out or Path("exports") / target
     files = run(lambda: export_course(target, course_dir, folder, preview_date()))
-    say(f"Wrote {len(files)} files for {target} into {folder}/ (see README.txt)")
+    say(f"Wrote {len(files)} files for {target} into {one_line(folder)}/ (see README.txt)")
 
 
 @app.command("send-test")
@@ -209,11 +209,12 @@ def send_test(
 
     The password is read from DRIPCOURSE_SMTP_PASSWORD, or asked for at a prompt; there is no flag for it."""
     from dripcourse.build import copies_to_send
+    from dripcourse.headers import address_problem
     from dripcourse.sending import send_tests, smtp_settings
-    from dripcourse.syllabus import EMAIL
 
-    if not EMAIL.match(to):
-        raise fail(DripcourseError(Problem(None, f"--to is not an email address: {to!r}")))
+    problem = address_problem(to)
+    if problem:
+        raise fail(DripcourseError(Problem(None, f"--to {problem}")))
     env = dict(os.environ)
     settings = run(lambda: smtp_settings(env, host, port, user, security))
     if settings.user and not settings.password and sys.stdin.isatty():
@@ -237,7 +238,7 @@ def serve(
     from dripcourse.preview.server import serve as serve_course
 
     def ready(url: str) -> None:
-        say(f"Serving {course_dir} at {url} (Ctrl-C to stop)")
+        say(f"Serving {one_line(course_dir)} at {url} (Ctrl-C to stop)")
         if open_browser:
             webbrowser.open(url)
 
@@ -265,15 +266,15 @@ def import_articles(
 
     written = run(lambda: import_into(files, into, source_id, force, keep_numbers))
     for article, target in written:
-        say(f"{article.source_file} -> {target} ({article.encoding})")
+        say(f"{one_line(article.source_file)} -> {one_line(target)} ({article.encoding})")
         say(f"  title: {article.title}")
         say(f"  {len(article.sections)} sections:")
         for section in article.sections:
             say(f"    {section.id:<44} {section.word_count:>5} words  {section.number or ''}".rstrip())
         for note in article.notes:
-            say(f"Warning: {article.source_file}: {note}", err=True)
+            say(f"Warning: {one_line(article.source_file)}: {note}", err=True)
         for dropped in article.dropped:
-            say(f"Warning: {article.source_file}: dropped {dropped}", err=True)
+            say(f"Warning: {one_line(article.source_file)}: dropped {dropped}", err=True)
 
 
 @app.command()
@@ -288,7 +289,7 @@ def plan(
     from dripcourse.planner import plan_course
 
     target = run(lambda: plan_course(course_dir, days, force))
-    say(f"Wrote a {days}-email draft to {target}")
+    say(f"Wrote a {days}-email draft to {one_line(target)}")
 
 
 @app.command()
@@ -300,7 +301,7 @@ def new(
     from dripcourse.scaffold import new_course
 
     written = run(lambda: new_course(folder, templates))
-    say(f"Created {folder}/ with {len(written)} files. Build it with: dripcourse build {folder}")
+    say(f"Created {one_line(folder)}/ with {len(written)} files. Build it with: dripcourse build {one_line(folder)}")
 
 
 MAX_ROW_WARNINGS = 50
@@ -345,7 +346,7 @@ def schedule(
     if warned > MAX_ROW_WARNINGS:
         say(f"Skipped {warned - MAX_ROW_WARNINGS} more bad rows.", err=True)
     say(
-        f"Planned {stats.sends:,} sends for {stats.subscribers - stats.skipped:,} subscribers into {out}"
+        f"Planned {stats.sends:,} sends for {stats.subscribers - stats.skipped:,} subscribers into {one_line(out)}"
         + (f"; skipped {stats.skipped:,} bad rows" if stats.skipped else "")
     )
 

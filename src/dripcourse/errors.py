@@ -7,6 +7,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+LINE_BREAKS = str.maketrans({"\n": "\\n", "\r": "\\r"})
+
+
+def one_line(value: object) -> str:
+    """`value` as text that keeps to its line: a line feed or carriage return in a path or a name the user gave is
+    shown as `\\n` or `\\r`, so it cannot start a line of its own that reads like dripcourse's."""
+    return str(value).translate(LINE_BREAKS)
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -28,7 +36,7 @@ class Problem:
                     where += f":{self.column}"
             where += ": "
         field = f"{self.field}: " if self.field else ""
-        return f"{where}{field}{self.message}"
+        return one_line(f"{where}{field}{self.message}")  # one problem, one line, whatever the path holds
 
 
 class DripcourseError(Exception):

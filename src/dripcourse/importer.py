@@ -29,6 +29,7 @@ from dripcourse.sources import (
     markdown_headings,
     read_text_bytes,
     slugify,
+    split_explicit_id,
 )
 
 MAX_IMPORT_BYTES = MAX_SOURCE_BYTES  # one limit: import takes no article that plan and build would then refuse
@@ -968,7 +969,6 @@ def is_sign_off_line(text: str) -> bool:
 
 
 KEPT_FIELDS = ("original_title", "original_url", "author")  # front matter a source may carry, kept on import
-EXPLICIT_ID = re.compile(r"\s*\{#(?P<id>[a-z0-9][a-z0-9_-]*)\}\s*$")
 
 
 def markdown_front_matter(text: str) -> tuple[dict[str, str], int]:
@@ -1067,9 +1067,9 @@ def markdown_blocks(text: str) -> tuple[str | None, list[Block]]:
 def with_anchor(block: Block) -> Block:
     """A Markdown heading, its explicit `{#id}` (the form sources use) kept as the section id, not as text."""
     block.markdown = True
-    found = EXPLICIT_ID.search(block.text)
-    if found and block.text[: found.start()].strip():
-        block.text, block.anchor = block.text[: found.start()].strip(), found.group("id")
+    text, anchor = split_explicit_id(block.text)
+    if anchor is not None and anchor == anchor.lower() and text:  # import takes only a lower-case id as one
+        block.text, block.anchor = text, anchor
     return block
 
 

@@ -21,6 +21,8 @@ from urllib.parse import quote
 
 from markupsafe import escape
 
+from dripcourse.errors import did_you_mean
+
 KNOWN = ("first_name", "email", "unsubscribe_url", "postal_address")
 DEFAULT_FALLBACK = {"first_name": "there"}  # `{{ first_name }}` written without a fallback
 
@@ -103,12 +105,17 @@ def malformed_tags(text: str) -> list[tuple[int, str]]:
     return found
 
 
-def tag_problems(text: str) -> list[tuple[int, str]]:
-    """(offset, message) for every unknown or malformed merge tag in `text`, in order."""
-    unknown = [
-        (m.start(), f"unknown merge tag '{m.group(1)}'") for m in NEUTRAL.finditer(text) if m.group(1) not in KNOWN
-    ]
-    return sorted(unknown + malformed_tags(text))
+def tag_problems(text: str, not_filled: str | None = None) -> list[tuple[int, str]]:
+    """(offset, message) for every unknown or malformed merge tag in `text`, in order; with `not_filled` (where the
+    text is, as "here" or "in a heading"), for every merge tag at all, as none is filled there."""
+    found = malformed_tags(text)
+    for match in NEUTRAL.finditer(text):
+        name = match.group(1)
+        if name not in KNOWN:
+            found.append((match.start(), f"unknown merge tag '{name}'{did_you_mean(name, KNOWN)}"))
+        elif not_filled is not None:
+            found.append((match.start(), f"merge tag '{name}' is not filled {not_filled}: {FILLED_IN}"))
+    return sorted(found)
 
 
 def nonce_for(texts: Iterable[str]) -> str:

@@ -20,7 +20,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import jinja2
 import jinja2.bccache
+import jinja2.runtime
 import jinja2.sandbox
+import jinja2.utils
 from markdown_it.token import Token
 from markupsafe import Markup
 
@@ -340,6 +342,82 @@ def compiled_templates(kind: str) -> jinja2.BytecodeCache | None:
         return None
 
 
+# What a template may hold and look into: plain data, and the objects Jinja itself makes while a template runs
+# (loops, macros, blocks, `namespace()`, `cycler()`, `joiner()`).
+PLAIN_TYPES: tuple[type, ...] = (str, int, float, bool, type(None), dict, list, tuple)
+JINJA_TYPES: tuple[type, ...] = (
+    jinja2.runtime.LoopContext,
+    jinja2.runtime.Macro,
+    jinja2.runtime.TemplateReference,
+    jinja2.runtime.BlockReference,
+    jinja2.runtime.Undefined,
+    jinja2.utils.Namespace,
+    jinja2.utils.Cycler,
+    jinja2.utils.Joiner,
+)
+
+
+class TemplateFunction:
+    """A function dripcourse offers templates (`track`, `merge_tag`): callable, with nothing to look into."""
+
+    __slots__ = ("_function",)
+
+    def __init__(self, function: Any):
+        self._function = function
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._function(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return "<template function>"
+
+
+def plain(value: Any) -> Any:
+    """`value` as plain data for a template: dataclasses become dicts of their fields and public properties, paths
+    become text. A template then holds nothing with a side effect: a live object (a Path can read, write and
+    delete files) is never reachable from it, whatever a sandbox rule lets through."""
+    if type(value) in (str, Markup, int, float, bool, type(None)):
+        return value
+    if isinstance(value, TemplateFunction):
+        return value
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(key): plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return tuple(plain(item) for item in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        for name, member in vars(type(value)).items():
+            if isinstance(member, property) and not name.startswith("_"):
+                fields[name] = plain(getattr(value, name))
+        return fields
+    raise TypeError(f"no plain form for template data of type {type(value).__name__}")
+
+
+class PlainSandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
+    """A sandbox that lets a template read plain data only: no attribute of any other object, no call of anything
+    but the methods of plain values, Jinja's own helpers and dripcourse's template functions. The context is plain
+    already (`plain`); this holds even if a live object slipped in."""
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        return isinstance(obj, PLAIN_TYPES + JINJA_TYPES) and super().is_safe_attribute(obj, attr, value)
+
+    def is_safe_callable(self, obj: Any) -> bool:
+        if not super().is_safe_callable(obj):
+            return False
+        if isinstance(obj, (TemplateFunction, *JINJA_TYPES)):
+            return True
+        if isinstance(obj, (types.BuiltinMethodType, types.MethodType)):
+            return isinstance(obj.__self__, PLAIN_TYPES + JINJA_TYPES)  # `'x'.upper()`, `loop.cycle(...)`
+        return any(obj is helper for helper in self.globals.values())  # range, dict, lipsum, cycler, namespace
+
+    def wrap_str_format(self, value: Any) -> TemplateFunction | None:
+        """`'...'.format`, which Jinja replaces by a sandboxed formatter (it looks up fields with the rules above)."""
+        formatter = super().wrap_str_format(value)
+        return None if formatter is None else TemplateFunction(formatter)
+
+
 class Renderer:
     """Renders the lessons of one course with one theme."""
 
@@ -348,14 +426,14 @@ class Renderer:
         self.template_dirs = template_dirs or theme_dirs(syllabus.root)
         loader = ThemeLoader([str(d) for d in self.template_dirs])
         # Sandboxed: a theme can format what it is given, but not reach Python's internals (`__globals__`, `os`).
-        self.html_env = jinja2.sandbox.SandboxedEnvironment(
+        self.html_env = PlainSandbox(
             loader=loader,
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
             bytecode_cache=compiled_templates("html"),
         )
-        self.text_env = jinja2.sandbox.SandboxedEnvironment(
+        self.text_env = PlainSandbox(
             loader=loader,
             autoescape=False,
             undefined=jinja2.StrictUndefined,
@@ -399,8 +477,8 @@ class Renderer:
             "total": total,
             "unsubscribe_url": registry.token("unsubscribe_url"),
             "postal_address": registry.token("postal_address"),
-            "merge_tag": partial(template_merge_tag, registry),
-            "track": track,
+            "merge_tag": TemplateFunction(partial(template_merge_tag, registry)),
+            "track": TemplateFunction(track),
         }
         html_template = self.template("email.html", self.html_env)
         text_template = self.template("email.txt", self.text_env)
@@ -429,17 +507,25 @@ class Renderer:
         registry: mergetags.TagRegistry,
     ) -> tuple[str, str, mergetags.Tags]:
         html = html_template.render(
-            **common,
-            greeting=greeting,
-            preheader_padding=PREHEADER_PADDING,
-            sections=[section_fields(s, markdown_html(t)) for s, t in sections],
-            **{name: markdown_html(tokens) for name, tokens in blocks.items()},
+            plain(
+                {
+                    **common,
+                    "greeting": greeting,
+                    "preheader_padding": PREHEADER_PADDING,
+                    "sections": [section_fields(s, markdown_html(t)) for s, t in sections],
+                    **{name: markdown_html(tokens) for name, tokens in blocks.items()},
+                }
+            )
         )
         text = text_template.render(
-            **common,
-            greeting=greeting,
-            sections=[section_fields(s, markdown_text(t)) for s, t in sections],
-            **{name: markdown_text(tokens) for name, tokens in blocks.items()},
+            plain(
+                {
+                    **common,
+                    "greeting": greeting,
+                    "sections": [section_fields(s, markdown_text(t)) for s, t in sections],
+                    **{name: markdown_text(tokens) for name, tokens in blocks.items()},
+                }
+            )
         )
         return html, tidy_text(text), registry.frozen()
 

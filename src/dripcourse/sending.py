@@ -16,7 +16,7 @@ from datetime import datetime
 from email.utils import make_msgid
 
 from dripcourse import mergetags
-from dripcourse.errors import DripcourseError, Problem
+from dripcourse.errors import DripcourseError, EnvironmentFault, Problem
 from dripcourse.message import build_message, message_bytes
 from dripcourse.model import BuiltEmail
 from dripcourse.syllabus import CourseInfo
@@ -58,7 +58,8 @@ def smtp_settings(
     problem = host_problem(host)
     if problem:
         raise DripcourseError(Problem(None, f"SMTP host {host!r} {problem}"))
-    raw_port = port or env.get("DRIPCOURSE_SMTP_PORT") or DEFAULT_PORTS[security]
+    # `--port 0` is a port asked for, not a missing one: it is refused below, never replaced by the default.
+    raw_port = port if port is not None else env.get("DRIPCOURSE_SMTP_PORT") or DEFAULT_PORTS[security]
     try:
         port = int(raw_port)
     except ValueError:
@@ -117,7 +118,8 @@ def test_message(email: BuiltEmail, course: CourseInfo, to: str, now: datetime) 
 
 
 def send_tests(emails: list[BuiltEmail], course: CourseInfo, to: str, settings: SmtpSettings, now: datetime) -> int:
-    """Send each email to `to`; returns how many were sent. SMTP failures become a DripcourseError."""
+    """Send each email to `to`; returns how many were sent. A server that cannot be reached, refuses the login or
+    refuses a message is the environment's fault, not the course's: an EnvironmentFault (exit 1)."""
     if settings.user and settings.security == "none" and not settings.is_local:
         raise DripcourseError(
             Problem(
@@ -134,11 +136,11 @@ def send_tests(emails: list[BuiltEmail], course: CourseInfo, to: str, settings: 
             for email in emails:
                 server.sendmail(course.sender.email, [to], test_message(email, course, to, now))
     except smtplib.SMTPAuthenticationError as exc:
-        raise DripcourseError(
+        raise EnvironmentFault(
             Problem(None, f"SMTP login as {settings.user} failed: {exc.smtp_code} {scrub(exc.smtp_error, settings)}")
         ) from None
     except (smtplib.SMTPException, OSError) as exc:
-        raise DripcourseError(
+        raise EnvironmentFault(
             Problem(None, f"sending through {settings.host}:{settings.port} failed: {scrub(exc, settings)}")
         ) from None
     return len(emails)

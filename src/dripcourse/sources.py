@@ -148,19 +148,8 @@ def read_text_file(path: Path, shown: Path | str, limit: int = MAX_SOURCE_BYTES)
 
 def tag_problems(shown: Path | str, line: str, number: int, *, allowed: bool = True) -> list[Problem]:
     """Unknown or malformed merge tags on one line of a source; in a heading, any merge tag."""
-    found = mergetags.tag_problems(line)
-    if not allowed:
-        found += [
-            (m.start(), f"merge tag '{m.group(1)}' is not filled in a heading: {mergetags.FILLED_IN}")
-            for m in mergetags.NEUTRAL.finditer(line)
-            if m.group(1) in mergetags.KNOWN
-        ]
-    problems = []
-    for offset, message in sorted(found):
-        if message.startswith("unknown merge tag"):
-            message += did_you_mean(message.split("'")[1], mergetags.KNOWN)
-        problems.append(Problem(shown, message, number, offset + 1))
-    return problems
+    found = mergetags.tag_problems(line, None if allowed else "in a heading")
+    return [Problem(shown, message, number, offset + 1) for offset, message in found]
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ import hashlib
 import io
 import os
 import re
-import tempfile
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dripcourse.csvcells import safe_cell
 from dripcourse.errors import DripcourseError, OutputError, Problem
-from dripcourse.outputs import refused
+from dripcourse.outputs import replacing
 from dripcourse.schedule import plan
 from dripcourse.sources import UTF16_BOMS, looks_utf16
 from dripcourse.syllabus import EARLIEST, EMAIL, LATEST, Syllabus, valid_zone
@@ -183,6 +182,20 @@ def parse_signup(raw: str, zone_name: str) -> datetime:
 SIGNUP_EXPECTED = f"a date-time like 2026-03-02T09:30:00Z, from {EARLIEST.year} to {LATEST.year}"
 
 
+def list_columns(header: list[str] | None, file_name: str) -> list[str]:
+    """A subscriber list's column names, lowercased; DripcourseError when there is no header or it lacks one of
+    REQUIRED_COLUMNS."""
+    if header is None:
+        raise DripcourseError(Problem(file_name, "is empty; expected a header row", 1))
+    columns = [name.strip().lower() for name in header]
+    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    if missing:
+        raise DripcourseError(
+            Problem(file_name, f"missing column(s) {', '.join(missing)}; found {', '.join(columns)}", 1)
+        )
+    return columns
+
+
 def csv_rows(reader: Iterator[list[str]], line_num: Callable[[], int], file_name: str) -> Iterator[list[str] | Problem]:
     """The rows of a subscriber CSV; a row that cannot be read, or holds a field over MAX_FIELD_CHARS, comes as
     a Problem with its line, and reading goes on with the next row."""
@@ -246,16 +259,11 @@ def plan_file(
         if looks_utf16(head.read(4096)):  # UTF-16 without a byte-order mark decodes as UTF-8, NULs and all
             raise DripcourseError(Problem(subscribers, "is UTF-16 text; save it as CSV UTF-8"))
     try:
-        handle, name = tempfile.mkstemp(prefix=f".{out.name[:100]}.", suffix=".partial", dir=out.parent)
-    except OSError as exc:
-        raise refused(out, exc) from None
-    staging = Path(name)
-    raw = subscribers.open("rb")
-    try:
         with (
-            raw,
+            subscribers.open("rb") as raw,
+            replacing(out) as staging,
             io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as source,
-            open(handle, "w", encoding="utf-8", newline="") as sink,
+            open(staging, "w", encoding="utf-8", newline="") as sink,
         ):
             stats = plan_subscribers(
                 syllabus,
@@ -266,14 +274,8 @@ def plan_file(
                 on_problem=on_problem,
                 on_progress=None if on_progress is None else lambda _line: on_progress(raw.tell(), size),
             )
-        staging.chmod(0o644)
-        staging.replace(out)
     except UnicodeDecodeError as exc:
         raise DripcourseError(not_utf8(subscribers, exc)) from None
-    except OSError as exc:
-        raise refused(out, exc) from None
-    finally:
-        staging.unlink(missing_ok=True)
     return stats
 
 
@@ -294,15 +296,7 @@ def plan_subscribers(
     Memory stays flat: rows are read, planned and written one at a time.
     """
     reader = csv.reader(source)
-    header = next(reader, None)
-    if header is None:
-        raise DripcourseError(Problem(file_name, "is empty; expected a header row", 1))
-    columns = [name.strip().lower() for name in header]
-    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
-    if missing:
-        raise DripcourseError(
-            Problem(file_name, f"missing column(s) {', '.join(missing)}; found {', '.join(columns)}", 1)
-        )
+    columns = list_columns(next(reader, None), file_name)
     at = {name: columns.index(name) for name in ("email", "first_name", "signed_up_at", "timezone") if name in columns}
     planner = Planner(syllabus)
     course_zone = syllabus.schedule.time_zone

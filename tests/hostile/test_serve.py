@@ -1,8 +1,10 @@
 """`serve` against a DNS-rebinding page and a connection flood: only loopback Host names (and the --host value)
-are answered, and connections beyond the cap are closed at once instead of each holding a thread."""
+are answered, a connection beyond the cap gets a 503 at once instead of holding a thread, and a request that
+does not arrive whole within the deadline is hung up on, however slowly it trickles in."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import threading
@@ -15,7 +17,7 @@ import pytest
 
 from conftest import named
 from dripcourse.preview import server as preview
-from hostile import course
+from hostile import course, run
 
 
 class Running:
@@ -91,22 +93,6 @@ def test_the_host_serve_was_told_to_bind_is_answered(tmp_path: Path) -> None:
     finally:
         running.stop.set()
         running.thread.join(10)
-
-
-def test_connections_beyond_the_cap_are_closed_and_the_page_still_loads(site: Running) -> None:
-    time.sleep(0.5)  # the threads of the requests before this one have given their slots back
-    idle = [socket.create_connection(("127.0.0.1", site.port), timeout=10) for _ in range(preview.MAX_CONNECTIONS)]
-    try:
-        time.sleep(0.5)
-        extra = socket.create_connection(("127.0.0.1", site.port), timeout=10)
-        extra.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        assert extra.recv(100) == b""  # closed without an answer: no thread was spent on it
-        extra.close()
-    finally:
-        for connection in idle:
-            connection.close()
-    time.sleep(0.5)
-    assert site.status("localhost") == 200
 
 
 def test_a_silent_client_is_dropped_after_the_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -193,3 +179,77 @@ def test_serving_every_interface_answers_to_the_machines_addresses(tmp_path: Pat
     finally:
         running.stop.set()
         running.thread.join(10)
+
+
+def test_a_slow_drip_client_is_dropped_at_the_request_deadline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One byte every half second never trips the per-read timeout; the total deadline for the request still does."""
+    monkeypatch.setattr(preview, "REQUEST_DEADLINE_SECONDS", 1.5)
+    running = Running(course(tmp_path))
+    try:
+        drip = socket.create_connection(("127.0.0.1", running.port), timeout=10)
+        started = time.monotonic()
+        closed = False
+        for byte in b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + b"a" * 40:
+            try:
+                drip.sendall(bytes([byte]))
+            except OSError:
+                closed = True
+                break
+            time.sleep(0.5)
+            if time.monotonic() - started > 8:
+                break
+        if not closed:
+            drip.settimeout(5)
+            with contextlib.suppress(ConnectionResetError):  # a reset is a hang-up while bytes were arriving
+                assert drip.recv(100) == b""  # hung up on, not answered
+        assert time.monotonic() - started < 6
+        drip.close()
+        assert running.status("localhost") == 200
+    finally:
+        running.stop.set()
+        running.thread.join(10)
+
+
+def test_a_connection_beyond_the_cap_gets_a_503_with_a_reason(site: Running) -> None:
+    time.sleep(0.5)  # the threads of the requests before this one have given their slots back
+    held = [socket.create_connection(("127.0.0.1", site.port), timeout=10) for _ in range(preview.MAX_CONNECTIONS)]
+    try:
+        time.sleep(0.5)
+        status, body = raw(site.port, b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        assert (status, body) == (
+            503,
+            b"The preview is serving 32 connections already; reload the page in a moment.\n",
+        )
+    finally:
+        for connection in held:
+            connection.close()
+    time.sleep(0.5)
+    assert site.status("localhost") == 200
+
+
+def test_an_empty_host_is_refused(tmp_path: Path) -> None:
+    for host in ("", " "):
+        outcome = run("serve", course(tmp_path / repr(host)), "--host", host, "--port", "0", tmp=tmp_path)
+        assert (outcome.code, outcome.out) == (2, ""), host
+        assert outcome.err == (
+            "Error: --host is empty; give the address to listen on: 127.0.0.1, or 0.0.0.0 for every interface\n"
+        )
+
+
+def test_with_sends_off_the_page_has_no_send_form_or_token(tmp_path: Path) -> None:
+    running = Running(course(tmp_path), host="0.0.0.0")
+    try:
+        status, page = raw(running.port, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        assert status == 200
+        assert b"data-dripcourse-serve" in page  # the reload script is there
+        assert b"dripcourseEnableSend(" not in page.split(b"data-dripcourse-serve", 1)[1]
+        assert b'<form id="send-test" hidden>' in page
+    finally:
+        running.stop.set()
+        running.thread.join(10)
+
+
+def test_on_loopback_the_page_enables_the_send_form(site: Running) -> None:
+    status, page = raw(site.port, b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    assert status == 200
+    assert b'window.dripcourseEnableSend("/__dripcourse/send-test", "' in page

@@ -34,6 +34,52 @@ def fifo(templates: Path) -> None:
 
 
 CASES = [
+    # The context is plain data: where a live object was (a Path in every `place`), a template finds text.
+    (
+        "path-read",
+        writes("email.txt", "{{ email.place.file.joinpath('/etc/passwd').read_text() }}"),
+        f"{T}/email.txt:1: template error: 'str object' has no attribute 'joinpath'",
+    ),
+    (
+        "path-write",
+        writes("email.html", "{{ email.place.file.write_text('') }}"),
+        f"{T}/email.html:1: template error: 'str object' has no attribute 'write_text'",
+    ),
+    (
+        "path-unlink",
+        writes("email.txt", "a\n{{ email.sections[0].place.file.unlink() }}"),
+        f"{T}/email.txt:2: template error: 'str object' has no attribute 'unlink'",
+    ),
+    (
+        "format-reaches-path",
+        writes("email.txt", "{{ '{0[place][file].unlink}'.format(email) }}"),
+        f"{T}/email.txt:1: template error: 'str object' has no attribute 'unlink'",
+    ),
+    (
+        "function-partial",
+        writes("email.txt", "{{ merge_tag.func.__globals__ }}"),
+        f"{T}/email.txt:1: template error: 'dripcourse.render.TemplateFunction object' has no attribute 'func'",
+    ),
+    (
+        "function-call-attribute",
+        writes("email.html", "{{ track.__call__ }}"),
+        f"{T}/email.html:1: {UNSAFE} '__call__' of 'TemplateFunction' object is unsafe.",
+    ),
+    (
+        "format-map-function",
+        writes("email.html", "{{ '{a._function}'.format_map({'a': track}) }}"),
+        f"{T}/email.html:1: {UNSAFE} '_function' of 'TemplateFunction' object is unsafe.",
+    ),
+    (
+        "template-reference-context",
+        writes("email.txt", "{{ self._TemplateReference__context }}"),
+        f"{T}/email.txt:1: {UNSAFE} '_TemplateReference__context' of 'TemplateReference' object is unsafe.",
+    ),
+    (
+        "dict-mutation",
+        writes("email.txt", "{{ course.update(title='x') }}"),
+        f"{T}/email.txt:1: {UNSAFE} 'update' of 'dict' object is unsafe.",
+    ),
     (
         "cycler-globals-popen",
         writes("email.html", "{{ cycler.__init__.__globals__.os.popen('id').read() }}"),
@@ -57,7 +103,7 @@ CASES = [
     (
         "format-attr",
         writes("email.html", "{{ '{0.__class__}'.format(course) }}"),
-        f"{T}/email.html:1: {UNSAFE} '__class__' of 'CourseInfo' object is unsafe.",
+        f"{T}/email.html:1: {UNSAFE} '__class__' of 'dict' object is unsafe.",
     ),
     (
         "course-class",
@@ -67,7 +113,7 @@ CASES = [
     (
         "track-globals",
         writes("email.html", "{{ track.__self__ }}"),
-        f"{T}/email.html:1: template error: 'dripcourse.render.UrlTracker object' has no attribute '__self__'",
+        f"{T}/email.html:1: template error: 'dripcourse.render.TemplateFunction object' has no attribute '__self__'",
     ),
     (
         "symlink-etc-passwd",
@@ -142,3 +188,53 @@ def test_templates_folder_linked_out_of_the_course_is_refused(tmp_path: Path) ->
         f"{T}/email.txt: template refused: leads outside {{tmp}}/course/templates (to {{tmp}}/elsewhere/email.txt);"
         " a template must be a file inside it\n",
     )
+
+
+PLAIN = (str, int, float, bool, type(None))
+
+
+def impure(value: object, where: str) -> list[str]:
+    """Where in `value` something other than plain data sits (a template function is the one callable allowed)."""
+    if isinstance(value, PLAIN):
+        return []
+    if isinstance(value, dict):
+        return [bad for key, item in value.items() for bad in impure(key, where) + impure(item, f"{where}.{key}")]
+    if isinstance(value, (list, tuple)):
+        return [bad for i, item in enumerate(value) for bad in impure(item, f"{where}[{i}]")]
+    if where in ("track", "merge_tag") and type(value).__name__ == "TemplateFunction":
+        return []
+    return [f"{where}: {type(value).__name__}"]
+
+
+def test_every_value_a_template_sees_is_plain_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import jinja2
+
+    seen: list[dict[str, object]] = []
+    render = jinja2.Template.render
+
+    def recording(self: jinja2.Template, *args: object, **kwargs: object) -> str:
+        seen.append(dict(*args, **kwargs))  # type: ignore[call-overload]
+        return render(self, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Template, "render", recording)
+    folder = course(tmp_path)
+    outcome = run("build", folder, "--out", tmp_path / "out", tmp=tmp_path)
+    assert outcome.code == 0, outcome.err
+    email_contexts = [c for c in seen if "lesson" in c]
+    assert len(email_contexts) >= 2  # the HTML and the text part of each email
+    assert [bad for c in email_contexts for name, value in c.items() for bad in impure(value, name)] == []
+
+
+def test_a_template_cannot_delete_what_check_reads(tmp_path: Path) -> None:
+    folder = course(tmp_path)
+    (folder / "templates").mkdir()
+    writes("email.txt", "{{ email.place.file.unlink() }}{{ lesson.sections[0].section.path.unlink() }}")(
+        folder / "templates"
+    )
+    before = sorted(p.name for p in folder.rglob("*"))
+    outcome = run("check", folder, tmp=tmp_path)
+    assert (outcome.code, outcome.err) == (
+        2,
+        f"{T}/email.txt:1: template error: 'str object' has no attribute 'unlink'\n",
+    )
+    assert sorted(p.name for p in folder.rglob("*")) == before

@@ -55,3 +55,29 @@ def test_import_prints_a_hostile_heading_escaped(tmp_path: Path) -> None:
     assert outcome.code == 0, outcome.err
     assert "\x1b" not in outcome.out and "\x07" not in outcome.out
     assert outcome.out.splitlines()[1] == "  title: Title ]0;x here"
+
+
+BREAKS = [("line-feed", "a\nb", "a\\nb"), ("carriage-return", "a\rb", "a\\rb"), ("crlf", "a\r\nb", "a\\r\\nb")]
+
+
+@pytest.mark.parametrize(("name", "shown"), [c[1:] for c in BREAKS], ids=[c[0] for c in BREAKS])
+def test_a_line_break_in_an_output_path_stays_on_its_line(tmp_path: Path, name: str, shown: str) -> None:
+    outcome = run("build", course(tmp_path), "--out", tmp_path / name, tmp=tmp_path)
+    assert (outcome.code, outcome.err) == (0, "")
+    assert outcome.out == f"Built 2 emails of 'Quiet Mornings' into {{tmp}}/{shown}/\n"
+
+
+@pytest.mark.parametrize(("name", "shown"), [c[1:] for c in BREAKS], ids=[c[0] for c in BREAKS])
+def test_a_line_break_in_a_path_an_error_names_stays_on_its_line(tmp_path: Path, name: str, shown: str) -> None:
+    (tmp_path / "file").write_text("mine\n", encoding="utf-8")
+    outcome = run("build", course(tmp_path), "--out", tmp_path / "file" / name, tmp=tmp_path)
+    assert (outcome.code, outcome.out) == (1, "")
+    assert outcome.err == f"Error: {{tmp}}/file/{shown}: cannot be created: {{tmp}}/file is a file, not a folder\n"
+
+
+def test_a_line_break_in_a_planned_course_folder_stays_on_its_line(tmp_path: Path) -> None:
+    folder = course(tmp_path)
+    moved = folder.rename(tmp_path / "my\ncourse")
+    outcome = run("plan", moved, "--days", "1", tmp=tmp_path)
+    assert (outcome.code, outcome.err) == (0, "")
+    assert outcome.out == "Wrote a 1-email draft to {tmp}/my\\ncourse/syllabus.draft.yaml\n"

@@ -19,7 +19,7 @@ from typing import TextIO
 
 from dripcourse.drip.ledger import Row, plan_text
 from dripcourse.errors import DripcourseError, Problem
-from dripcourse.subscribers import REQUIRED_COLUMNS, SIGNUP_EXPECTED, Planner, csv_rows, parse_signup, zone_named
+from dripcourse.subscribers import SIGNUP_EXPECTED, Planner, csv_rows, list_columns, parse_signup, zone_named
 from dripcourse.syllabus import EMAIL, Syllabus, valid_zone
 
 SEPARATOR = "\x1f"
@@ -167,16 +167,7 @@ class ListReader:
         first_line: int = 0,
     ):
         self.reader = csv.reader(source)
-        if header is None:
-            header = next(self.reader, None)
-        if header is None:
-            raise DripcourseError(Problem(file_name, "is empty; expected a header row", 1))
-        columns = [name.strip().lower() for name in header]
-        missing = [name for name in REQUIRED_COLUMNS if name not in columns]
-        if missing:
-            raise DripcourseError(
-                Problem(file_name, f"missing column(s) {', '.join(missing)}; found {', '.join(columns)}", 1)
-            )
+        columns = list_columns(next(self.reader, None) if header is None else header, file_name)
         self.file_name = file_name
         self.report = report
         self.first_line = first_line

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from datetime import date
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -304,38 +304,38 @@ class Origins:
     """Finds where a piece of course text was written, for a refusal that names the file and line."""
 
     def __init__(self, loaded: LoadedCourse):
-        syllabus = loaded.syllabus
+        self.syllabus = loaded.syllabus
+
+    @cached_property
+    def lines(self) -> list[tuple[Path, int, str]]:
+        """(file, line number, line) of the syllabus, the sources and the course's own templates, read only when
+        a refusal needs them (an export that refuses nothing reads none)."""
+        syllabus = self.syllabus
         paths = [syllabus.path, *(syllabus.root / entry.path for entry in syllabus.sources.values())]
         own_templates = syllabus.root / "templates"
         if own_templates.is_dir():
             paths += sorted(p for p in own_templates.rglob("*") if p.is_file())
-        self.paths = paths
+        found: list[tuple[Path, int, str]] = []
+        for path in paths:
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            found += [(path, number, line) for number, line in enumerate(text.split("\n"), start=1)]
+        return found
 
     def find(self, snippet: str) -> tuple[Path, int] | None:
         for size in range(len(snippet), 1, -1):
             needle = snippet[:size]
-            for path in self.paths:
-                try:
-                    lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
-                except OSError:
-                    continue
-                for number, line in enumerate(lines, start=1):
-                    if needle in line:
-                        return path, number
+            for path, number, line in self.lines:
+                if needle in line:
+                    return path, number
         return None
 
     def find_link(self, snippet: str) -> tuple[Path, int] | None:
         """The first line with a link that holds the merge tag `snippet` opens."""
         link = re.compile(r"https?://[^\s)\"'<>]*?" + re.escape(snippet).replace(r"\ ", r"\s*") + r"(?![A-Za-z0-9_])")
-        for path in self.paths:
-            try:
-                lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
-            except OSError:
-                continue
-            for number, line in enumerate(lines, start=1):
-                if link.search(line):
-                    return path, number
-        return None
+        return next(((path, number) for path, number, line in self.lines if link.search(line)), None)
 
     def refusal(self, target: Target, dialect: Dialect, refused: Refused, what: str) -> DripcourseError:
         if refused.in_link:

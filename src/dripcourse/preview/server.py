@@ -13,6 +13,7 @@ import re
 import shutil
 import signal
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -27,7 +28,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from dripcourse.build import load_course, output_files, render_course, write_output
-from dripcourse.errors import DripcourseError
+from dripcourse.errors import DripcourseError, Problem
 from dripcourse.model import BuiltEmail
 from dripcourse.preview.testsend import MAX_BODY_BYTES, SEND_PATH, TestSends
 from dripcourse.render import Renderer, theme_dirs
@@ -37,6 +38,9 @@ LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 MAX_CONNECTIONS = 32  # page loads and sends; a flood beyond this is closed at once
 MAX_STREAMS = 16  # event streams have their own budget, so open streams never keep a page from loading
 HEADER_TIMEOUT_SECONDS = 5.0  # a connection that sends no request in this time is closed: idle sockets lock no one out
+# The whole request line and headers (and a send's body) must arrive within this: a per-read timeout alone lets a
+# client that sends one byte every few seconds keep its connection, and MAX_CONNECTIONS of them lock the preview.
+REQUEST_DEADLINE_SECONDS = 10.0
 SOCKET_TIMEOUT_SECONDS = 30.0  # an event stream whose page stops reading is dropped after this
 # Every answer: no other site may frame the preview (a framed page could be made to press its send button), and
 # nothing is sniffed into another type. The emails are shown through srcdoc, which these do not block.
@@ -45,6 +49,7 @@ SECURITY_HEADERS = (
     ("Content-Security-Policy", "frame-ancestors 'none'"),
     ("X-Content-Type-Options", "nosniff"),
 )
+NO_STORE = ("Cache-Control", "no-store")  # every build replaces what the pages show
 KEEPALIVE_SECONDS = 10.0
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -63,8 +68,7 @@ RELOAD_SCRIPT = """<script data-dripcourse-serve>
   // One event stream per browser, not per tab (a browser opens at most 6 connections to a host): the tab that holds
   // the lock listens and passes each event to the others over a BroadcastChannel; when it closes, another takes over.
   var epoch = %d, overlay = null;
-  if (window.dripcourseEnableSend) window.dripcourseEnableSend(%s, %s);
-  function show(message) {
+%s  function show(message) {
     if (!overlay) {
       overlay = document.createElement("div");
       overlay.id = "dripcourse-error";
@@ -161,7 +165,7 @@ class Rebuilder:
         return [self.course_dir, *(d for d in theme_dirs(self.course_dir) if d.is_dir())]
 
 
-WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::"})
 
 
 def machine_addresses() -> frozenset[str]:
@@ -243,7 +247,7 @@ class BoundedServer(ThreadingHTTPServer):
 
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self.slots.acquire(blocking=False):
-            self.shutdown_request(request)
+            self.turn_away(request)
             return
         try:
             super().process_request(request, client_address)
@@ -251,11 +255,45 @@ class BoundedServer(ThreadingHTTPServer):
             self.release(request)
             raise
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away, or was hung up on at its deadline, is no fault to print."""
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
+
+    def turn_away(self, request: socket.socket) -> None:
+        """Answer a connection beyond the cap with a 503 from the accepting thread, without waiting on the client:
+        it learns the preview is busy instead of seeing a silent hang-up, and no thread is spent on it."""
+        with contextlib.suppress(OSError):
+            request.setblocking(False)
+            drain(request)  # what the client sent is read, so closing does not reset the connection under the answer
+            request.send(BUSY_ANSWER)
+            request.shutdown(socket.SHUT_WR)
+            drain(request)
+        request.close()
+
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:
             super().process_request_thread(request, client_address)
         finally:
             self.release(request)
+
+
+BUSY_BODY = f"The preview is serving {MAX_CONNECTIONS} connections already; reload the page in a moment.\n".encode()
+BUSY_ANSWER = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    + f"Content-Length: {len(BUSY_BODY)}\r\nRetry-After: 2\r\nConnection: close\r\n".encode()
+    + b"".join(f"{name}: {value}\r\n".encode() for name, value in SECURITY_HEADERS)
+    + b"\r\n"
+    + BUSY_BODY
+)
+
+
+def drain(connection: socket.socket) -> None:
+    """Read what has already arrived on a non-blocking socket, up to 64 KiB."""
+    with contextlib.suppress(OSError):
+        for _ in range(16):
+            if not connection.recv(4096):
+                return
 
 
 def make_handler(state: SiteState) -> type[BaseHTTPRequestHandler]:
@@ -266,21 +304,44 @@ def make_handler(state: SiteState) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
+        def handle_one_request(self) -> None:
+            self.deadline = threading.Timer(REQUEST_DEADLINE_SECONDS, self.hang_up)
+            self.deadline.daemon = True
+            self.deadline.start()
+            try:
+                super().handle_one_request()
+            finally:
+                self.deadline.cancel()
+
+        def hang_up(self) -> None:
+            """The request did not arrive in time: the blocked read returns nothing and the connection closes."""
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+
+        def parse_request(self) -> bool:
+            parsed = super().parse_request()
+            if self.command != "POST":  # a send's deadline also covers its body, read in do_POST
+                self.deadline.cancel()
+            return parsed
+
         def end_headers(self) -> None:
             for name, value in SECURITY_HEADERS:
                 self.send_header(name, value)
             super().end_headers()
 
-        def refuse(self, status: HTTPStatus, message: str) -> None:
-            body = (message + "\n").encode()
+        def answer(self, status: HTTPStatus, content_type: str, body: bytes, header: tuple[str, str]) -> None:
+            """One whole answer: its status, type, length, one more header and (unless HEAD asked) the body."""
             self.send_response(status)
-            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
-            self.send_header("Connection", "close")
-            self.close_connection = True
+            self.send_header(*header)
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(body)
+
+        def refuse(self, status: HTTPStatus, message: str) -> None:
+            # send_header marks the connection to be closed after this answer
+            self.answer(status, "text/plain; charset=utf-8", (message + "\n").encode(), ("Connection", "close"))
 
         def request_path(self) -> str | None:
             """The path asked for, after the checks every request passes; None once a refusal has been sent.
@@ -324,14 +385,8 @@ def make_handler(state: SiteState) -> type[BaseHTTPRequestHandler]:
             body = target.read_bytes()
             content_type = CONTENT_TYPES.get(target.suffix, "application/octet-stream")
             if target.suffix == ".html":
-                body = inject(body, state.epoch, state.sends.token)
-            self.send_response(HTTPStatus.OK)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
+                body = inject(body, state.epoch, state.sends)
+            self.answer(HTTPStatus.OK, content_type, body, NO_STORE)
 
         def do_POST(self) -> None:
             path = self.request_path()
@@ -348,16 +403,12 @@ def make_handler(state: SiteState) -> type[BaseHTTPRequestHandler]:
             if not length.isdigit() or int(length) > MAX_BODY_BYTES:
                 self.reply(HTTPStatus.BAD_REQUEST, f"the request body must have a length of at most {MAX_BODY_BYTES}")
                 return
-            self.reply(*state.sends.send(self.rfile.read(int(length))))
+            body = self.rfile.read(int(length))
+            self.deadline.cancel()
+            self.reply(*state.sends.send(body))
 
         def reply(self, status: HTTPStatus, message: str) -> None:
-            body = json.dumps({"message": message}).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            self.wfile.write(body)
+            self.answer(status, "application/json", json.dumps({"message": message}).encode(), NO_STORE)
 
         def events(self, seen: str) -> None:
             if self.command == "HEAD" or not isinstance(self.server, BoundedServer):
@@ -369,7 +420,7 @@ def make_handler(state: SiteState) -> type[BaseHTTPRequestHandler]:
             self.connection.settimeout(SOCKET_TIMEOUT_SECONDS)
             self.send_response(HTTPStatus.OK)
             self.send_header("Content-Type", "text/event-stream")
-            self.send_header("Cache-Control", "no-store")
+            self.send_header(*NO_STORE)
             self.end_headers()
             known_epoch, known_error = int(seen) if seen.lstrip("-").isdigit() else -1, None
             try:
@@ -420,8 +471,16 @@ def resolve(root: Path, url_path: str) -> Path | None:
     return real
 
 
-def inject(page: bytes, epoch: int, token: str) -> bytes:
-    script = (RELOAD_SCRIPT % (epoch, json.dumps(SEND_PATH), json.dumps(token), EVENTS_PATH)).encode()
+def inject(page: bytes, epoch: int, sends: TestSends) -> bytes:
+    """The page with the reload script; the send form and its token only while test sends are on, so a server
+    other machines can reach hands them neither."""
+    enable = (
+        f"  if (window.dripcourseEnableSend) window.dripcourseEnableSend({json.dumps(SEND_PATH)}, "
+        f"{json.dumps(sends.token)});\n"
+        if sends.off is None
+        else ""
+    )
+    script = (RELOAD_SCRIPT % (epoch, enable, EVENTS_PATH)).encode()
     at = page.rfind(b"</body>")
     return page[:at] + script + page[at:] if at >= 0 else page + script
 
@@ -441,6 +500,12 @@ def serve(
 ) -> None:
     """Build, serve and rebuild until `stop` is set, Ctrl-C or SIGTERM. The first build must succeed."""
     import watchfiles
+
+    if not host.strip():
+        # The socket layer binds an empty host to every interface, while every message would name none.
+        raise DripcourseError(
+            Problem(None, "--host is empty; give the address to listen on: 127.0.0.1, or 0.0.0.0 for every interface")
+        )
 
     workdir = Path(tempfile.mkdtemp(prefix="dripcourse-serve-"))
     site = workdir / "site"

@@ -39,11 +39,14 @@ def by_hand(manifest: dict[str, Any]) -> list[str]:
     return list(manifest.get("schedule", {}).get("by_hand") or [])
 
 
-def kit_pick(listing: str, wrap: str, match: tuple[str, ...]) -> Any:
+def listed(listing: str, *match: str, wrap: str | None = None) -> Any:
+    """A `pick` for a listing answer: the first item of `reply[listing]` whose `match` fields equal the create
+    body's, inside `{wrap: item}` where the service's GET answer wraps the object."""
+
     def pick(reply: Any, body: Any) -> Any:
         for item in (reply or {}).get(listing) or []:
             if all(item.get(name) == body.get(name) for name in match):
-                return {wrap: item}
+                return item if wrap is None else {wrap: item}
         return None
 
     return pick
@@ -67,7 +70,7 @@ KIT = Remote(
             view=inside("sequence"),
             keep=("active",),
             find=lambda body: "/v4/sequences?per_page=1000",
-            pick=kit_pick("sequences", "sequence", ("name",)),
+            pick=listed("sequences", "name", wrap="sequence"),
         ),
         "email": Kind(
             "sequence email",
@@ -77,7 +80,7 @@ KIT = Remote(
             view=inside("email"),
             keep=("published",),
             find=lambda body: "/v4/sequences/{course.sequence.id}/emails?per_page=1000",
-            pick=kit_pick("emails", "email", ("subject", "position")),
+            pick=listed("emails", "subject", "position", wrap="email"),
         ),
     },
     account=key_hash("KIT_API_KEY"),
@@ -161,13 +164,14 @@ SES = Remote(
 # SendGrid ---------------------------------------------------------------------------------------------------
 
 
-def until_reset(header: str) -> Any:
-    """A 429's wait from a rate-limit reset header holding a Unix time (SendGrid's X-RateLimit-Reset)."""
+def reset_header(header: str, *, unix_time: bool = False) -> Any:
+    """A 429's wait from a rate-limit reset header, else Retry-After. The header holds seconds (Brevo's
+    x-sib-ratelimit-reset) or, with `unix_time`, the moment of the reset (SendGrid's X-RateLimit-Reset)."""
 
     def wait(reply: Response) -> float | None:
-        reset = reply.headers.get(header)
-        if reset is not None and reset.replace(".", "", 1).isdigit():
-            return max(0.0, float(reset) - time.time())
+        value = reply.headers.get(header)
+        if value is not None and value.replace(".", "", 1).isdigit():
+            return max(0.0, float(value) - time.time()) if unix_time else float(value)
         return reply.retry_after()
 
     return wait
@@ -193,7 +197,7 @@ SENDGRID = Remote(
             shape=matching(r"d-[0-9a-f]{32}"),
             shape_help="a dynamic template id ('d-' and 32 hex digits)",
             find=lambda body: "/v3/templates?generations=dynamic&page_size=200",
-            pick=lambda reply, body: next((t for t in reply.get("result", []) if t["name"] == body["name"]), None),
+            pick=listed("result", "name"),
         ),
         "version": Kind(
             "template version",
@@ -205,11 +209,11 @@ SENDGRID = Remote(
             shape=matching(UUID),
             shape_help="a version id (a UUID)",
             find=lambda body: "/v3/templates/{this.template.id}",
-            pick=lambda reply, body: next((v for v in reply.get("versions", []) if v["name"] == body["name"]), None),
+            pick=listed("versions", "name"),
         ),
     },
     account=key_hash("SENDGRID_API_KEY"),
-    wait=until_reset("x-ratelimit-reset"),
+    wait=reset_header("x-ratelimit-reset", unix_time=True),
     message=errors_list,
     manual=lambda manifest: [
         "Send with template_id and dynamic_template_data {first_name, email}, and an unsubscribe group "
@@ -309,18 +313,6 @@ def brevo_view(reply: Any) -> Any:
     }
 
 
-def seconds_header(header: str) -> Any:
-    """A 429's wait from a header holding seconds (Brevo's x-sib-ratelimit-reset), else Retry-After."""
-
-    def wait(reply: Response) -> float | None:
-        value = reply.headers.get(header)
-        if value is not None and value.replace(".", "", 1).isdigit():
-            return float(value)
-        return reply.retry_after()
-
-    return wait
-
-
 BREVO = Remote(
     "brevo",
     "Brevo",
@@ -345,7 +337,7 @@ BREVO = Remote(
         ),
     },
     account=key_hash("BREVO_API_KEY"),
-    wait=seconds_header("x-sib-ratelimit-reset"),
+    wait=reset_header("x-sib-ratelimit-reset"),
     message=field("message"),
     manual=lambda manifest: [
         "Brevo's API makes no automations: in Automations, create a workflow triggered by 'Contact added to "
@@ -397,9 +389,7 @@ LISTMONK = Remote(
             name_field="name",
             view=inside("data"),
             find=lambda body: "/api/templates",
-            pick=lambda reply, body: next(
-                ({"data": t} for t in reply.get("data") or [] if t.get("name") == body["name"]), None
-            ),
+            pick=listed("data", "name", wrap="data"),
         ),
         "campaign": Kind(
             "campaign",
@@ -460,7 +450,7 @@ MAILCHIMP = Remote(
             update="PATCH",
             version="date_edited",  # Mailchimp does not give the HTML back; its edit time shows a change
             find=lambda body: "/3.0/templates?type=user&count=1000",
-            pick=lambda reply, body: next((t for t in reply.get("templates", []) if t["name"] == body["name"]), None),
+            pick=listed("templates", "name"),
         ),
     },
     account=key_hash("MAILCHIMP_API_KEY"),
@@ -477,13 +467,6 @@ MAILCHIMP = Remote(
 )
 
 # Buttondown -------------------------------------------------------------------------------------------------
-
-
-def named(listing_field: str, name: str) -> Any:
-    def pick(reply: Any, body: Any) -> Any:
-        return next((o for o in (reply or {}).get(listing_field) or [] if o.get(name) == body.get(name)), None)
-
-    return pick
 
 
 BUTTONDOWN = Remote(
@@ -507,7 +490,7 @@ BUTTONDOWN = Remote(
             update_body=lambda body, digest: {k: v for k, v in body.items() if k not in ("status", "description")},
             version="modification_date",
             find=lambda body: "/v1/emails?status=draft",
-            pick=named("results", "slug"),
+            pick=listed("results", "slug"),
             shape=matching(rf"em_[0-9a-z]{{10,40}}|{UUID}"),
             shape_help="a Buttondown email id ('em_...' or a UUID)",
         ),
@@ -519,7 +502,7 @@ BUTTONDOWN = Remote(
             update="PATCH",
             version="modification_date",
             find=lambda body: "/v1/automations",
-            pick=named("results", "name"),
+            pick=listed("results", "name"),
             shape=matching(rf"aut_[0-9a-z]{{10,40}}|{UUID}"),
             shape_help="a Buttondown automation id ('aut_...' or a UUID)",
         ),
