@@ -495,7 +495,7 @@ BAD_ADDRESSES = [
 ]
 
 
-@pytest.mark.parametrize(("address", "why"), [c[1:] for c in BAD_ADDRESSES], ids=[c[0] for c in BAD_ADDRESSES])
+@pytest.mark.parametrize(("address", "why"), named(BAD_ADDRESSES))
 def test_one_address_rule_for_every_address_field(tmp_path: Path, address: str, why: str) -> None:
     """The sender, reply_to and send-test --to refuse the same addresses with the same words, each with its place."""
     shown = repr(address)
@@ -551,7 +551,7 @@ NAMES = [
 ]
 
 
-@pytest.mark.parametrize(("edit", "expected"), [c[1:] for c in NAMES], ids=[c[0] for c in NAMES])
+@pytest.mark.parametrize(("edit", "expected"), named(NAMES))
 def test_sender_name_limits_are_named(tmp_path: Path, edit: str, expected: str) -> None:
     outcome = run("build", course(tmp_path, (NAME, edit)), "--out", tmp_path / "out", tmp=tmp_path)
     assert (outcome.code, outcome.out, outcome.err) == (2, "", f"{S}:5:11: course.sender.name: {expected}\n")
