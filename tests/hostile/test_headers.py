@@ -4,11 +4,13 @@ or the built message parses back to exactly the headers dripcourse meant to writ
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from email.message import EmailMessage
 from email.utils import getaddresses
 from pathlib import Path
 
 import pytest
 
+from conftest import named
 from hostile import PREVIEW_HEADERS, course, eml, header_names, run
 
 S = "Error: {tmp}/course/syllabus.yaml"
@@ -23,6 +25,16 @@ def bidi(code: str) -> str:
         f"contains the bidirectional control U+{code}, which makes text display in a different order from how it is"
         " written"
     )
+
+
+def built(tmp_path: Path, edit: tuple[str, str]) -> EmailMessage:
+    """The first preview .eml of the base course with one syllabus edit, which must build and carry exactly the
+    preview headers."""
+    outcome = run("build", course(tmp_path, edit), "--out", tmp_path / "out", tmp=tmp_path)
+    assert outcome.code == 0, outcome.err
+    msg = eml(tmp_path / "out")
+    assert header_names(msg) == PREVIEW_HEADERS
+    return msg
 
 
 REFUSED = [
@@ -171,7 +183,7 @@ REFUSED = [
 ]
 
 
-@pytest.mark.parametrize(("edit", "expected"), [c[1:] for c in REFUSED], ids=[c[0] for c in REFUSED])
+@pytest.mark.parametrize(("edit", "expected"), named(REFUSED))
 def test_header_value_is_refused_with_its_line(tmp_path: Path, edit: tuple[str, str], expected: str) -> None:
     folder = course(tmp_path, edit)
     outcome = run("build", folder, "--out", tmp_path / "out", tmp=tmp_path)
@@ -193,12 +205,9 @@ ACCEPTED = [
 ]
 
 
-@pytest.mark.parametrize(("edit", "name"), [c[1:] for c in ACCEPTED], ids=[c[0] for c in ACCEPTED])
+@pytest.mark.parametrize(("edit", "name"), named(ACCEPTED))
 def test_sender_name_gives_exactly_one_from_address(tmp_path: Path, edit: tuple[str, str], name: str) -> None:
-    outcome = run("build", course(tmp_path, edit), "--out", tmp_path / "out", tmp=tmp_path)
-    assert outcome.code == 0, outcome.err
-    msg = eml(tmp_path / "out")
-    assert header_names(msg) == PREVIEW_HEADERS
+    msg = built(tmp_path, edit)
     assert [(a.display_name, a.addr_spec) for a in msg["From"].addresses] == [(name, "ada@quiet-mornings.example")]
 
 
@@ -216,12 +225,9 @@ SUBJECTS = [
 ]
 
 
-@pytest.mark.parametrize(("edit", "subject"), [c[1:] for c in SUBJECTS], ids=[c[0] for c in SUBJECTS])
+@pytest.mark.parametrize(("edit", "subject"), named(SUBJECTS))
 def test_subject_reads_back_exactly(tmp_path: Path, edit: str, subject: str) -> None:
-    outcome = run("build", course(tmp_path, (SUBJECT, edit)), "--out", tmp_path / "out", tmp=tmp_path)
-    assert outcome.code == 0, outcome.err
-    msg = eml(tmp_path / "out")
-    assert header_names(msg) == PREVIEW_HEADERS
+    msg = built(tmp_path, (SUBJECT, edit))
     assert "".join(str(msg["Subject"]).split()) == "".join(subject.split())
 
 
@@ -233,12 +239,9 @@ URLS = [
 ]
 
 
-@pytest.mark.parametrize(("edit", "header"), [c[1:] for c in URLS], ids=[c[0] for c in URLS])
+@pytest.mark.parametrize(("edit", "header"), named(URLS))
 def test_unsubscribe_url_is_one_reserialised_target(tmp_path: Path, edit: str, header: str) -> None:
-    outcome = run("build", course(tmp_path, (UNSUB, edit)), "--out", tmp_path / "out", tmp=tmp_path)
-    assert outcome.code == 0, outcome.err
-    msg = eml(tmp_path / "out")
-    assert header_names(msg) == PREVIEW_HEADERS
+    msg = built(tmp_path, (UNSUB, edit))
     assert str(msg["List-Unsubscribe"]) == header
 
 
@@ -286,7 +289,7 @@ SEND_TEST = [
 ]
 
 
-@pytest.mark.parametrize(("args", "expected"), [c[1:] for c in SEND_TEST], ids=[c[0] for c in SEND_TEST])
+@pytest.mark.parametrize(("args", "expected"), named(SEND_TEST))
 def test_send_test_refuses_before_connecting(tmp_path: Path, args: list[str], expected: str) -> None:
     outcome = run("send-test", *args, course(tmp_path), tmp=tmp_path, env={"DRIPCOURSE_SMTP_HOST": ""})
     assert (outcome.code, outcome.out, outcome.err) == (2, "", expected + "\n")
@@ -492,7 +495,7 @@ BAD_ADDRESSES = [
 ]
 
 
-@pytest.mark.parametrize(("address", "why"), [c[1:] for c in BAD_ADDRESSES], ids=[c[0] for c in BAD_ADDRESSES])
+@pytest.mark.parametrize(("address", "why"), named(BAD_ADDRESSES))
 def test_one_address_rule_for_every_address_field(tmp_path: Path, address: str, why: str) -> None:
     """The sender, reply_to and send-test --to refuse the same addresses with the same words, each with its place."""
     shown = repr(address)
@@ -548,7 +551,7 @@ NAMES = [
 ]
 
 
-@pytest.mark.parametrize(("edit", "expected"), [c[1:] for c in NAMES], ids=[c[0] for c in NAMES])
+@pytest.mark.parametrize(("edit", "expected"), named(NAMES))
 def test_sender_name_limits_are_named(tmp_path: Path, edit: str, expected: str) -> None:
     outcome = run("build", course(tmp_path, (NAME, edit)), "--out", tmp_path / "out", tmp=tmp_path)
     assert (outcome.code, outcome.out, outcome.err) == (2, "", f"{S}:5:11: course.sender.name: {expected}\n")
