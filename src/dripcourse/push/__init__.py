@@ -16,6 +16,7 @@ from typing import Any
 
 from dripcourse.build import load_course, render_course
 from dripcourse.errors import DripcourseError, Problem, did_you_mean
+from dripcourse.jsonfile import json_bytes
 from dripcourse.push.engine import Channel, Confirm, HttpChannel, Outcome, Planned, PushError, api_base, redact, run
 from dripcourse.push.model import Remote
 from dripcourse.push.state import State, state_path
@@ -136,7 +137,7 @@ def push(
         report.dry_run_file = course_dir / "push-state" / f"{target}.dry-run.json"
         report.dry_run_file.parent.mkdir(parents=True, exist_ok=True)
         listing = [write.entry(base_url) for write in outcome.writes]
-        report.dry_run_file.write_text(json.dumps(listing, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        report.dry_run_file.write_bytes(json_bytes(listing))
     return report
 
 
