@@ -21,7 +21,7 @@ def source(source_id: str, title: str, intro_words: int, sections: list[tuple[st
 
 
 def refs(sources: list[Source], days: int) -> list[list[str]]:
-    emails = draft_emails({s.id: s for s in sources}, days)
+    emails = draft_emails(Path("course"), {s.id: s for s in sources}, days)
     return [[section.ref for section in email.sections] for email in emails]
 
 
@@ -47,7 +47,7 @@ def test_an_email_starts_at_the_next_article_when_its_boundary_is_near() -> None
 def test_subjects_are_the_first_heading_shown_in_sentence_case() -> None:
     first = source("a", "Rebuilding Trust After a Fight", 2, [("Cool down first", 3)])
     second = source("b", "Mistakes", 0, [("WHAT NOT TO DO", 3), ("Why Do Small Things Matter So Much?", 3)])
-    emails = draft_emails({"a": first, "b": second}, 3)
+    emails = draft_emails(Path("course"), {"a": first, "b": second}, 3)
     assert [e.subject for e in emails] == [
         "Rebuilding Trust After a Fight",
         "What not to do",
@@ -60,7 +60,7 @@ def test_preheaders_keep_headings_with_commas_apart() -> None:
     article = source(
         "a", "Getting Promoted", 0, [("Ask", 2), ("Start with the job, not with you", 2), ("Show one result", 2)]
     )
-    (email,) = draft_emails({"a": article}, 1)
+    (email,) = draft_emails(Path("course"), {"a": article}, 1)
     assert email.preheader.startswith("Also: Start with the job, not with you; Show one result.")
 
 
@@ -141,5 +141,5 @@ def test_a_preheader_lists_only_whole_headings_and_never_the_made_up_closing() -
             ("How can I address the communication breakdown when he goes quiet for days?", 1),
         ],
     )
-    (email,) = draft_emails({"a": article}, 1)
+    (email,) = draft_emails(Path("course"), {"a": article}, 1)
     assert email.preheader == "Also: Why does he pull away in a relationship when things seem fine?"

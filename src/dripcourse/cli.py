@@ -209,11 +209,12 @@ def send_test(
 
     The password is read from DRIPCOURSE_SMTP_PASSWORD, or asked for at a prompt; there is no flag for it."""
     from dripcourse.build import copies_to_send
+    from dripcourse.headers import address_problem
     from dripcourse.sending import send_tests, smtp_settings
-    from dripcourse.syllabus import EMAIL
 
-    if not EMAIL.match(to):
-        raise fail(DripcourseError(Problem(None, f"--to is not an email address: {to!r}")))
+    problem = address_problem(to)
+    if problem:
+        raise fail(DripcourseError(Problem(None, f"--to {problem}")))
     env = dict(os.environ)
     settings = run(lambda: smtp_settings(env, host, port, user, security))
     if settings.user and not settings.password and sys.stdin.isatty():

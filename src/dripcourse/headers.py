@@ -6,9 +6,15 @@ check on the raw text is not enough: an encoded word can carry a line break that
 - text (a subject, a display name) holds no control character of any kind, no bidirectional embedding, override
   or isolate control (they make a subject read differently from what it says), and no `=?`, the start of an encoded
   word; the zero-width joiner of emoji and the left-to-right and right-to-left marks stay allowed;
-- an address is parsed and written again by `email.headerregistry.Address`;
+- an address is one rule, `ADDRESS`, for every field that holds one (the sender, reply_to, `send-test --to`, a
+  subscriber): a dot-atom local part of at most 64 characters, a domain of at most 253 made of labels of at most
+  63 (RFC 5321 section 4.5.3.1), no `=?`; it is then parsed and written again by `email.headerregistry.Address`;
 - a URL is parsed, its host IDNA-encoded and anything outside RFC 3986 percent-encoded, and it goes inside `<>`;
-- the finished message is parsed back, and its header names and counts must be exactly the ones meant.
+- a structured header (List-Unsubscribe, Message-ID) is written on one line as it is: the email package would fold
+  a long one into encoded words, which RFC 2047 section 5 allows in text and display names only; its value is kept
+  short enough for the 998-octet line limit of RFC 5322 instead;
+- the finished message is parsed back, and its header names and counts must be exactly the ones meant, and the raw
+  bytes of every structured header must be the value meant, with no encoded word.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from collections.abc import Iterable
 from email import policy
 from email.errors import HeaderParseError, MessageError
 from email.header import decode_header, make_header
-from email.headerregistry import Address, BaseHeader, HeaderRegistry
+from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.parser import BytesHeaderParser, BytesParser
 from email.utils import formataddr, getaddresses
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -31,9 +37,42 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # Bidirectional embeddings, overrides and isolates (LRE, RLE, PDF, LRO, RLO, LRI, RLI, FSI, PDI).
 BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 ENCODED_WORD = "=?"
+MAX_LOCAL_PART = 64
+MAX_DOMAIN = 253
+MAX_LABEL = 63
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+# \Z, not $: `$` also matches before a final newline, which would let "me@x.example\n" through.
+ADDRESS = re.compile(
+    rf"^(?!.*=\?)(?=[^@]{{1,{MAX_LOCAL_PART}}}@){_ATOM}(?:\.{_ATOM})*"
+    rf"@(?=[^@]{{1,{MAX_DOMAIN}}}\Z)(?:{_LABEL}\.)+{_LABEL}\Z"
+)
+MAX_NAME = 200  # characters of a sender name: a From line a reader can see whole, checked in linear time
 # What RFC 3986 allows in a URL, less the comma (it separates List-Unsubscribe targets) and the apostrophe.
 URL_SAFE = "/?#[]@!$&()*+;=:%-._~"
 UNSUBSCRIBE_SCHEMES = ("https", "http")
+
+
+class HeaderError(DripcourseError):
+    """A value that cannot go into a header, or a message whose headers are not the ones meant."""
+
+
+MAX_LINE = 998  # octets in a header line before its CRLF (RFC 5322 section 2.1.1)
+# The longest unsubscribe URL: `dripcourse send` adds each subscriber's address (up to 254 characters, escaped) and
+# a signature to it, and the List-Unsubscribe line must still fit in MAX_LINE.
+MAX_UNSUBSCRIBE_URL = 600
+# Headers whose value is a structured token, never text: written unfolded, and never holding an encoded word.
+STRUCTURED = ("List-Unsubscribe", "List-Unsubscribe-Post", "Message-ID", "Date", "MIME-Version")
+
+
+class VerbatimHeader(UnstructuredHeader, BaseHeader):
+    """A structured header written on one line exactly as given (the value was checked before it got here)."""
+
+    def fold(self, *, policy: policy.Policy) -> str:
+        line = f"{self.name}: {self}"
+        if len(line.encode("utf-8")) > MAX_LINE:
+            raise HeaderError(Problem(None, f"the {self.name} header is longer than {MAX_LINE} octets"))
+        return line + policy.linesep
 
 
 class ReusedHeaders(HeaderRegistry):
@@ -48,6 +87,8 @@ class ReusedHeaders(HeaderRegistry):
 
     def __init__(self) -> None:
         super().__init__()
+        for name in ("list-unsubscribe", "message-id"):
+            self.map_to_type(name, VerbatimHeader)
         self.classes: dict[str, type[BaseHeader]] = {}
         self.parsed: dict[tuple[str, str], BaseHeader] = {}
 
@@ -75,10 +116,6 @@ SMTP_POLICY = policy.SMTP.clone(max_line_length=78, header_factory=READ_POLICY.h
 STRICT_POLICY = policy.strict.clone(header_factory=READ_POLICY.header_factory)
 
 
-class HeaderError(DripcourseError):
-    """A value that cannot go into a header, or a message whose headers are not the ones meant."""
-
-
 def text_problem(value: str) -> str | None:
     """Why `value` cannot be header text, or None when it can."""
     control = CONTROL.search(value)
@@ -102,10 +139,45 @@ def checked_text(value: str, field: str) -> str:
     return value
 
 
+def address_problem(address: str) -> str | None:
+    """Why `address` is not an email address dripcourse writes into a header, or None: the message to show."""
+    if ADDRESS.match(address):
+        return None
+    local, at, domain = address.rpartition("@")
+    reason = ""
+    if ENCODED_WORD in address:
+        reason = "it holds '=?', the start of an RFC 2047 encoded word"
+    elif at and len(local) > MAX_LOCAL_PART:
+        reason = f"its local part is {len(local)} characters, at most {MAX_LOCAL_PART} are allowed"
+    elif at and len(domain) > MAX_DOMAIN:
+        reason = f"its domain is {len(domain)} characters, at most {MAX_DOMAIN} are allowed"
+    elif at and any(len(label) > MAX_LABEL for label in domain.split(".")):
+        longest = max(len(label) for label in domain.split("."))
+        reason = f"its domain has a label of {longest} characters, at most {MAX_LABEL} are allowed"
+    return f"is not an email address{f' ({reason})' if reason else ''}: {address!r}"
+
+
+def name_problem(name: str) -> str | None:
+    """Why `name` cannot be a sender's display name, or None."""
+    problem = text_problem(name)
+    if problem:
+        return problem
+    if len(name) > MAX_NAME:
+        return f"is {len(name)} characters long; a sender name may have at most {MAX_NAME}"
+    if name != " ".join(name.split()):
+        return (
+            "has a space at its start or end, two spaces in a row or a tab; the From header keeps single spaces"
+            " between words only"
+        )
+    return None
+
+
 def checked_address(name: str, address: str, field: str) -> Address:
     """An address parsed by the email package, with a display name that is plain text."""
     checked_text(name, field)
-    checked_text(address, field)
+    problem = address_problem(address)
+    if problem:
+        raise HeaderError(Problem(None, problem, field=field))
     try:
         parsed = Address(display_name=name, addr_spec=address)
     except (ValueError, IndexError, HeaderParseError, MessageError) as exc:
@@ -164,6 +236,15 @@ def url_problem(url: str, schemes: Iterable[str] = UNSUBSCRIBE_SCHEMES) -> str |
         return f"must be an absolute {' or '.join(allowed)} URL"
     if parts.username is not None or parts.password is not None:
         return "must not hold a user name or password"
+    try:
+        written = serialise(url)
+    except UnicodeError:
+        return "has a host name that is not valid"
+    if len(written) > MAX_UNSUBSCRIBE_URL:
+        return (
+            f"is {len(written)} characters long as written into a header; the limit is {MAX_UNSUBSCRIBE_URL}, so the"
+            " List-Unsubscribe line of every subscriber stays within 998 octets"
+        )
     return None
 
 
@@ -172,12 +253,14 @@ def serialised_url(url: str, field: str, schemes: Iterable[str] = UNSUBSCRIBE_SC
     problem = url_problem(url, schemes)
     if problem:
         raise HeaderError(Problem(None, f"{problem}: {url!r}", field=field))
+    return serialise(url)
+
+
+def serialise(url: str) -> str:
+    """`url` with an IDNA host and RFC 3986 characters only (UnicodeError for a host IDNA cannot encode)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
-    try:
-        ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
-    except UnicodeError:
-        raise HeaderError(Problem(None, f"has a host name that is not valid: {url!r}", field=field)) from None
+    ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
     netloc = ascii_host if parts.port is None else f"{ascii_host}:{parts.port}"
     return urlunsplit(
         (
@@ -210,6 +293,32 @@ def verify_head(raw: bytes, names: Iterable[str], to: str, list_unsubscribe: str
         raise HeaderError(Problem(None, f"{what}: the To header does not name exactly {to}"))
     if msg["List-Unsubscribe"] != list_unsubscribe:
         raise HeaderError(Problem(None, f"{what}: the List-Unsubscribe header is not {list_unsubscribe}"))
+
+
+def raw_fields(raw: bytes) -> dict[str, list[bytes]]:
+    """Each header field of a message's head as its raw bytes (continuation lines kept), by lower-case name."""
+    fields: dict[str, list[bytes]] = {}
+    last: list[bytes] = []
+    for line in raw.partition(b"\r\n\r\n")[0].split(b"\r\n"):
+        if line[:1] in (b" ", b"\t") and last:
+            last[-1] += b"\r\n" + line
+        else:
+            last = fields.setdefault(line.partition(b":")[0].decode("ascii", "replace").lower(), [])
+            last.append(line)
+    return fields
+
+
+def check_structured(raw: bytes, expected: dict[str, str | None], what: str) -> None:
+    """The structured headers as they are in the bytes, not as a parser decodes them: one line each, no encoded
+    word, and exactly the value meant where one is given."""
+    fields = raw_fields(raw)
+    for name in STRUCTURED:
+        if name not in expected:
+            continue
+        for line in fields.get(name.lower(), []):
+            value = expected[name]
+            if b"=?" in line or b"\r\n" in line or (value is not None and line != f"{name}: {value}".encode()):
+                raise HeaderError(Problem(None, f"{what}: the {name} header is not written as meant: {line!r}"))
 
 
 def part_types(raw: bytes, boundary: str) -> list[str]:
@@ -259,5 +368,6 @@ def verify(raw: bytes, expected: dict[str, str | None], what: str, *, headers_on
             raise HeaderError(
                 Problem(None, f"{what}: the {name} header reads back as {values.get(name)!r}, not {value!r}")
             )
+    check_structured(raw, expected, what)
     if msg.get_content_type() != "multipart/alternative" or (not headers_only and parts != ["text/plain", "text/html"]):
         raise HeaderError(Problem(None, f"{what}: the message is not one text part and one HTML part"))

@@ -7,7 +7,8 @@ nothing, so a folder of the user's that happens to hold one is refused like any 
 dripcourse's own and not empty is refused; in its own folder, anything it did not write (a file, a link, an empty
 folder) is refused too, so nothing is deleted that dripcourse did not create. Runs on one folder take turns
 through a lock on its parent folder (fcntl.flock); a run that cannot get it within a few seconds refuses.
-Single files (plan.csv, a source, a syllabus) go through a temporary file and os.replace in their own folder.
+Single files (plan.csv, a source, a syllabus) go through a temporary file and os.replace in their own folder,
+keeping the permissions of the file they replace (a new one gets the umask's) and writing through a link to a file.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import json
 import os
 import secrets
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -272,17 +274,53 @@ def exchange(a: Path, b: Path) -> bool:
     return bool(result == 0)
 
 
-def write_file(path: Path, data: bytes) -> None:
-    """Replace one file through a temporary file in its own folder, so a failure leaves the old file whole."""
+def destination(path: Path) -> Path:
+    """The file a write of `path` replaces. A link to a file is written through and stays a link (the user put it
+    there, as for an output folder); a link to nothing, or to something that is not a file, is refused."""
+    if not path.is_symlink():
+        return path
+    target = Path(os.path.realpath(path))
+    if not target.exists():
+        raise OutputError(
+            Problem(path, f"is a link to {os.readlink(path)}, which does not exist; create it or remove the link")
+        )
+    if not target.is_file():
+        raise OutputError(Problem(path, f"is a link to {os.readlink(path)}, which is not a file; remove the link"))
+    return target
+
+
+def file_mode(target: Path) -> int:
+    """The permissions a replaced file keeps, or those a new file gets from the user's umask."""
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A temporary file beside the file `path` stands for; fill it in the block. When the block ends without an
+    error it takes that file's place with the file's own permissions, so a failure leaves the old file whole."""
+    target = destination(path)
     temporary = None
     try:
-        handle, name = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".partial", dir=path.parent)
+        handle, name = tempfile.mkstemp(prefix=f".{target.name[:100]}.", suffix=".partial", dir=target.parent)
+        os.close(handle)
         temporary = Path(name)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
+        yield temporary
+        os.chmod(temporary, file_mode(target))
+        os.replace(temporary, target)
+        temporary = None
     except OSError as exc:
+        raise refused(path, exc) from None
+    finally:
         if temporary is not None:
             temporary.unlink(missing_ok=True)
-        raise refused(path, exc) from None
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Replace one file (every single-file writer comes here: a syllabus, a source, a plan)."""
+    with replacing(path) as temporary:
+        temporary.write_bytes(data)

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
+from dripcourse import headers, mergetags
 from dripcourse.assemble import without_number
-from dripcourse.errors import DripcourseError, OutputError, Problem
+from dripcourse.errors import DripcourseError, Problem
+from dripcourse.outputs import write_file
 from dripcourse.schema import block
 from dripcourse.sources import (
     Section,
@@ -246,6 +246,15 @@ def subject_for(run: list[Section], sources: dict[str, Source]) -> str:
     return shorten(title, SUBJECT_MAX)
 
 
+def header_problem(text: str) -> str | None:
+    """Why `text` cannot be a subject or preheader, by the syllabus reader's own rules: header text (no control,
+    bidi or encoded-word characters) holding no merge tag."""
+    problem = headers.text_problem(text)
+    if problem is None:
+        problem = next((message for _, message in mergetags.tag_problems(text, "here")), None)
+    return problem
+
+
 def joined(titles: list[str]) -> str:
     """ "A, B and C", or with semicolons when a title has a comma of its own; no full stop after a ? or !."""
     if any("," in t for t in titles):
@@ -255,14 +264,16 @@ def joined(titles: list[str]) -> str:
     return text if text.endswith(("?", "!", "…", ".")) else text + "."
 
 
-def preheader_for(run: list[Section], subject: str, sources: dict[str, Source]) -> str:
+def preheader_for(run: list[Section], subject: str) -> str:
     """What the lesson adds to its subject: the other sections it covers, else its opening sentence."""
     others: list[str] = []
-    for section in run:
-        title = sentence_case(sources[section.source].title) if section.id == "intro" else heading_of(section)
-        repeats = same(title, subject)
+    for section in run[1:]:
+        if section.id == "intro":
+            continue  # an article's intro has no heading of its own to list
+        title = heading_of(section)
         generic = words_of(title) in ("closing", "introduction")
-        if section is not run[0] and section.id != "intro" and not repeats and not generic and title not in others:
+        unusable = header_problem(title) is not None  # a heading a subject could not hold is left out here too
+        if not same(title, subject) and not generic and not unusable and title not in others:
             others.append(title)
     listed: list[str] = []
     for title in others[:3]:  # whole headings only: none cut off at the end
@@ -274,7 +285,7 @@ def preheader_for(run: list[Section], subject: str, sources: dict[str, Source]) 
     else:
         opening = next((plain(s.markdown) for s in run if plain(s.markdown)), "")
         first = re.split(r"(?<=[.!?])\s+", opening, maxsplit=1)[0]
-        text = first if first and not same(first, subject) else ""
+        text = first if first and not same(first, subject) and header_problem(first) is None else ""
     if len(text) < PREHEADER_MIN:
         text = (text + " " if text else "") + reading_time(run)
     return shorten(text, PREHEADER_MAX)
@@ -285,27 +296,48 @@ def reading_time(run: list[Section]) -> str:
     return f"About {count} minute{'s' if count > 1 else ''} of reading."
 
 
-def draft_emails(sources: dict[str, Source], days: int) -> list[DraftEmail]:
+def draft_emails(course_dir: Path, sources: dict[str, Source], days: int) -> list[DraftEmail]:
     sections = [section for source in sources.values() for section in source.sections.values()]
     emails: list[DraftEmail] = []
     slugs: set[str] = set()
+    problems: list[Problem] = []
     for day, run in enumerate(group(sections, days)):
         subject = subject_for(run, sources)
+        problem = header_problem(subject)
+        if problem is not None:
+            first = run[0]
+            what = "title" if first.id == "intro" else "heading"
+            problems.append(
+                Problem(
+                    course_dir / sources[first.source].path,
+                    f"this {what} cannot be the subject of day {day}: {problem} (reword it, or write that subject in"
+                    " the syllabus yourself)",
+                    None if first.id == "intro" else first.line,
+                )
+            )
+            continue
         slug = base = f"day-{day}-" + "-".join(slugify(subject).split("-")[:5])
         n = 2
         while slug in slugs:
             slug, n = f"{base}-{n}", n + 1
         slugs.add(slug)
-        emails.append(DraftEmail(day, slug, subject, preheader_for(run, subject, sources), run))
+        emails.append(DraftEmail(day, slug, subject, preheader_for(run, subject), run))
+    if problems:
+        raise DripcourseError(problems)
     return emails
 
 
 # --------------------------------------------------------------------------------------------------------- YAML
 
 
+# What YAML does not take raw in a double-quoted string (YAML 1.1's printable set; NEL and the Unicode line and
+# paragraph separators would fold as line breaks), nor UTF-8 at all (lone surrogates): each is written as an escape.
+YAML_UNSAFE = re.compile(r"[^\t\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def q(value: str) -> str:
-    """A YAML double-quoted string (JSON strings are valid YAML)."""
-    return json.dumps(value, ensure_ascii=False)
+    """A YAML double-quoted string (JSON strings are valid YAML, with the escapes above)."""
+    return YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
 
 
 def emails_yaml(emails: list[DraftEmail]) -> list[str]:
@@ -433,15 +465,19 @@ def placeholder_ideas(
 def draft_syllabus(course_dir: Path, days: int, existing: SyllabusText | None) -> str:
     """The drafted syllabus's text: the existing one with new emails, or a new one."""
     sources = read_sources(course_dir, existing.listed if existing else {}, existing)
-    emails = draft_emails(sources, days)
+    emails = draft_emails(course_dir, sources, days)
     if existing is not None:
         return merged_syllabus(existing, sources, emails)
     sections = sum(len(s.sections) for s in sources.values())
+    first = next(iter(sources.values()))
+    problem = header_problem(first.title)
+    if problem is not None:
+        raise DripcourseError(Problem(course_dir / first.path, f"this title cannot be the course title: {problem}"))
     return (
         f"# Draft: {days} email{'s' * (days != 1)} from {sections} section{'s' * (sections != 1)} of {len(sources)} "
         f"source{'s' * (len(sources) != 1)}, in source order, balanced by\n"
         "# reading time. Edit the subjects and preheaders, and add intros, actions and journal prompts.\n"
-        + fresh_syllabus(next(iter(sources.values())).title, sources, emails)
+        + fresh_syllabus(first.title, sources, emails)
     )
 
 
@@ -468,7 +504,7 @@ def plan_course(course_dir: Path, days: int, force: bool, syllabus_file: str = "
     existing = read_syllabus_text(current) if current.exists() else None
     text = draft_syllabus(course_dir, days, existing)
     if existing is None or force:
-        write_atomically(current, text)
+        write_file(current, text.encode("utf-8"))
         return current
     target = course_dir / DRAFT_FILE
     if target.exists() and edited_since_planned(target):
@@ -480,19 +516,5 @@ def plan_course(course_dir: Path, days: int, force: bool, syllabus_file: str = "
                 "its other fields)",
             )
         )
-    write_atomically(target, with_fingerprint(text))
+    write_file(target, with_fingerprint(text).encode("utf-8"))
     return target
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write through a temporary file beside `path`, so a failure leaves the old file whole."""
-    temporary = None
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except OSError as exc:
-        if temporary is not None and os.path.exists(temporary):
-            os.unlink(temporary)
-        raise OutputError(Problem(path, f"cannot write: {exc.strerror}")) from None

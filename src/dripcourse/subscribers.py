@@ -7,7 +7,6 @@ import hashlib
 import io
 import os
 import re
-import tempfile
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dripcourse.csvcells import safe_cell
 from dripcourse.errors import DripcourseError, OutputError, Problem
-from dripcourse.outputs import refused
+from dripcourse.outputs import replacing
 from dripcourse.schedule import plan
 from dripcourse.sources import UTF16_BOMS, looks_utf16
 from dripcourse.syllabus import EARLIEST, EMAIL, LATEST, Syllabus, valid_zone
@@ -260,16 +259,11 @@ def plan_file(
         if looks_utf16(head.read(4096)):  # UTF-16 without a byte-order mark decodes as UTF-8, NULs and all
             raise DripcourseError(Problem(subscribers, "is UTF-16 text; save it as CSV UTF-8"))
     try:
-        handle, name = tempfile.mkstemp(prefix=f".{out.name[:100]}.", suffix=".partial", dir=out.parent)
-    except OSError as exc:
-        raise refused(out, exc) from None
-    staging = Path(name)
-    raw = subscribers.open("rb")
-    try:
         with (
-            raw,
+            subscribers.open("rb") as raw,
+            replacing(out) as staging,
             io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as source,
-            open(handle, "w", encoding="utf-8", newline="") as sink,
+            open(staging, "w", encoding="utf-8", newline="") as sink,
         ):
             stats = plan_subscribers(
                 syllabus,
@@ -280,14 +274,8 @@ def plan_file(
                 on_problem=on_problem,
                 on_progress=None if on_progress is None else lambda _line: on_progress(raw.tell(), size),
             )
-        staging.chmod(0o644)
-        staging.replace(out)
     except UnicodeDecodeError as exc:
         raise DripcourseError(not_utf8(subscribers, exc)) from None
-    except OSError as exc:
-        raise refused(out, exc) from None
-    finally:
-        staging.unlink(missing_ok=True)
     return stats
 
 

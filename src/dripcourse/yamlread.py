@@ -66,16 +66,12 @@ def compose(text: str, file: Path | str, line_offset: int = 0) -> Node | None:
             Problem(file, message, text.count("\n", 0, at) + 1 + line_offset, at - text.rfind("\n", 0, at))
         )
     try:
-        return plain_styles(yaml.compose(text, Loader=FAST_LOADER))
-    except yaml.YAMLError:
-        pass  # the pure-Python parser below words the error as dripcourse reports it
-    except RecursionError:
-        raise DripcourseError(
-            Problem(file, "YAML nested too deeply; a syllabus needs only a few levels of lists and mappings")
-        ) from None
-    try:
+        try:
+            return plain_styles(yaml.compose(text, Loader=FAST_LOADER))
+        except yaml.YAMLError:
+            pass  # the pure-Python parser below words the error as dripcourse reports it
         return yaml.compose(text, Loader=yaml.SafeLoader)
-    except RecursionError:
+    except RecursionError:  # from either parser
         raise DripcourseError(
             Problem(file, "YAML nested too deeply; a syllabus needs only a few levels of lists and mappings")
         ) from None

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BASE_SOURCE
+from conftest import BASE_SOURCE, named
 from dripcourse.exports.services import TARGETS
 from hostile import course, run
 from test_mergetag_safety import html_payloads
@@ -36,7 +36,7 @@ LITERALS = [
 ]
 
 
-@pytest.mark.parametrize("text", [c[1] for c in LITERALS], ids=[c[0] for c in LITERALS])
+@pytest.mark.parametrize("text", named(LITERALS))
 def test_token_look_alikes_stay_text(tmp_path: Path, text: str) -> None:
     outcome = run("build", with_paragraph(tmp_path, text), "--out", tmp_path / "out", tmp=tmp_path)
     assert (outcome.code, outcome.err) == (0, "")
@@ -52,7 +52,7 @@ FALLBACKS = [
 ]
 
 
-@pytest.mark.parametrize("fallback", [c[1] for c in FALLBACKS], ids=[c[0] for c in FALLBACKS])
+@pytest.mark.parametrize("fallback", named(FALLBACKS))
 def test_a_hostile_fallback_is_text_in_the_preview_and_the_exports(tmp_path: Path, fallback: str) -> None:
     folder = with_paragraph(tmp_path, f"Good morning, {{{{ first_name | {fallback} }}}}.")
     outcome = run("build", folder, "--out", tmp_path / "out", tmp=tmp_path)
@@ -77,7 +77,7 @@ SYNTAX = [
 ESCAPING_TARGETS = ["ses", "sendgrid", "kit", "listmonk", "buttondown", "brevo", "mailchimp", "mailerlite"]
 
 
-@pytest.mark.parametrize("syntax", [c[1] for c in SYNTAX], ids=[c[0] for c in SYNTAX])
+@pytest.mark.parametrize("syntax", named(SYNTAX))
 def test_service_syntax_in_a_source_reaches_no_engine(tmp_path: Path, syntax: str) -> None:
     written = syntax.replace("*", "\\*")
     folder = with_paragraph(tmp_path, f"Type {written} as written.")

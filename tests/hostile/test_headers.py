@@ -4,11 +4,13 @@ or the built message parses back to exactly the headers dripcourse meant to writ
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from email.message import EmailMessage
 from email.utils import getaddresses
 from pathlib import Path
 
 import pytest
 
+from conftest import named
 from hostile import PREVIEW_HEADERS, course, eml, header_names, run
 
 S = "Error: {tmp}/course/syllabus.yaml"
@@ -23,6 +25,16 @@ def bidi(code: str) -> str:
         f"contains the bidirectional control U+{code}, which makes text display in a different order from how it is"
         " written"
     )
+
+
+def built(tmp_path: Path, edit: tuple[str, str]) -> EmailMessage:
+    """The first preview .eml of the base course with one syllabus edit, which must build and carry exactly the
+    preview headers."""
+    outcome = run("build", course(tmp_path, edit), "--out", tmp_path / "out", tmp=tmp_path)
+    assert outcome.code == 0, outcome.err
+    msg = eml(tmp_path / "out")
+    assert header_names(msg) == PREVIEW_HEADERS
+    return msg
 
 
 REFUSED = [
@@ -171,7 +183,7 @@ REFUSED = [
 ]
 
 
-@pytest.mark.parametrize(("edit", "expected"), [c[1:] for c in REFUSED], ids=[c[0] for c in REFUSED])
+@pytest.mark.parametrize(("edit", "expected"), named(REFUSED))
 def test_header_value_is_refused_with_its_line(tmp_path: Path, edit: tuple[str, str], expected: str) -> None:
     folder = course(tmp_path, edit)
     outcome = run("build", folder, "--out", tmp_path / "out", tmp=tmp_path)
@@ -193,12 +205,9 @@ ACCEPTED = [
 ]
 
 
-@pytest.mark.parametrize(("edit", "name"), [c[1:] for c in ACCEPTED], ids=[c[0] for c in ACCEPTED])
+@pytest.mark.parametrize(("edit", "name"), named(ACCEPTED))
 def test_sender_name_gives_exactly_one_from_address(tmp_path: Path, edit: tuple[str, str], name: str) -> None:
-    outcome = run("build", course(tmp_path, edit), "--out", tmp_path / "out", tmp=tmp_path)
-    assert outcome.code == 0, outcome.err
-    msg = eml(tmp_path / "out")
-    assert header_names(msg) == PREVIEW_HEADERS
+    msg = built(tmp_path, edit)
     assert [(a.display_name, a.addr_spec) for a in msg["From"].addresses] == [(name, "ada@quiet-mornings.example")]
 
 
@@ -216,12 +225,9 @@ SUBJECTS = [
 ]
 
 
-@pytest.mark.parametrize(("edit", "subject"), [c[1:] for c in SUBJECTS], ids=[c[0] for c in SUBJECTS])
+@pytest.mark.parametrize(("edit", "subject"), named(SUBJECTS))
 def test_subject_reads_back_exactly(tmp_path: Path, edit: str, subject: str) -> None:
-    outcome = run("build", course(tmp_path, (SUBJECT, edit)), "--out", tmp_path / "out", tmp=tmp_path)
-    assert outcome.code == 0, outcome.err
-    msg = eml(tmp_path / "out")
-    assert header_names(msg) == PREVIEW_HEADERS
+    msg = built(tmp_path, (SUBJECT, edit))
     assert "".join(str(msg["Subject"]).split()) == "".join(subject.split())
 
 
@@ -233,12 +239,9 @@ URLS = [
 ]
 
 
-@pytest.mark.parametrize(("edit", "header"), [c[1:] for c in URLS], ids=[c[0] for c in URLS])
+@pytest.mark.parametrize(("edit", "header"), named(URLS))
 def test_unsubscribe_url_is_one_reserialised_target(tmp_path: Path, edit: str, header: str) -> None:
-    outcome = run("build", course(tmp_path, (UNSUB, edit)), "--out", tmp_path / "out", tmp=tmp_path)
-    assert outcome.code == 0, outcome.err
-    msg = eml(tmp_path / "out")
-    assert header_names(msg) == PREVIEW_HEADERS
+    msg = built(tmp_path, (UNSUB, edit))
     assert str(msg["List-Unsubscribe"]) == header
 
 
@@ -286,7 +289,7 @@ SEND_TEST = [
 ]
 
 
-@pytest.mark.parametrize(("args", "expected"), [c[1:] for c in SEND_TEST], ids=[c[0] for c in SEND_TEST])
+@pytest.mark.parametrize(("args", "expected"), named(SEND_TEST))
 def test_send_test_refuses_before_connecting(tmp_path: Path, args: list[str], expected: str) -> None:
     outcome = run("send-test", *args, course(tmp_path), tmp=tmp_path, env={"DRIPCOURSE_SMTP_HOST": ""})
     assert (outcome.code, outcome.out, outcome.err) == (2, "", expected + "\n")
@@ -349,3 +352,213 @@ def test_mailgun_from_header_is_one_quoted_address(tmp_path: Path) -> None:
 
     found = {f for p in (tmp_path / "x").rglob("*.json") for f in from_values(json.loads(p.read_text()))}
     assert found == {'"Lane, Mira <ceo@bank.example>" <ada@quiet-mornings.example>'}
+
+
+STRUCTURED = (b"list-unsubscribe", b"list-unsubscribe-post", b"message-id", b"date", b"mime-version")
+
+
+def head_fields(raw: bytes, eol: bytes = b"\r\n") -> list[bytes]:
+    """The header fields of a message's head as written, each with any folded continuation lines."""
+    fields: list[bytes] = []
+    for line in raw.partition(eol + eol)[0].split(eol):
+        if line[:1] in (b" ", b"\t"):
+            fields[-1] += eol + line
+        else:
+            fields.append(line)
+    return fields
+
+
+def structured_fields(raw: bytes, eol: bytes = b"\r\n") -> list[bytes]:
+    return [f for f in head_fields(raw, eol) if f.partition(b":")[0].lower() in STRUCTURED]
+
+
+def long_url(length: int) -> str:
+    url = "https://h.example/unsubscribe?list=" + "a" * length
+    return url[:length]
+
+
+@pytest.mark.parametrize("length", [77, 100, 300, 600])
+def test_a_long_unsubscribe_url_is_one_unfolded_line_everywhere(tmp_path: Path, length: int) -> None:
+    """RFC 2047 section 5: no encoded word in a structured header. The .eml, the mbox and the eml export hold the
+    List-Unsubscribe line byte for byte as the URL was written, and no structured header is folded or encoded."""
+    url = long_url(length)
+    folder = course(tmp_path, (UNSUB, f"unsubscribe_url: {url}"))
+    assert run("build", folder, "--out", tmp_path / "out", tmp=tmp_path).code == 0
+    assert run("export", "eml", folder, "--out", tmp_path / "x", tmp=tmp_path).code == 0
+    line = f"List-Unsubscribe: <{url}>".encode()
+    for path in [*(tmp_path / "out").glob("emails/*.eml"), *(tmp_path / "x").rglob("*.eml")]:
+        raw = path.read_bytes()
+        assert line in head_fields(raw), path
+        assert all(b"=?" not in f and b"\r\n" not in f for f in structured_fields(raw)), path
+    for path in [tmp_path / "out" / "course.mbox", *(tmp_path / "x").rglob("*.mbox")]:
+        messages = path.read_bytes().split(b"\n\nFrom dripcourse@")
+        assert len(messages) == len(list((tmp_path / "out").glob("emails/*.eml")))
+        for message in messages:
+            head = message.partition(b"\n")[2]
+            assert line in head_fields(head, b"\n")
+            assert all(b"=?" not in f and b"\n" not in f for f in structured_fields(head, b"\n"))
+
+
+def test_an_unsubscribe_url_too_long_for_a_header_line_is_refused(tmp_path: Path) -> None:
+    url = long_url(601)
+    outcome = run("build", course(tmp_path, (UNSUB, f"unsubscribe_url: {url}")), "--out", tmp_path / "o", tmp=tmp_path)
+    assert (outcome.code, outcome.out, outcome.err) == (
+        2,
+        "",
+        f"{S}:8:20: course.unsubscribe_url: is 601 characters long as written into a header; the limit is 600, so"
+        f" the List-Unsubscribe line of every subscriber stays within 998 octets: {url!r}\n",
+    )
+
+
+@pytest.mark.parametrize("length", [77, 300, 600])
+def test_send_test_and_send_write_a_long_unsubscribe_url_on_one_line(tmp_path: Path, length: int) -> None:
+    """send-test through a real SMTP server (aiosmtpd), and the per-subscriber copy `dripcourse send` makes."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    from dripcourse.build import load_course, render_course
+    from dripcourse.drip.compose import LessonMessage, Recipient
+
+    received: list[bytes] = []
+
+    class Inbox:
+        async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+            received.append(envelope.original_content)  # type: ignore[attr-defined]
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    url = long_url(length)
+    folder = course(tmp_path, (UNSUB, f"unsubscribe_url: {url}"))
+    controller = Controller(Inbox(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        args = ["--to", "me@dest.example", "--host", "127.0.0.1", "--port", str(port), "--security", "none"]
+        outcome = run("send-test", *args, folder, tmp=tmp_path, env={"DRIPCOURSE_SMTP_PASSWORD": ""})
+    finally:
+        controller.stop()
+    assert outcome.code == 0, outcome.err
+    [raw] = received
+    assert f"List-Unsubscribe: <{url}>".encode() in head_fields(raw)
+    assert all(b"=?" not in f and b"\r\n" not in f for f in structured_fields(raw))
+
+    loaded = load_course(folder)
+    lesson = LessonMessage(render_course(loaded, date(2026, 3, 2))[0], loaded.syllabus.course, "s" * 20)
+    copy = lesson.fill(Recipient("a" * 64 + "@readers.example", "Ann"), datetime(2026, 3, 2, tzinfo=UTC))
+    assert f"List-Unsubscribe: <{copy.unsubscribe}>".encode() in head_fields(copy.mime)
+    assert all(b"=?" not in f and b"\r\n" not in f and len(f) <= 998 for f in structured_fields(copy.mime))
+
+
+def test_the_read_back_check_compares_structured_headers_as_bytes() -> None:
+    """A List-Unsubscribe folded into encoded words decodes to the right URL, so only the bytes can catch it."""
+    from dripcourse.headers import HeaderError, verify
+    from dripcourse.message import build_message, message_bytes
+    from dripcourse.syllabus import CourseInfo, Sender
+
+    info = CourseInfo(
+        "T", "en", Sender("Ada", "ada@h.example"), None, "1 Road", "https://h.example/u", "https://h.example"
+    )
+    msg = build_message(info, "s", "Hi", "text", "<p>html</p>", datetime(2026, 3, 2, tzinfo=UTC), info.unsubscribe_url)
+    raw = message_bytes(msg)
+    encoded = b"List-Unsubscribe: =?utf-8?q?=3Chttps=3A//h=2Eexample/u=3E?="
+    for tampered in (
+        raw.replace(b"List-Unsubscribe: <https://h.example/u>", encoded),
+        raw.replace(b"List-Unsubscribe: <https://h.example/u>", b"List-Unsubscribe:\r\n <https://h.example/u>"),
+        raw.replace(b"Message-ID: <", b"Message-ID: =?utf-8?q?=3C?=", 1),
+    ):
+        assert tampered != raw
+        with pytest.raises(HeaderError, match="is not written as meant"):
+            verify(tampered, msg.intended, "copy")
+
+
+EMAIL_LINE = "email: ada@quiet-mornings.example"
+REPLY_TO = "  postal_address:"
+LONG_LABEL = "b" * 64
+# (address, why it is refused, as every address field words it)
+BAD_ADDRESSES = [
+    ("encoded-word", "=?utf-8?q?a=0D=0A?=@example.com", " (it holds '=?', the start of an RFC 2047 encoded word)"),
+    ("encoded-word-domain", "a@=?utf-8?q?x?=.example", " (it holds '=?', the start of an RFC 2047 encoded word)"),
+    ("local-65", "a" * 65 + "@example.com", " (its local part is 65 characters, at most 64 are allowed)"),
+    ("label-64", f"a@{LONG_LABEL}.example", " (its domain has a label of 64 characters, at most 63 are allowed)"),
+    ("domain-254", "a@" + ".".join(["c" * 62] * 4) + ".de", " (its domain is 254 characters, at most 253 are allowed)"),
+    (
+        "domain-300",
+        "a@" + ".".join(["c" * 59] * 5) + ".example",
+        " (its domain is 307 characters, at most 253 are allowed)",
+    ),
+    ("quoted-local", '"a b"@example.com', ""),
+    ("trailing-dot", "you@example.com.", ""),
+    ("double-dot", "a..b@example.com", ""),
+    ("hyphen-label", "a@-b.example", ""),
+]
+
+
+@pytest.mark.parametrize(("address", "why"), named(BAD_ADDRESSES))
+def test_one_address_rule_for_every_address_field(tmp_path: Path, address: str, why: str) -> None:
+    """The sender, reply_to and send-test --to refuse the same addresses with the same words, each with its place."""
+    shown = repr(address)
+    sender = run(
+        "build", course(tmp_path / "a", (EMAIL_LINE, f"email: {shown}")), "--out", tmp_path / "o", tmp=tmp_path
+    )
+    assert (sender.code, sender.out, sender.err) == (
+        2,
+        "",
+        f"Error: {{tmp}}/a/course/syllabus.yaml:6:12: course.sender.email: is not an email address{why}: {shown}\n",
+    )
+    reply = run(
+        "build",
+        course(tmp_path / "b", (REPLY_TO, f"  reply_to: {shown}\n{REPLY_TO}")),
+        "--out",
+        tmp_path / "o",
+        tmp=tmp_path,
+    )
+    assert (reply.code, reply.out, reply.err) == (
+        2,
+        "",
+        f"Error: {{tmp}}/b/course/syllabus.yaml:7:13: course.reply_to: is not an email address{why}: {shown}\n",
+    )
+    to = run("send-test", "--to", address, course(tmp_path / "c"), tmp=tmp_path, env={"DRIPCOURSE_SMTP_HOST": ""})
+    assert (to.code, to.out, to.err) == (2, "", f"Error: --to is not an email address{why}: {shown}\n")
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_longest_address_allowed_keeps_every_line_within_998_octets(tmp_path: Path) -> None:
+    address = "a" * 64 + "@" + ".".join(["d" * 63] * 3) + ".de"  # 64 + 1 + 195 characters
+    folder = course(tmp_path, (EMAIL_LINE, f"email: {address}"), (REPLY_TO, f"  reply_to: {address}\n{REPLY_TO}"))
+    outcome = run("build", folder, "--out", tmp_path / "out", tmp=tmp_path)
+    assert outcome.code == 0, outcome.err
+    raw = next((tmp_path / "out").glob("emails/*.eml")).read_bytes()
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    assert f"Reply-To: {address}".encode() in head_fields(raw)
+
+
+NAMES = [
+    (
+        "two-spaces",
+        "name: Ann  Lee",
+        "has a space at its start or end, two spaces in a row or a tab; the From header"
+        " keeps single spaces between words only",
+    ),
+    ("tab", 'name: "Ann\\tLee"', "contains a control character ('\\t'); it must be one line"),
+    ("201", "name: " + "A" * 201, "is 201 characters long; a sender name may have at most 200"),
+    (
+        "half-megabyte",
+        "name: " + "Ann Lee " * 65536 + "X",
+        "is 524289 characters long; a sender name may have at most 200",
+    ),
+]
+
+
+@pytest.mark.parametrize(("edit", "expected"), named(NAMES))
+def test_sender_name_limits_are_named(tmp_path: Path, edit: str, expected: str) -> None:
+    outcome = run("build", course(tmp_path, (NAME, edit)), "--out", tmp_path / "out", tmp=tmp_path)
+    assert (outcome.code, outcome.out, outcome.err) == (2, "", f"{S}:5:11: course.sender.name: {expected}\n")
+
+
+def test_a_200_character_sender_name_is_one_from_name(tmp_path: Path) -> None:
+    name = " ".join(["Ann"] * 50)[:200]
+    outcome = run("build", course(tmp_path, (NAME, f"name: {name}")), "--out", tmp_path / "out", tmp=tmp_path)
+    assert outcome.code == 0, outcome.err
+    assert [a.display_name for a in eml(tmp_path / "out")["From"].addresses] == [name]
