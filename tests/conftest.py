@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -86,6 +87,25 @@ def mini_course(tmp_path: Path) -> Path:
     target = tmp_path / "mini"
     shutil.copytree(FIXTURES / "mini", target)
     return target
+
+
+def many_emails(course: Path, count: int, syllabus: str | None = None) -> None:
+    """Write the course's syllabus (its own, or `syllabus`) with `count` lessons on the fixture course's sources in
+    place of its emails, so a build writes a few hundred files."""
+    text = (course / "syllabus.yaml").read_text() if syllabus is None else syllabus
+    head = text[: text.index("emails:")]
+    emails = "".join(
+        f"  - day: {n}\n    slug: lesson-{n}\n    subject: Lesson {n}\n"
+        "    preheader: A lesson about tea, water and patience, one cup at a time.\n"
+        "    sections: [leaves#intro, leaves#loose-or-bagged, water#temperature]\n"
+        for n in range(count)
+    )
+    (course / "syllabus.yaml").write_text(head + "emails:\n" + emails)
+
+
+def named(table: Sequence[tuple[Any, ...]]) -> list[Any]:
+    """The rows of a case table (name first, then the values) as parameters identified by their names."""
+    return [pytest.param(*row[1:], id=row[0]) for row in table]
 
 
 def in_ci() -> bool:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from conftest import BASE_SOURCE, BASE_SYLLABUS, make_course
+from conftest import BASE_SOURCE, BASE_SYLLABUS, make_course, named
 from dripcourse.build import load_course
 from dripcourse.cli import app
 from dripcourse.errors import DripcourseError
@@ -160,9 +160,7 @@ def problems_for(course: Path) -> list[str]:
     return [str(p) for p in caught.value.problems]
 
 
-@pytest.mark.parametrize(
-    ("old", "new", "expected"), [c[1:] for c in SYLLABUS_CASES], ids=[c[0] for c in SYLLABUS_CASES]
-)
+@pytest.mark.parametrize(("old", "new", "expected"), named(SYLLABUS_CASES))
 def test_syllabus_problem_is_reported_exactly(tmp_path: Path, old: str, new: str, expected: list[str]) -> None:
     assert old in BASE_SYLLABUS
     course = make_course(tmp_path, BASE_SYLLABUS.replace(old, new, 1))
@@ -197,7 +195,7 @@ SOURCE_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in SOURCE_CASES], ids=[c[0] for c in SOURCE_CASES])
+@pytest.mark.parametrize(("text", "expected"), named(SOURCE_CASES))
 def test_source_problem_is_reported_exactly(tmp_path: Path, text: str, expected: list[str]) -> None:
     course = make_course(tmp_path, sources={"habits.md": text})
     source = course / "sources" / "habits.md"

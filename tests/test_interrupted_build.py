@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import FIXTURES
+from conftest import FIXTURES, many_emails
 from dripcourse.outputs import MARKER
 
 
@@ -22,17 +22,9 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     }
 
 
-def many_emails(course: Path, title: str, count: int = 40) -> None:
-    """The fixture course with `count` emails, so a build writes a few hundred files."""
-    text = (FIXTURES / "mini" / "syllabus.yaml").read_text().replace("title: Tea at Home", f"title: {title}")
-    head = text[: text.index("emails:")]
-    emails = "".join(
-        f"  - day: {n}\n    slug: lesson-{n}\n    subject: Lesson {n}\n"
-        "    preheader: A lesson about tea, water and patience, one cup at a time.\n"
-        "    sections: [leaves#intro, leaves#loose-or-bagged, water#temperature]\n"
-        for n in range(count)
-    )
-    (course / "syllabus.yaml").write_text(head + "emails:\n" + emails)
+def titled(title: str) -> str:
+    """The fixture course's syllabus under another title."""
+    return (FIXTURES / "mini" / "syllabus.yaml").read_text().replace("title: Tea at Home", f"title: {title}")
 
 
 def start_build(course: Path, out: Path) -> subprocess.Popen[bytes]:
@@ -50,14 +42,14 @@ def test_killed_builds_leave_old_or_new_output_whole(tmp_path: Path) -> None:
     out = tmp_path / "out"
     versions: dict[str, dict[str, bytes]] = {}
     for title in ("Tea at Home", "Coffee at Home"):
-        many_emails(course, title)
+        many_emails(course, 40, titled(title))
         reference = tmp_path / f"ref-{title[:3]}"
         assert start_build(course, reference).wait() == 0
         versions[title] = snapshot(reference)
     assert start_build(course, out).wait() == 0  # out/ now holds the "Coffee" version
     outcomes = []
     for delay in (0.0, 0.002, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.6):
-        many_emails(course, "Tea at Home")  # every attempt builds the other version than out/ started with
+        many_emails(course, 40, titled("Tea at Home"))  # every attempt builds the other version than out/ started with
         stale = set(tmp_path.glob(".out.dripcourse-*"))  # left by the previous killed build
         build = start_build(course, out)
         deadline = time.monotonic() + 60

@@ -109,20 +109,23 @@ def test_syllabus_strings_are_escaped(mini_course: Path) -> None:
     assert "<b>toast</b>" not in html
 
 
-def test_raw_html_in_sources_keeps_harmless_markup_and_loses_scripts(mini_course: Path) -> None:
+def test_raw_html_in_sources_is_shown_as_text(mini_course: Path) -> None:
+    """README: raw HTML in a source is shown as text, never passed into an email; Markdown's own links stay."""
     source = mini_course / "sources" / "water.md"
     source.write_text(
         source.read_text()
         + '\n<p onclick="steal()">A <strong>bold</strong> claim, <a href="javascript:alert(1)">a trap</a>.</p>\n'
         + '\n<script>alert(1)</script>\n\n<iframe src="https://evil.example/"></iframe>\n\n'
-        + '<img src="https://cdn.tea-at-home.example/jug.png" alt="A jug" width="200" onerror="x()">\n'
-        + "\n[click](javascript:alert(2))\n"
+        + "\n[click](javascript:alert(2)) and [a page](https://tea-at-home.example/jugs)\n"
     )
-    html = built(mini_course)[1].html
-    assert "<strong>bold</strong>" in html and 'alt="A jug"' in html and 'width="200"' in html
-    for bad in ("<script", "<iframe", "onclick", "onerror", 'href="javascript:', "alert(1)"):
+    email = built(mini_course)[1]
+    html, text = email.html, email.text
+    assert "&lt;strong&gt;bold&lt;/strong&gt;" in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    for bad in ("<script", "<iframe", "<strong", "<p onclick", '<a href="javascript:'):
         assert bad not in html, bad
+    assert "<script>alert(1)</script>" in text and "A <strong>bold</strong> claim" in text
     assert "[click](javascript:alert(2))" in html  # not a link: markdown-it refuses the URL and shows the text
+    assert 'href="https://tea-at-home.example/jugs' in html
 
 
 def test_course_templates_override_the_default_theme(mini_course: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from conftest import make_course
+from conftest import make_course, named
 from dripcourse.assemble import without_number
 from dripcourse.build import load_course, render_course
 from dripcourse.cli import app
@@ -240,7 +240,7 @@ HEADING_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(("section", "expected"), [c[1:] for c in HEADING_ERRORS], ids=[c[0] for c in HEADING_ERRORS])
+@pytest.mark.parametrize(("section", "expected"), named(HEADING_ERRORS))
 def test_section_reference_problems_are_reported_exactly(tmp_path: Path, section: str, expected: list[str]) -> None:
     numbers = "maybe" if expected[0].startswith("6:") else ""
     assert problems_for(course_with(tmp_path, section, numbers=numbers)) == expected
@@ -376,7 +376,7 @@ IDEA_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(("ideas", "expected"), [c[1:] for c in IDEA_ERRORS], ids=[c[0] for c in IDEA_ERRORS])
+@pytest.mark.parametrize(("ideas", "expected"), named(IDEA_ERRORS))
 def test_idea_problems_are_reported_exactly(tmp_path: Path, ideas: str, expected: list[str]) -> None:
     assert problems_for(course_with(tmp_path, ideas=ideas)) == expected
 

@@ -209,11 +209,12 @@ def send_test(
 
     The password is read from DRIPCOURSE_SMTP_PASSWORD, or asked for at a prompt; there is no flag for it."""
     from dripcourse.build import copies_to_send
+    from dripcourse.headers import address_problem
     from dripcourse.sending import send_tests, smtp_settings
-    from dripcourse.syllabus import EMAIL
 
-    if not EMAIL.match(to):
-        raise fail(DripcourseError(Problem(None, f"--to is not an email address: {to!r}")))
+    problem = address_problem(to)
+    if problem:
+        raise fail(DripcourseError(Problem(None, f"--to {problem}")))
     env = dict(os.environ)
     settings = run(lambda: smtp_settings(env, host, port, user, security))
     if settings.user and not settings.password and sys.stdin.isatty():
@@ -221,7 +222,7 @@ def send_test(
         settings = run(lambda: smtp_settings(env, host, port, user, security))
     course, chosen = run(lambda: copies_to_send(course_dir, email, send_all, preview_date()))
     count = run(lambda: send_tests(chosen, course.syllabus.course, to, settings, datetime.now(UTC)))
-    say(f"Sent {count} test email{'s' if count != 1 else ''} to {to} through {settings.host}:{settings.port}")
+    say(f"Sent {plural(count, 'test email')} to {to} through {settings.host}:{settings.port}")
 
 
 @app.command()
@@ -503,7 +504,7 @@ def send(
         choices = [(spec, True) for spec in mark_sent or []] + [(spec, False) for spec in resend or []]
         if choices:
             run(lambda: session.decide(course_dir, ledger, choices, datetime.now(UTC).timestamp()))
-            say(f"Settled {len(choices)} unresolved send{'s' if len(choices) != 1 else ''}")
+            say(f"Settled {plural(len(choices), 'unresolved send')}")
             return
         items = run(lambda: session.unresolved(course_dir, ledger))
         for item in items:

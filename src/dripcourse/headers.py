@@ -6,7 +6,9 @@ check on the raw text is not enough: an encoded word can carry a line break that
 - text (a subject, a display name) holds no control character of any kind, no bidirectional embedding, override
   or isolate control (they make a subject read differently from what it says), and no `=?`, the start of an encoded
   word; the zero-width joiner of emoji and the left-to-right and right-to-left marks stay allowed;
-- an address is parsed and written again by `email.headerregistry.Address`;
+- an address is one rule, `ADDRESS`, for every field that holds one (the sender, reply_to, `send-test --to`, a
+  subscriber): a dot-atom local part of at most 64 characters, a domain of at most 253 made of labels of at most
+  63 (RFC 5321 section 4.5.3.1), no `=?`; it is then parsed and written again by `email.headerregistry.Address`;
 - a URL is parsed, its host IDNA-encoded and anything outside RFC 3986 percent-encoded, and it goes inside `<>`;
 - a structured header (List-Unsubscribe, Message-ID) is written on one line as it is: the email package would fold
   a long one into encoded words, which RFC 2047 section 5 allows in text and display names only; its value is kept
@@ -35,6 +37,17 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # Bidirectional embeddings, overrides and isolates (LRE, RLE, PDF, LRO, RLO, LRI, RLI, FSI, PDI).
 BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 ENCODED_WORD = "=?"
+MAX_LOCAL_PART = 64
+MAX_DOMAIN = 253
+MAX_LABEL = 63
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+# \Z, not $: `$` also matches before a final newline, which would let "me@x.example\n" through.
+ADDRESS = re.compile(
+    rf"^(?!.*=\?)(?=[^@]{{1,{MAX_LOCAL_PART}}}@){_ATOM}(?:\.{_ATOM})*"
+    rf"@(?=[^@]{{1,{MAX_DOMAIN}}}\Z)(?:{_LABEL}\.)+{_LABEL}\Z"
+)
+MAX_NAME = 200  # characters of a sender name: a From line a reader can see whole, checked in linear time
 # What RFC 3986 allows in a URL, less the comma (it separates List-Unsubscribe targets) and the apostrophe.
 URL_SAFE = "/?#[]@!$&()*+;=:%-._~"
 UNSUBSCRIBE_SCHEMES = ("https", "http")
@@ -126,10 +139,45 @@ def checked_text(value: str, field: str) -> str:
     return value
 
 
+def address_problem(address: str) -> str | None:
+    """Why `address` is not an email address dripcourse writes into a header, or None: the message to show."""
+    if ADDRESS.match(address):
+        return None
+    local, at, domain = address.rpartition("@")
+    reason = ""
+    if ENCODED_WORD in address:
+        reason = "it holds '=?', the start of an RFC 2047 encoded word"
+    elif at and len(local) > MAX_LOCAL_PART:
+        reason = f"its local part is {len(local)} characters, at most {MAX_LOCAL_PART} are allowed"
+    elif at and len(domain) > MAX_DOMAIN:
+        reason = f"its domain is {len(domain)} characters, at most {MAX_DOMAIN} are allowed"
+    elif at and any(len(label) > MAX_LABEL for label in domain.split(".")):
+        longest = max(len(label) for label in domain.split("."))
+        reason = f"its domain has a label of {longest} characters, at most {MAX_LABEL} are allowed"
+    return f"is not an email address{f' ({reason})' if reason else ''}: {address!r}"
+
+
+def name_problem(name: str) -> str | None:
+    """Why `name` cannot be a sender's display name, or None."""
+    problem = text_problem(name)
+    if problem:
+        return problem
+    if len(name) > MAX_NAME:
+        return f"is {len(name)} characters long; a sender name may have at most {MAX_NAME}"
+    if name != " ".join(name.split()):
+        return (
+            "has a space at its start or end, two spaces in a row or a tab; the From header keeps single spaces"
+            " between words only"
+        )
+    return None
+
+
 def checked_address(name: str, address: str, field: str) -> Address:
     """An address parsed by the email package, with a display name that is plain text."""
     checked_text(name, field)
-    checked_text(address, field)
+    problem = address_problem(address)
+    if problem:
+        raise HeaderError(Problem(None, problem, field=field))
     try:
         parsed = Address(display_name=name, addr_spec=address)
     except (ValueError, IndexError, HeaderParseError, MessageError) as exc:

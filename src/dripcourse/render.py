@@ -111,10 +111,9 @@ LINK_SCHEMES = frozenset({"http", "https", "mailto", "tel", "sms"})
 
 
 def sanitize(html: str) -> str:
-    """Keep harmless markup from sources; drop <script>, <iframe>, on* handlers, style and javascript: URLs.
-
-    nh3 (the Rust ammonia sanitizer) does this with an allow-list, which a regex cannot do safely.
-    """
+    """Markdown's own output, checked once more: raw HTML is text already (`markdown_parser`), and this allow-list
+    would drop <script>, <iframe>, on* handlers, style and javascript: URLs if any got through (nh3, the Rust
+    ammonia sanitizer, which a regex cannot stand in for)."""
     import nh3
 
     return nh3.clean(html, link_rel=None, url_schemes=set(LINK_SCHEMES))

@@ -42,8 +42,20 @@ def required(fields: tuple[Field, ...]) -> tuple[str, ...]:
 
 
 SENDER = (
-    Field("name", "The From name subscribers see.", "Your Name", required=True, shape="text"),
-    Field("email", "The From address.", "you@example.com", required=True, shape="email address"),
+    Field(
+        "name",
+        "The From name subscribers see: at most 200 characters, single spaces between words.",
+        "Your Name",
+        required=True,
+        shape="text",
+    ),
+    Field(
+        "email",
+        "The From address: at most 64 characters before the @, 253 after it, 63 between dots.",
+        "you@example.com",
+        required=True,
+        shape="email address",
+    ),
 )
 LOGO = (
     Field("url", "The image, served over https.", "https://example.com/logo.png", required=True, shape="https URL"),

@@ -165,19 +165,20 @@ class Heading:
 @cache
 def markdown_parser() -> MarkdownIt:
     """The one CommonMark parser: sections are split and emails rendered from the same reading of a source.
-    Raw HTML is allowed here and cleaned after rendering (render.sanitize)."""
-    return MarkdownIt("commonmark", {"html": True})
+    Raw HTML is text (`html: False`): markdown-it escapes it in the HTML part and keeps it as written in the text
+    part, so a tag in a source is shown, never passed into an email, and both parts say the same."""
+    return MarkdownIt("commonmark", {"html": False})
 
 
 @cache
 def block_parser() -> MarkdownIt:
     """markdown_parser without its inline rules: the same blocks, and so the same headings, for a tenth of the
     work, as splitting sections needs nothing inside a paragraph."""
-    return MarkdownIt("commonmark", {"html": True}).disable(["inline", "text_join"])
+    return MarkdownIt("commonmark", {"html": False}).disable(["inline", "text_join"])
 
 
 def markdown_headings(text: str) -> list[Heading]:
-    """The headings at the top level of `text` (not inside a list, a quote, a code block or raw HTML): ATX
+    """The headings at the top level of `text` (not inside a list, a quote or a code block): ATX
     (`## Title`) and setext (`Title` underlined with `===` or `---`) alike, as CommonMark defines them."""
     tokens = block_parser().parse(text)
     found = []

@@ -22,8 +22,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MODES = ("evergreen", "cohort")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SOURCE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
-# \Z, not $: `$` also matches before a final newline, which would let "me@x.example\n" through.
-EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+\Z")
+EMAIL = headers.ADDRESS  # the one address rule (see `headers`)
 COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 MAX_SUBJECT = 150
 MAX_HINTS = 20  # problems that get a "did you mean": each compares a name with every choice
@@ -286,8 +285,9 @@ class SyllabusReader(NodeReader):
 
     def email_address(self, node: Node | None, field: str, *, required: bool = False) -> str | None:
         value = self.text(node, field, required=required)
-        if value is not None and node is not None and not EMAIL.match(value):
-            self.report(node, field, f"is not an email address: {value!r}")
+        problem = None if value is None or node is None else headers.address_problem(value)
+        if problem:
+            self.report(node, field, problem)
             return None
         return value
 
@@ -306,6 +306,10 @@ class SyllabusReader(NodeReader):
             keys.get("sender"), "course.sender", schema.names(schema.SENDER), schema.required(schema.SENDER)
         )
         sender_name = self.header_text(sender_keys.get("name"), "course.sender.name", required=True)
+        name_problem = None if sender_name is None else headers.name_problem(sender_name)
+        if name_problem:
+            self.report(sender_keys["name"], "course.sender.name", name_problem)
+            sender_name = None
         sender_email = self.email_address(sender_keys.get("email"), "course.sender.email", required=True)
         if sender_name and sender_email and not headers.name_survives_folding(sender_name, sender_email):
             self.report(

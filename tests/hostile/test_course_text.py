@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BASE_SOURCE
+from conftest import BASE_SOURCE, named
 from dripcourse.exports.services import TARGETS
 from hostile import course, run
 from test_mergetag_safety import html_payloads
@@ -36,7 +36,7 @@ LITERALS = [
 ]
 
 
-@pytest.mark.parametrize("text", [c[1] for c in LITERALS], ids=[c[0] for c in LITERALS])
+@pytest.mark.parametrize("text", named(LITERALS))
 def test_token_look_alikes_stay_text(tmp_path: Path, text: str) -> None:
     outcome = run("build", with_paragraph(tmp_path, text), "--out", tmp_path / "out", tmp=tmp_path)
     assert (outcome.code, outcome.err) == (0, "")
@@ -52,7 +52,7 @@ FALLBACKS = [
 ]
 
 
-@pytest.mark.parametrize("fallback", [c[1] for c in FALLBACKS], ids=[c[0] for c in FALLBACKS])
+@pytest.mark.parametrize("fallback", named(FALLBACKS))
 def test_a_hostile_fallback_is_text_in_the_preview_and_the_exports(tmp_path: Path, fallback: str) -> None:
     folder = with_paragraph(tmp_path, f"Good morning, {{{{ first_name | {fallback} }}}}.")
     outcome = run("build", folder, "--out", tmp_path / "out", tmp=tmp_path)
@@ -77,7 +77,7 @@ SYNTAX = [
 ESCAPING_TARGETS = ["ses", "sendgrid", "kit", "listmonk", "buttondown", "brevo", "mailchimp", "mailerlite"]
 
 
-@pytest.mark.parametrize("syntax", [c[1] for c in SYNTAX], ids=[c[0] for c in SYNTAX])
+@pytest.mark.parametrize("syntax", named(SYNTAX))
 def test_service_syntax_in_a_source_reaches_no_engine(tmp_path: Path, syntax: str) -> None:
     written = syntax.replace("*", "\\*")
     folder = with_paragraph(tmp_path, f"Type {written} as written.")
@@ -95,3 +95,49 @@ def test_service_syntax_in_a_source_reaches_no_engine(tmp_path: Path, syntax: st
             assert html.unescape(re.sub(r"<[^>]+>", "", body)) == f"Type {syntax} ", target
             if dialect is not None:
                 assert dialect.syntax.search(body) is None, (target, body)
+
+
+# Raw HTML written in a source, inline and as a block: each is shown as the text it is, in both parts.
+RAW_HTML = [
+    ("anchor", 'See <a href="https://evil.example/">this</a> now.'),
+    ("tracking-pixel", 'Hi <img src="https://track.example/p.gif" width="1" height="1"> there.'),
+    ("table-block", "<table>\n<tr><td>cell</td></tr>\n</table>"),
+    ("form-block", '<form action="https://evil.example/">\n<input name="pw">\n</form>'),
+    ("style-block", "<style>p { color: red }</style>"),
+    ("comment-block", "<!-- hidden note -->"),
+    ("comment-inline", "Before <!-- hidden --> after."),
+    ("script-block", "<script>alert(1)</script>"),
+    ("script-inline", "Try <script>alert(1)</script> this."),
+    ("iframe-block", '<iframe src="https://evil.example/"></iframe>'),
+    ("onclick", '<p onclick="steal()">A <strong>bold</strong> claim.</p>'),
+]
+
+
+@pytest.mark.parametrize("raw", [c[1] for c in RAW_HTML], ids=[c[0] for c in RAW_HTML])
+def test_raw_html_in_a_source_is_text_in_both_parts(tmp_path: Path, raw: str) -> None:
+    pages = {}
+    for name, paragraph in (("plain", "Plain words."), ("raw", raw)):
+        folder = with_paragraph(tmp_path / name, paragraph)
+        outcome = run("build", folder, "--out", tmp_path / name / "out", tmp=tmp_path)
+        assert (outcome.code, outcome.err) == (0, "")
+        emails = tmp_path / name / "out" / "emails"
+        pages[name] = (emails / "01-start.html").read_text(encoding="utf-8")
+    page, text = pages["raw"], (emails / "01-start.txt").read_text(encoding="utf-8")
+    lines = raw.split("\n")
+    for line in lines:
+        assert html.escape(line, quote=False) in page  # shown as the characters the source has
+    assert " ".join(lines) in " ".join(text.split("\n"))  # and the text part says the same
+    for tag in (
+        "<a ",
+        "<img",
+        "<table",
+        "<form",
+        "<input",
+        "<style",
+        "<script",
+        "<iframe",
+        "<!--",
+        "<strong",
+        "<p onclick",
+    ):
+        assert page.count(tag) == pages["plain"].count(tag), tag  # no markup of the source's in the page

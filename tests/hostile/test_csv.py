@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import named
 from hostile import course, run
 
 FORMULAS = [
@@ -30,7 +31,7 @@ def yaml_quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-@pytest.mark.parametrize("formula", [c[1] for c in FORMULAS], ids=[c[0] for c in FORMULAS])
+@pytest.mark.parametrize("formula", named(FORMULAS))
 def test_a_formula_subject_is_text_in_schedule_csv(tmp_path: Path, formula: str) -> None:
     folder = course(tmp_path, ("subject: Start small", f"subject: {yaml_quoted(formula)}"))
     outcome = run("build", folder, "--out", tmp_path / "out", tmp=tmp_path)
@@ -40,7 +41,7 @@ def test_a_formula_subject_is_text_in_schedule_csv(tmp_path: Path, formula: str)
     assert rows[2][2] == "Keep going"
 
 
-@pytest.mark.parametrize("formula", [c[1] for c in FORMULAS], ids=[c[0] for c in FORMULAS])
+@pytest.mark.parametrize("formula", named(FORMULAS))
 def test_a_formula_name_and_subject_are_text_in_a_plan(tmp_path: Path, formula: str) -> None:
     folder = course(tmp_path, ("subject: Keep going", f"subject: {yaml_quoted(formula)}"))
     subs = tmp_path / "subs.csv"
@@ -56,7 +57,7 @@ def test_a_formula_name_and_subject_are_text_in_a_plan(tmp_path: Path, formula: 
 
 
 @pytest.mark.parametrize(("target", "name"), [("mailchimp", "journey.csv"), ("mailerlite", "workflow.csv")])
-@pytest.mark.parametrize("formula", [c[1] for c in FORMULAS[:3]], ids=[c[0] for c in FORMULAS[:3]])
+@pytest.mark.parametrize("formula", named(FORMULAS[:3]))
 def test_a_formula_subject_is_text_in_a_journey_file(tmp_path: Path, target: str, name: str, formula: str) -> None:
     folder = course(tmp_path, ("subject: Start small", f"subject: {yaml_quoted(formula)}"))
     outcome = run("export", target, folder, "--out", tmp_path / "x", tmp=tmp_path)

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from conftest import FIXTURES
+from conftest import FIXTURES, many_emails
 from dripcourse.cli import app
 from dripcourse.outputs import MARKER
 
@@ -756,20 +756,8 @@ def test_a_failing_disk_leaves_the_previous_plan_whole(root: Path, monkeypatch: 
     assert sorted(p.name for p in root.iterdir()) == ["course", "plan.csv", "subs.csv"]
 
 
-def many_emails(course: Path, count: int = 30) -> None:
-    text = (course / "syllabus.yaml").read_text()
-    head = text[: text.index("emails:")]
-    emails = "".join(
-        f"  - day: {n}\n    slug: lesson-{n}\n    subject: Lesson {n}\n"
-        "    preheader: A lesson about tea, water and patience, one cup at a time.\n"
-        "    sections: [leaves#intro, leaves#loose-or-bagged, water#temperature]\n"
-        for n in range(count)
-    )
-    (course / "syllabus.yaml").write_text(head + "emails:\n" + emails)
-
-
 def test_six_builds_at_once_on_one_folder_succeed_or_refuse_cleanly(root: Path) -> None:
-    many_emails(root / "course")
+    many_emails(root / "course", 30)
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600"}
     command = [sys.executable, "-m", "dripcourse", "build", "course", "--out"]
     assert subprocess.run([*command, "reference"], cwd=root, env=env, capture_output=True).returncode == 0

@@ -4,11 +4,13 @@ or the built message parses back to exactly the headers dripcourse meant to writ
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from email.message import EmailMessage
 from email.utils import getaddresses
 from pathlib import Path
 
 import pytest
 
+from conftest import named
 from hostile import PREVIEW_HEADERS, course, eml, header_names, run
 
 S = "Error: {tmp}/course/syllabus.yaml"
@@ -23,6 +25,16 @@ def bidi(code: str) -> str:
         f"contains the bidirectional control U+{code}, which makes text display in a different order from how it is"
         " written"
     )
+
+
+def built(tmp_path: Path, edit: tuple[str, str]) -> EmailMessage:
+    """The first preview .eml of the base course with one syllabus edit, which must build and carry exactly the
+    preview headers."""
+    outcome = run("build", course(tmp_path, edit), "--out", tmp_path / "out", tmp=tmp_path)
+    assert outcome.code == 0, outcome.err
+    msg = eml(tmp_path / "out")
+    assert header_names(msg) == PREVIEW_HEADERS
+    return msg
 
 
 REFUSED = [
@@ -171,7 +183,7 @@ REFUSED = [
 ]
 
 
-@pytest.mark.parametrize(("edit", "expected"), [c[1:] for c in REFUSED], ids=[c[0] for c in REFUSED])
+@pytest.mark.parametrize(("edit", "expected"), named(REFUSED))
 def test_header_value_is_refused_with_its_line(tmp_path: Path, edit: tuple[str, str], expected: str) -> None:
     folder = course(tmp_path, edit)
     outcome = run("build", folder, "--out", tmp_path / "out", tmp=tmp_path)
@@ -193,12 +205,9 @@ ACCEPTED = [
 ]
 
 
-@pytest.mark.parametrize(("edit", "name"), [c[1:] for c in ACCEPTED], ids=[c[0] for c in ACCEPTED])
+@pytest.mark.parametrize(("edit", "name"), named(ACCEPTED))
 def test_sender_name_gives_exactly_one_from_address(tmp_path: Path, edit: tuple[str, str], name: str) -> None:
-    outcome = run("build", course(tmp_path, edit), "--out", tmp_path / "out", tmp=tmp_path)
-    assert outcome.code == 0, outcome.err
-    msg = eml(tmp_path / "out")
-    assert header_names(msg) == PREVIEW_HEADERS
+    msg = built(tmp_path, edit)
     assert [(a.display_name, a.addr_spec) for a in msg["From"].addresses] == [(name, "ada@quiet-mornings.example")]
 
 
@@ -216,12 +225,9 @@ SUBJECTS = [
 ]
 
 
-@pytest.mark.parametrize(("edit", "subject"), [c[1:] for c in SUBJECTS], ids=[c[0] for c in SUBJECTS])
+@pytest.mark.parametrize(("edit", "subject"), named(SUBJECTS))
 def test_subject_reads_back_exactly(tmp_path: Path, edit: str, subject: str) -> None:
-    outcome = run("build", course(tmp_path, (SUBJECT, edit)), "--out", tmp_path / "out", tmp=tmp_path)
-    assert outcome.code == 0, outcome.err
-    msg = eml(tmp_path / "out")
-    assert header_names(msg) == PREVIEW_HEADERS
+    msg = built(tmp_path, (SUBJECT, edit))
     assert "".join(str(msg["Subject"]).split()) == "".join(subject.split())
 
 
@@ -233,12 +239,9 @@ URLS = [
 ]
 
 
-@pytest.mark.parametrize(("edit", "header"), [c[1:] for c in URLS], ids=[c[0] for c in URLS])
+@pytest.mark.parametrize(("edit", "header"), named(URLS))
 def test_unsubscribe_url_is_one_reserialised_target(tmp_path: Path, edit: str, header: str) -> None:
-    outcome = run("build", course(tmp_path, (UNSUB, edit)), "--out", tmp_path / "out", tmp=tmp_path)
-    assert outcome.code == 0, outcome.err
-    msg = eml(tmp_path / "out")
-    assert header_names(msg) == PREVIEW_HEADERS
+    msg = built(tmp_path, (UNSUB, edit))
     assert str(msg["List-Unsubscribe"]) == header
 
 
@@ -286,7 +289,7 @@ SEND_TEST = [
 ]
 
 
-@pytest.mark.parametrize(("args", "expected"), [c[1:] for c in SEND_TEST], ids=[c[0] for c in SEND_TEST])
+@pytest.mark.parametrize(("args", "expected"), named(SEND_TEST))
 def test_send_test_refuses_before_connecting(tmp_path: Path, args: list[str], expected: str) -> None:
     outcome = run("send-test", *args, course(tmp_path), tmp=tmp_path, env={"DRIPCOURSE_SMTP_HOST": ""})
     assert (outcome.code, outcome.out, outcome.err) == (2, "", expected + "\n")
@@ -468,3 +471,94 @@ def test_the_read_back_check_compares_structured_headers_as_bytes() -> None:
         assert tampered != raw
         with pytest.raises(HeaderError, match="is not written as meant"):
             verify(tampered, msg.intended, "copy")
+
+
+EMAIL_LINE = "email: ada@quiet-mornings.example"
+REPLY_TO = "  postal_address:"
+LONG_LABEL = "b" * 64
+# (address, why it is refused, as every address field words it)
+BAD_ADDRESSES = [
+    ("encoded-word", "=?utf-8?q?a=0D=0A?=@example.com", " (it holds '=?', the start of an RFC 2047 encoded word)"),
+    ("encoded-word-domain", "a@=?utf-8?q?x?=.example", " (it holds '=?', the start of an RFC 2047 encoded word)"),
+    ("local-65", "a" * 65 + "@example.com", " (its local part is 65 characters, at most 64 are allowed)"),
+    ("label-64", f"a@{LONG_LABEL}.example", " (its domain has a label of 64 characters, at most 63 are allowed)"),
+    ("domain-254", "a@" + ".".join(["c" * 62] * 4) + ".de", " (its domain is 254 characters, at most 253 are allowed)"),
+    (
+        "domain-300",
+        "a@" + ".".join(["c" * 59] * 5) + ".example",
+        " (its domain is 307 characters, at most 253 are allowed)",
+    ),
+    ("quoted-local", '"a b"@example.com', ""),
+    ("trailing-dot", "you@example.com.", ""),
+    ("double-dot", "a..b@example.com", ""),
+    ("hyphen-label", "a@-b.example", ""),
+]
+
+
+@pytest.mark.parametrize(("address", "why"), named(BAD_ADDRESSES))
+def test_one_address_rule_for_every_address_field(tmp_path: Path, address: str, why: str) -> None:
+    """The sender, reply_to and send-test --to refuse the same addresses with the same words, each with its place."""
+    shown = repr(address)
+    sender = run(
+        "build", course(tmp_path / "a", (EMAIL_LINE, f"email: {shown}")), "--out", tmp_path / "o", tmp=tmp_path
+    )
+    assert (sender.code, sender.out, sender.err) == (
+        2,
+        "",
+        f"Error: {{tmp}}/a/course/syllabus.yaml:6:12: course.sender.email: is not an email address{why}: {shown}\n",
+    )
+    reply = run(
+        "build",
+        course(tmp_path / "b", (REPLY_TO, f"  reply_to: {shown}\n{REPLY_TO}")),
+        "--out",
+        tmp_path / "o",
+        tmp=tmp_path,
+    )
+    assert (reply.code, reply.out, reply.err) == (
+        2,
+        "",
+        f"Error: {{tmp}}/b/course/syllabus.yaml:7:13: course.reply_to: is not an email address{why}: {shown}\n",
+    )
+    to = run("send-test", "--to", address, course(tmp_path / "c"), tmp=tmp_path, env={"DRIPCOURSE_SMTP_HOST": ""})
+    assert (to.code, to.out, to.err) == (2, "", f"Error: --to is not an email address{why}: {shown}\n")
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_longest_address_allowed_keeps_every_line_within_998_octets(tmp_path: Path) -> None:
+    address = "a" * 64 + "@" + ".".join(["d" * 63] * 3) + ".de"  # 64 + 1 + 195 characters
+    folder = course(tmp_path, (EMAIL_LINE, f"email: {address}"), (REPLY_TO, f"  reply_to: {address}\n{REPLY_TO}"))
+    outcome = run("build", folder, "--out", tmp_path / "out", tmp=tmp_path)
+    assert outcome.code == 0, outcome.err
+    raw = next((tmp_path / "out").glob("emails/*.eml")).read_bytes()
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    assert f"Reply-To: {address}".encode() in head_fields(raw)
+
+
+NAMES = [
+    (
+        "two-spaces",
+        "name: Ann  Lee",
+        "has a space at its start or end, two spaces in a row or a tab; the From header"
+        " keeps single spaces between words only",
+    ),
+    ("tab", 'name: "Ann\\tLee"', "contains a control character ('\\t'); it must be one line"),
+    ("201", "name: " + "A" * 201, "is 201 characters long; a sender name may have at most 200"),
+    (
+        "half-megabyte",
+        "name: " + "Ann Lee " * 65536 + "X",
+        "is 524289 characters long; a sender name may have at most 200",
+    ),
+]
+
+
+@pytest.mark.parametrize(("edit", "expected"), named(NAMES))
+def test_sender_name_limits_are_named(tmp_path: Path, edit: str, expected: str) -> None:
+    outcome = run("build", course(tmp_path, (NAME, edit)), "--out", tmp_path / "out", tmp=tmp_path)
+    assert (outcome.code, outcome.out, outcome.err) == (2, "", f"{S}:5:11: course.sender.name: {expected}\n")
+
+
+def test_a_200_character_sender_name_is_one_from_name(tmp_path: Path) -> None:
+    name = " ".join(["Ann"] * 50)[:200]
+    outcome = run("build", course(tmp_path, (NAME, f"name: {name}")), "--out", tmp_path / "out", tmp=tmp_path)
+    assert outcome.code == 0, outcome.err
+    assert [a.display_name for a in eml(tmp_path / "out")["From"].addresses] == [name]

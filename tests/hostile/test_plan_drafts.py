@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import BASE_SOURCE
+from conftest import BASE_SOURCE, named
 from dripcourse.planner import q
 from hostile import course, run
 
@@ -32,7 +32,7 @@ BAD = [
 SECOND_HEADING = "## The evening"  # line 11 of the base source; with three days it is the subject of day 2
 
 
-@pytest.mark.parametrize(("text", "problem"), [c[1:] for c in BAD], ids=[c[0] for c in BAD])
+@pytest.mark.parametrize(("text", "problem"), named(BAD))
 def test_a_heading_a_subject_cannot_hold_is_refused_with_its_line(tmp_path: Path, text: str, problem: str) -> None:
     folder = course(tmp_path, source=BASE_SOURCE.replace(SECOND_HEADING, f"## Bad {text} evening"))
     outcome = run("plan", folder, "--days", "3", tmp=tmp_path)
@@ -48,7 +48,7 @@ def test_a_heading_a_subject_cannot_hold_is_refused_with_its_line(tmp_path: Path
 TITLE_BAD = [c for c in BAD if c[0] in ("rlo", "encoded-word")]
 
 
-@pytest.mark.parametrize(("text", "problem"), [c[1:] for c in TITLE_BAD], ids=[c[0] for c in TITLE_BAD])
+@pytest.mark.parametrize(("text", "problem"), named(TITLE_BAD))
 def test_a_title_a_subject_cannot_hold_is_refused(tmp_path: Path, text: str, problem: str) -> None:
     folder = course(tmp_path, source=BASE_SOURCE.replace("title: Morning Habits", f'title: "Morning {text} Habits"'))
     outcome = run("plan", folder, "--days", "3", tmp=tmp_path)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import named
 from dripcourse.preview import server as preview
 from hostile import course, run
 
@@ -75,7 +76,7 @@ HOSTS = [
 ]
 
 
-@pytest.mark.parametrize(("host", "status"), [c[1:] for c in HOSTS], ids=[c[0] for c in HOSTS])
+@pytest.mark.parametrize(("host", "status"), named(HOSTS))
 def test_only_loopback_hosts_are_answered(site: Running, host: str | None, status: int) -> None:
     assert site.status(None if host is None else host.format(port=site.port)) == status
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import named
 from hostile import course, run
 
 T = "Error: {tmp}/course/templates"
@@ -165,7 +166,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("setup", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(("setup", "expected"), named(CASES))
 def test_hostile_template_is_one_message(tmp_path: Path, setup: Callable[[Path], None], expected: str) -> None:
     folder = course(tmp_path)
     (folder / "templates").mkdir()

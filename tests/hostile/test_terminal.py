@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BASE_SOURCE
+from conftest import BASE_SOURCE, named
 from hostile import course, run
 
 TITLES = [
@@ -24,7 +24,7 @@ TITLES = [
 ]
 
 
-@pytest.mark.parametrize(("title", "shown"), [c[1:] for c in TITLES], ids=[c[0] for c in TITLES])
+@pytest.mark.parametrize(("title", "shown"), named(TITLES))
 def test_sources_prints_a_hostile_heading_escaped(tmp_path: Path, title: str, shown: str) -> None:
     source = BASE_SOURCE.replace("---\ntitle: Morning Habits\n---\n", f"# Morning {title} Habits\n")
     folder = course(tmp_path, source=source)
@@ -60,14 +60,14 @@ def test_import_prints_a_hostile_heading_escaped(tmp_path: Path) -> None:
 BREAKS = [("line-feed", "a\nb", "a\\nb"), ("carriage-return", "a\rb", "a\\rb"), ("crlf", "a\r\nb", "a\\r\\nb")]
 
 
-@pytest.mark.parametrize(("name", "shown"), [c[1:] for c in BREAKS], ids=[c[0] for c in BREAKS])
+@pytest.mark.parametrize(("name", "shown"), named(BREAKS))
 def test_a_line_break_in_an_output_path_stays_on_its_line(tmp_path: Path, name: str, shown: str) -> None:
     outcome = run("build", course(tmp_path), "--out", tmp_path / name, tmp=tmp_path)
     assert (outcome.code, outcome.err) == (0, "")
     assert outcome.out == f"Built 2 emails of 'Quiet Mornings' into {{tmp}}/{shown}/\n"
 
 
-@pytest.mark.parametrize(("name", "shown"), [c[1:] for c in BREAKS], ids=[c[0] for c in BREAKS])
+@pytest.mark.parametrize(("name", "shown"), named(BREAKS))
 def test_a_line_break_in_a_path_an_error_names_stays_on_its_line(tmp_path: Path, name: str, shown: str) -> None:
     (tmp_path / "file").write_text("mine\n", encoding="utf-8")
     outcome = run("build", course(tmp_path), "--out", tmp_path / "file" / name, tmp=tmp_path)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import named
 from hostile import course, run, run_process
 
 S = "Error: {tmp}/course/syllabus.yaml"
@@ -80,9 +81,7 @@ SYLLABUS_FAULTS = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("edits", "add", "expected"), [c[1:] for c in SYLLABUS_FAULTS], ids=[c[0] for c in SYLLABUS_FAULTS]
-)
+@pytest.mark.parametrize(("edits", "add", "expected"), named(SYLLABUS_FAULTS))
 def test_syllabus_fault_is_one_message(
     tmp_path: Path, edits: tuple[tuple[str, str], ...], add: str, expected: str
 ) -> None:
@@ -96,7 +95,7 @@ EPOCHS = [
 ]
 
 
-@pytest.mark.parametrize(("epoch", "code"), [c[1:] for c in EPOCHS], ids=[c[0] for c in EPOCHS])
+@pytest.mark.parametrize(("epoch", "code"), named(EPOCHS))
 def test_a_huge_source_date_epoch_is_one_message(tmp_path: Path, epoch: str, code: int) -> None:
     outcome = run("build", course(tmp_path), "--out", tmp_path / "out", tmp=tmp_path, env={"SOURCE_DATE_EPOCH": epoch})
     assert (outcome.code, outcome.out) == (code, "")
@@ -147,7 +146,7 @@ ROWS = [
 ]
 
 
-@pytest.mark.parametrize(("row", "expected"), [c[1:] for c in ROWS], ids=[c[0] for c in ROWS])
+@pytest.mark.parametrize(("row", "expected"), named(ROWS))
 def test_a_hostile_subscriber_row_is_skipped_with_its_line(tmp_path: Path, row: str, expected: str) -> None:
     subs = tmp_path / "subs.csv"
     subs.write_text(HEADER + row + "b@x.example,B,2026-03-02T09:00:00Z,\n", encoding="utf-8")
@@ -175,7 +174,7 @@ OUTS = [
 ]
 
 
-@pytest.mark.parametrize(("out", "code", "expected"), [c[1:] for c in OUTS], ids=[c[0] for c in OUTS])
+@pytest.mark.parametrize(("out", "code", "expected"), named(OUTS))
 def test_schedule_out_that_cannot_be_a_file(tmp_path: Path, out: str, code: int, expected: str) -> None:
     subs = tmp_path / "subs.csv"
     subs.write_text(HEADER + "b@x.example,B,2026-03-02T09:00:00Z,\n", encoding="utf-8")
@@ -192,7 +191,7 @@ PORTS = [
 ]
 
 
-@pytest.mark.parametrize(("port", "expected"), [c[1:] for c in PORTS], ids=[c[0] for c in PORTS])
+@pytest.mark.parametrize(("port", "expected"), named(PORTS))
 def test_serve_port_out_of_range_is_a_usage_error(tmp_path: Path, port: str, expected: str) -> None:
     outcome = run("serve", course(tmp_path), "--port", port, tmp=tmp_path)
     assert (outcome.code, outcome.out) == (2, "")
@@ -235,7 +234,7 @@ SEND_OPTIONS = [
 ]
 
 
-@pytest.mark.parametrize("args, expected", [c[1:] for c in SEND_OPTIONS], ids=[c[0] for c in SEND_OPTIONS])
+@pytest.mark.parametrize("args, expected", named(SEND_OPTIONS))
 def test_a_send_option_out_of_range_is_one_message(tmp_path: Path, args: list[str], expected: str) -> None:
     outcome = run("send", course(tmp_path), "--via", "smtp", *args, tmp=tmp_path)
     assert (outcome.code, outcome.out, outcome.err) == (2, "", f"Error: {expected}\n")

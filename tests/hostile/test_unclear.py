@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BASE_SOURCE
+from conftest import BASE_SOURCE, named
 from hostile import course, eml, run
 
 S = "Error: {tmp}/course/syllabus.yaml"
@@ -68,7 +68,7 @@ SYLLABUS = [
 ]
 
 
-@pytest.mark.parametrize(("edit", "expected"), [c[1:] for c in SYLLABUS], ids=[c[0] for c in SYLLABUS])
+@pytest.mark.parametrize(("edit", "expected"), named(SYLLABUS))
 def test_syllabus_gets_the_message_that_says_what_is_wrong(
     tmp_path: Path, edit: tuple[str, str], expected: str
 ) -> None:
@@ -105,7 +105,7 @@ SOURCES = [
 ]
 
 
-@pytest.mark.parametrize(("data", "expected"), [c[1:] for c in SOURCES], ids=[c[0] for c in SOURCES])
+@pytest.mark.parametrize(("data", "expected"), named(SOURCES))
 def test_a_source_in_another_encoding_is_named(tmp_path: Path, data: bytes, expected: str) -> None:
     folder = course(tmp_path)
     (folder / "sources" / "habits.md").write_bytes(data)
@@ -163,7 +163,7 @@ IMPORTS = [
 ]
 
 
-@pytest.mark.parametrize(("data", "code", "first"), [c[1:] for c in IMPORTS], ids=[c[0] for c in IMPORTS])
+@pytest.mark.parametrize(("data", "code", "first"), named(IMPORTS))
 def test_import_reads_utf16_and_refuses_binary(tmp_path: Path, data: bytes, code: int, first: str) -> None:
     article = tmp_path / "notes.txt"
     article.write_bytes(data)
@@ -197,7 +197,7 @@ DUPLICATES = [
 ]
 
 
-@pytest.mark.parametrize(("first", "again"), [c[1:] for c in DUPLICATES], ids=[c[0] for c in DUPLICATES])
+@pytest.mark.parametrize(("first", "again"), named(DUPLICATES))
 def test_a_duplicate_subscriber_is_planned_once_and_named(tmp_path: Path, first: str, again: str) -> None:
     subs = tmp_path / "subs.csv"
     subs.write_text(
@@ -234,7 +234,7 @@ SUBSCRIBER_FILES = [
 ]
 
 
-@pytest.mark.parametrize(("data", "expected"), [c[1:] for c in SUBSCRIBER_FILES], ids=[c[0] for c in SUBSCRIBER_FILES])
+@pytest.mark.parametrize(("data", "expected"), named(SUBSCRIBER_FILES))
 def test_a_subscriber_list_in_another_encoding_is_named(tmp_path: Path, data: bytes, expected: str) -> None:
     subs = tmp_path / "subs.csv"
     subs.write_bytes(data)
