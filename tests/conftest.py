@@ -16,6 +16,7 @@ if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[1]
+ENV = {"SOURCE_DATE_EPOCH": "1772409600"}  # 2026-03-02, so every run builds the same dates
 
 BASE_SYLLABUS = """\
 course:
@@ -87,6 +88,27 @@ def mini_course(tmp_path: Path) -> Path:
     target = tmp_path / "mini"
     shutil.copytree(FIXTURES / "mini", target)
     return target
+
+
+def cli(*args: str) -> tuple[int, str]:
+    """Run the CLI in-process on the fixed date; its exit code and everything it printed."""
+    from typer.testing import CliRunner
+
+    from dripcourse.cli import app
+
+    result = CliRunner().invoke(app, list(args), env=ENV)
+    return result.exit_code, result.output
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under an output folder, by relative path, leaving out dripcourse's own marker file."""
+    from dripcourse.outputs import MARKER
+
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != MARKER
+    }
 
 
 def many_emails(course: Path, count: int, syllabus: str | None = None) -> None:

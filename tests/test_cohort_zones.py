@@ -13,10 +13,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from conftest import BASE_SYLLABUS, make_course
-from dripcourse.cli import app
+from conftest import BASE_SYLLABUS, cli, make_course
 from dripcourse.export import export
 
 COHORT = BASE_SYLLABUS.replace(
@@ -28,12 +26,6 @@ SUBSCRIBERS = (
     "early@readers.example,Bea,2027-03-12T06:00:00-05:00,America/New_York\n"  # 90 minutes before lesson 1
     "late@readers.example,Cal,2027-03-12T09:00:00-05:00,\n"  # after lesson 1
 )
-ENV = {"SOURCE_DATE_EPOCH": "1772409600"}  # 2026-03-02
-
-
-def cli(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args), env=ENV)
-    return result.exit_code, result.output
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

@@ -17,13 +17,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from typer.testing import CliRunner
 
-from conftest import BASE_SOURCE, BASE_SYLLABUS, make_course
+from conftest import BASE_SOURCE, BASE_SYLLABUS, ENV, make_course
 from dripcourse.cli import app
 from dripcourse.export import export
 from engines.judges import django_render, listmonk_render, node_render
 
 PREVIEW = date(2026, 3, 2)
-ENV = {"SOURCE_DATE_EPOCH": "1772409600"}
 FALLBACK = "D'Arcy & Co"
 LINK = "https://quiet-mornings.example/plan?who={{ first_name | D''Arcy & Co }}&mail={{ email }}"
 BUTTON = f"    button: {{text: Your plan, url: '{LINK}'}}\n"

@@ -14,20 +14,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from conftest import BASE_SOURCE, BASE_SYLLABUS, make_course
-from dripcourse.cli import app
+from conftest import BASE_SOURCE, BASE_SYLLABUS, cli, make_course
 from dripcourse.export import export
 from engines.judges import django_render, listmonk_render, node_render
 
-ENV = {"SOURCE_DATE_EPOCH": "1772409600"}  # 2026-03-02
 PREVIEW = date(2026, 3, 2)
-
-
-def cli(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args), env=ENV)
-    return result.exit_code, result.output
 
 
 def course(tmp_path: Path, email_extra: str = "", syllabus: str = BASE_SYLLABUS, source: str = BASE_SOURCE) -> Path:

@@ -19,23 +19,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import escape
-from typer.testing import CliRunner
 
-from conftest import BASE_SOURCE, BASE_SYLLABUS, make_course
+from conftest import BASE_SOURCE, BASE_SYLLABUS, cli, make_course
 from dripcourse import mergetags
-from dripcourse.cli import app
 from dripcourse.exports import dialects as d
 from dripcourse.exports.services import TARGETS
 from dripcourse.syllabus import CourseInfo, Sender
 from engines.judges import django_render, listmonk_render, node_render
 
 ALL_TARGETS = sorted(TARGETS)
-ENV = {"SOURCE_DATE_EPOCH": "1772409600"}  # 2026-03-02
-
-
-def cli(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args), env=ENV)
-    return result.exit_code, result.output
 
 
 def course_with(tmp_path: Path, paragraph: str = "", greeting: str | None = None, subject: str | None = None) -> Path:

@@ -228,7 +228,7 @@ def send_test(
         settings = run(lambda: smtp_settings(env, host, port, user, security))
     course, chosen = run(lambda: copies_to_send(course_dir, email, send_all, preview_date()))
     count = run(lambda: send_tests(chosen, course.syllabus.course, to, settings, datetime.now(UTC)))
-    say(f"Sent {count} test email{'s' if count != 1 else ''} to {to} through {settings.host}:{settings.port}")
+    say(f"Sent {plural(count, 'test email')} to {to} through {settings.host}:{settings.port}")
 
 
 @app.command()
@@ -510,7 +510,7 @@ def send(
         choices = [(spec, True) for spec in mark_sent or []] + [(spec, False) for spec in resend or []]
         if choices:
             run(lambda: session.decide(course_dir, ledger, choices, datetime.now(UTC).timestamp()))
-            say(f"Settled {len(choices)} unresolved send{'s' if len(choices) != 1 else ''}")
+            say(f"Settled {plural(len(choices), 'unresolved send')}")
             return
         items = run(lambda: session.unresolved(course_dir, ledger))
         for item in items:

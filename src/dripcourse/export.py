@@ -24,5 +24,5 @@ def export(target: str, course_dir: Path, out_dir: Path, preview_date: date) -> 
         )
     course = load_course(course_dir)
     files = export_files(TARGETS[target], course, render_course(course, preview_date), today=preview_date)
-    write_output(out_dir, files, course)
+    write_output(out_dir, files, course, kind=f"export:{target}")
     return files

@@ -2,7 +2,10 @@
 
 A folder dripcourse writes (out/, an export folder, a new course) is staged beside its place and swapped in whole.
 dripcourse treats a folder as its own only when it holds the marker file `.dripcourse-out`: a random id chosen at
-the folder's first write, kept by every later one, and the list of files written. A `manifest.json` proves
+the folder's first write, kept by every later one, what kind of output it is (`build`, `export:TARGET`) and the
+course it was made from, and the sha256 of every file written. A later write must be of the same kind and course,
+and deletes a file only while its content is still what dripcourse wrote: a marker made by hand (or a file edited
+since) proves nothing and is refused. A `manifest.json` proves
 nothing, so a folder of the user's that happens to hold one is refused like any other. A folder that is not
 dripcourse's own and not empty is refused; in its own folder, anything it did not write (a file, a link, an empty
 folder) is refused too, so nothing is deleted that dripcourse did not create. Runs on one folder take turns
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
 import json
 import os
 import secrets
@@ -30,7 +34,8 @@ from pathlib import Path
 from dripcourse.errors import OutputError, Problem
 
 MARKER = ".dripcourse-out"
-MARKER_FORMAT = "dripcourse-output/1"
+MARKER_FORMAT = "dripcourse-output/2"
+OLD_MARKER_FORMAT = "dripcourse-output/1"  # no kinds or hashes recorded: nothing in such a folder can be proved ours
 PARTIAL_MARKER = MARKER + ".partial"  # written first and renamed, so a killed run never leaves half a marker
 LOCK_WAIT = 15.0  # seconds a second run waits for the first before refusing
 MAX_NAME_BYTES = 200  # the staging folder's name adds a few bytes; most file systems stop at 255
@@ -39,10 +44,30 @@ SHOWN = 5
 
 @dataclass(frozen=True)
 class Ownership:
-    """What an earlier write of dripcourse's left in a folder: its id and the files it wrote."""
+    """What an earlier write of dripcourse's left in a folder: its id, kind and course, and each file's sha256."""
 
     token: str
-    files: frozenset[str]
+    kind: str
+    course: str | None
+    hashes: Mapping[str, str]
+
+    @property
+    def files(self) -> frozenset[str]:
+        return frozenset(self.hashes)
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def unchanged(path: Path, recorded: str) -> bool:
+    """`path` is a regular file (no link) still holding the content dripcourse recorded for it."""
+    if path.is_symlink() or not path.is_file():
+        return False
+    try:
+        return digest(path.read_bytes()) == recorded
+    except OSError:
+        return False
 
 
 def refused(path: Path, exc: OSError) -> OutputError:
@@ -55,29 +80,62 @@ def shown(names: list[str]) -> str:
     return ", ".join(names[:SHOWN]) + more
 
 
-def read_marker(folder: Path) -> Ownership | None:
-    """The marker of a folder dripcourse wrote, or None (no marker, a link, or a file it did not write)."""
-    marker = folder / MARKER
+def marker_data(folder: Path, name: str = MARKER) -> dict[str, object] | None:
+    marker = folder / name
     if marker.is_symlink() or not marker.is_file():
         return None
     try:
         data = json.loads(marker.read_text(encoding="utf-8"))
-        token, files = data["id"], data["files"]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError):
         return None
-    if data.get("format") != MARKER_FORMAT or not isinstance(token, str) or len(token) != 32:
-        return None
-    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
-        return None
-    return Ownership(token, frozenset(files))
+    return data if isinstance(data, dict) else None
 
 
-def marker_bytes(token: str, files: Iterable[str]) -> bytes:
-    return (json.dumps({"format": MARKER_FORMAT, "id": token, "files": sorted(files)}, indent=1) + "\n").encode()
+def read_marker(folder: Path, name: str = MARKER) -> Ownership | None:
+    """The marker of a folder dripcourse wrote, or None (no marker, a link, or a file it did not write)."""
+    data = marker_data(folder, name)
+    if data is None or data.get("format") != MARKER_FORMAT:
+        return None
+    token, kind, course, hashes = data.get("id"), data.get("kind"), data.get("course"), data.get("files")
+    if not isinstance(token, str) or len(token) != 32 or not isinstance(kind, str):
+        return None
+    if course is not None and not isinstance(course, str):
+        return None
+    if not isinstance(hashes, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in hashes.items()):
+        return None
+    return Ownership(token, kind, course, hashes)
+
+
+def marker_bytes(token: str, kind: str, course: str | None, files: Mapping[str, bytes]) -> bytes:
+    hashes = {name: digest(files[name]) for name in sorted(files)}
+    record = {"format": MARKER_FORMAT, "id": token, "kind": kind, "course": course, "files": hashes}
+    return (json.dumps(record, indent=1, ensure_ascii=False) + "\n").encode()
+
+
+def described(kind: str) -> str:
+    """`build` -> "a build", `export:eml` -> "an export for eml"."""
+    return f"an export for {kind.partition(':')[2]}" if kind.startswith("export:") else f"a {kind}"
+
+
+def refuse_other_output(out: Path, owned: Ownership, kind: str, course: str | None) -> None:
+    """An output folder is rewritten only by the same kind of write from the same course."""
+    if owned.kind != kind:
+        raise OutputError(
+            Problem(out, f"holds {described(owned.kind)}, not {described(kind)}; choose another output folder")
+        )
+    if owned.course != course:
+        raise OutputError(
+            Problem(
+                out,
+                f"holds {described(kind)} of another course{f' ({owned.course})' if owned.course else ''}; "
+                "choose another output folder",
+            )
+        )
 
 
 def foreign_entries(folder: Path, owned: Ownership) -> list[str]:
-    """Everything in `folder` that dripcourse did not write: files, links and folders (shown with a slash)."""
+    """Everything in `folder` that dripcourse did not write: files, links and folders (shown with a slash), and any
+    file it wrote whose content has changed since."""
     files = owned.files | {MARKER}
     folders = {str(Path(f).parent) for f in files} - {"."}
     folders |= {str(p) for f in folders for p in Path(f).parents if str(p) != "."}
@@ -89,9 +147,15 @@ def foreign_entries(folder: Path, owned: Ownership) -> list[str]:
             if relative not in folders or (Path(root) / name).is_symlink():
                 stray.append(relative + "/")
         dirs[:] = sorted(d for d in dirs if str(base / d) in folders and not (Path(root) / d).is_symlink())
-        stray += [
-            str(base / n) for n in sorted(names) if str(base / n) not in files or (Path(root) / n).is_symlink()
-        ]  # a link in place of a file dripcourse wrote is the user's: it points at something of theirs
+        for name in sorted(names):
+            relative = str(base / name)
+            if relative == MARKER:
+                continue
+            # A link in place of a file dripcourse wrote is the user's (it points at something of theirs), and so is
+            # a file whose content is no longer what dripcourse recorded: edited since, or listed by a marker of the
+            # user's own making.
+            if relative not in owned.hashes or not unchanged(Path(root) / name, owned.hashes[relative]):
+                stray.append(relative)
     return stray
 
 
@@ -163,15 +227,20 @@ def locked(folder: Path, out: Path) -> Iterator[None]:
 
 
 def remove_owned(folder: Path) -> None:
-    """Delete what dripcourse wrote in `folder` (per its marker), then the folder if nothing else is left."""
+    """Delete what dripcourse wrote in `folder` (per its marker), then the folder if nothing else is left.
+
+    A file goes only while it holds what the marker recorded. The one exception is a staging folder of a run killed
+    while writing (it has only the partial marker, written before any file): its last file may be cut short, and the
+    folder is one mkdtemp made, so every regular file it lists goes."""
     owned = read_marker(folder)
+    cut_short = read_marker(folder, PARTIAL_MARKER) if owned is None else None
+    for name, recorded in (owned or cut_short or Ownership("", "", None, {})).hashes.items():
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            continue
+        path = folder / name
+        if unchanged(path, recorded) or (cut_short and path.is_file() and not path.is_symlink()):
+            path.unlink()
     if owned is not None:
-        for name in owned.files:
-            if Path(name).is_absolute() or ".." in Path(name).parts:
-                continue
-            path = folder / name
-            if path.is_file() and not path.is_symlink():
-                path.unlink()
         (folder / MARKER).unlink(missing_ok=True)
     (folder / PARTIAL_MARKER).unlink(missing_ok=True)
     for root, dirs, _ in os.walk(folder, topdown=False):
@@ -199,23 +268,36 @@ def write_folder(
     inputs: Iterable[Path] = (),
     option: str = "--out",
     mark: bool = True,
+    kind: str = "build",
 ) -> None:
-    """Write `files` (relative path -> bytes) as the folder `out`, staged beside it and swapped in whole. Without
-    `mark` (a new course folder, which is the user's from then on) the marker is left out."""
+    """Write `files` (relative path -> bytes) as the folder `out`, staged beside it and swapped in whole. `kind`
+    (`build`, `export:TARGET`, `new`) and the course are recorded, and a folder holding another kind or another
+    course's output is refused. Without `mark` (a new course folder, which is the user's from then on) the marker is
+    left out."""
     place = settle(out, option)
     refuse_inputs(out, place, course_dir, inputs, option)
+    course = None if course_dir is None else os.path.realpath(course_dir)
     try:
         place.parent.mkdir(parents=True, exist_ok=True)
         with locked(place.parent, out):
-            swap(out, place, files, mark)
+            swap(out, place, files, mark, kind, course)
     except OSError as exc:
         raise refused(out, exc) from None
 
 
-def swap(out: Path, place: Path, files: Mapping[str, bytes], mark: bool = True) -> None:
+def swap(out: Path, place: Path, files: Mapping[str, bytes], mark: bool, kind: str, course: str | None) -> None:
     owned = read_marker(place) if place.is_dir() else None
     stray = sorted(p.name + "/" * p.is_dir() for p in place.iterdir()) if place.is_dir() else []
+    if owned is None and place.is_dir() and (marker_data(place) or {}).get("format") == OLD_MARKER_FORMAT:
+        raise OutputError(
+            Problem(
+                out,
+                f"holds a marker in the format of an earlier dripcourse ({OLD_MARKER_FORMAT}), which did not record "
+                "what it wrote; keep anything of yours from it and delete the folder, or choose another output folder",
+            )
+        )
     if owned is not None:
+        refuse_other_output(out, owned, kind, course)
         stray = foreign_entries(place, owned)
     if stray:
         raise OutputError(
@@ -227,8 +309,8 @@ def swap(out: Path, place: Path, files: Mapping[str, bytes], mark: bool = True) 
     staging = Path(tempfile.mkdtemp(prefix=f".{place.name}.dripcourse-", dir=place.parent))
     swapped = False
     try:
-        write_bytes(staging / PARTIAL_MARKER, marker_bytes(owned.token if owned else secrets.token_hex(16), files))
-        os.rename(staging / PARTIAL_MARKER, staging / MARKER)
+        token = owned.token if owned else secrets.token_hex(16)
+        write_bytes(staging / PARTIAL_MARKER, marker_bytes(token, kind, course, files))
         made: set[Path] = set()
         for relative, data in files.items():
             target = staging / relative
@@ -236,6 +318,7 @@ def swap(out: Path, place: Path, files: Mapping[str, bytes], mark: bool = True) 
                 target.parent.mkdir(parents=True, exist_ok=True)
                 made.add(target.parent)
             write_bytes(target, data)
+        os.rename(staging / PARTIAL_MARKER, staging / MARKER)  # every file is whole
         staging.chmod(0o755)
         if owned is None:
             os.rename(staging, place)  # onto nothing, or onto the empty folder given

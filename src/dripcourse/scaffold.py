@@ -84,5 +84,5 @@ def new_course(folder: Path, with_templates: bool = False) -> list[Path]:
     if with_templates:
         theme = default_theme_dir()
         files |= {f"templates/{p.name}": p.read_bytes() for p in sorted(theme.iterdir()) if p.is_file()}
-    write_folder(folder, files, option="folder", mark=False)
+    write_folder(folder, files, option="folder", mark=False, kind="new")
     return [folder / name for name in files]

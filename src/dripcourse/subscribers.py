@@ -305,16 +305,21 @@ def plan_subscribers(
     known_zones: dict[str, bool] = {course_zone: True}
     seen = SeenAddresses()
     errors: list[Problem] = []
+
+    def skip(problem: Problem) -> None:
+        """A bad row: reported now, or kept for the strict run's error (the first STRICT_SHOWN)."""
+        stats.skipped += 1
+        if not strict:
+            on_problem(problem)
+        elif len(errors) < STRICT_SHOWN:
+            errors.append(problem)
+
     for row in csv_rows(reader, lambda: reader.line_num, file_name):
         if on_progress is not None and reader.line_num % PROGRESS_EVERY == 0:
             on_progress(reader.line_num)
         if isinstance(row, Problem):
             stats.subscribers += 1
-            stats.skipped += 1
-            if not strict:
-                on_problem(row)
-            elif len(errors) < STRICT_SHOWN:
-                errors.append(row)
+            skip(row)
             continue
         if not row or not any(cell.strip() for cell in row):
             continue
@@ -342,11 +347,7 @@ def plan_subscribers(
                 file_name, f"{address} is listed twice; planned once, from its first row", line, None, "email"
             )
         if problem is not None:
-            stats.skipped += 1
-            if not strict:
-                on_problem(problem)
-            elif len(errors) < STRICT_SHOWN:
-                errors.append(problem)
+            skip(problem)
             continue
         first_name = row[at["first_name"]].strip() if "first_name" in at and len(row) > at["first_name"] else ""
         text, count = planner.rows(f"{csv_field(address)},{csv_field(first_name)},", signed_up, zone_name)

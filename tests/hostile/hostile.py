@@ -17,10 +17,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from conftest import BASE_SOURCE, BASE_SYLLABUS, REPO, make_course
+from conftest import BASE_SOURCE, BASE_SYLLABUS, ENV, REPO, make_course
 from dripcourse.cli import app
 
-ENV = {"SOURCE_DATE_EPOCH": "1772409600"}  # 2026-03-02, so every run builds the same dates
 # What a built preview .eml holds, once each, for a course without reply_to.
 PREVIEW_HEADERS = [
     "Content-Type",

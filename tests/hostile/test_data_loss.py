@@ -130,10 +130,11 @@ BUILD_CASES = [
         keep=("out",),
     ),
     Case(
-        "a marker of the user's own making, with a wrong id",
+        "a marker of the user's own making, in the old format",
         ["build", "course", "--out", "out"],
         1,
-        f"Error: out: holds files dripcourse did not write ({MARKER}, thesis.docx); {REFUSED_OUT}\n",
+        "Error: out: holds a marker in the format of an earlier dripcourse (dripcourse-output/1), which did not "
+        "record what it wrote; keep anything of yours from it and delete the folder, or choose another output folder\n",
         files({"out/thesis.docx": "chapter one", f"out/{MARKER}": FAKE_MARKER}),
         keep=("out",),
     ),

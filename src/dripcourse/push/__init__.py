@@ -16,6 +16,7 @@ from typing import Any
 
 from dripcourse.build import load_course, render_course
 from dripcourse.errors import DripcourseError, Problem, did_you_mean
+from dripcourse.jsonfile import json_bytes
 from dripcourse.push.engine import Channel, Confirm, HttpChannel, Outcome, Planned, PushError, api_base, redact, run
 from dripcourse.push.model import Remote
 from dripcourse.push.state import State, state_path
@@ -39,13 +40,17 @@ class PushReport:
 
 
 def plan(
-    remote: Remote, files: dict[str, bytes], stems: list[str], title: str, slugs: list[str] | None = None
+    remote: Remote,
+    files: dict[str, bytes],
+    manifest: dict[str, Any],
+    stems: list[str],
+    slugs: list[str],
+    title: str,
 ) -> list[Planned]:
     """The export's objects in the manifest's order: course-wide ones, each email's, then the closing ones.
     An email's objects are keyed by its slug, so removing or moving an email re-keys nothing."""
-    manifest = json.loads(files["manifest.json"])
     entries: list[tuple[str, str, dict[str, Any]]] = [("course", f"'{title}'", r) for r in manifest["before"]]
-    for email, stem, slug in zip(manifest["emails"], stems, slugs or stems, strict=True):
+    for email, stem, slug in zip(manifest["emails"], stems, slugs, strict=True):
         entries += [(slug, stem, r) for r in email["requests"]]
     entries += [("course", f"'{title}'", r) for r in manifest["after"]]
     planned = []
@@ -98,7 +103,7 @@ def push(
     manifest = json.loads(files["manifest.json"])
     stems = [e.rendered.lesson.file_stem for e in emails]
     slugs = [e.rendered.lesson.email.slug for e in emails]
-    planned = plan(remote, files, stems, loaded.syllabus.course.title, slugs)
+    planned = plan(remote, files, manifest, stems, slugs, loaded.syllabus.course.title)
     base_url = dry_run_base(remote, env)
     here = {"base_url": redact(base_url), **({"account": account} if (account := remote.account(env)) else {})}
     path = state_path(course_dir, target)
@@ -132,7 +137,7 @@ def push(
         report.dry_run_file = course_dir / "push-state" / f"{target}.dry-run.json"
         report.dry_run_file.parent.mkdir(parents=True, exist_ok=True)
         listing = [write.entry(base_url) for write in outcome.writes]
-        report.dry_run_file.write_text(json.dumps(listing, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        report.dry_run_file.write_bytes(json_bytes(listing))
     return report
 
 
