@@ -100,6 +100,17 @@ def cli(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under an output folder, by relative path, leaving out dripcourse's own marker file."""
+    from dripcourse.outputs import MARKER
+
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != MARKER
+    }
+
+
 def many_emails(course: Path, count: int, syllabus: str | None = None) -> None:
     """Write the course's syllabus (its own, or `syllabus`) with `count` lessons on the fixture course's sources in
     place of its emails, so a build writes a few hundred files."""

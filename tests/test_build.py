@@ -10,20 +10,12 @@ from typing import Any
 import pytest
 
 import dripcourse.build
+from conftest import snapshot
 from dripcourse.build import build, load_course, render_course
 from dripcourse.errors import DripcourseError, OutputError
-from dripcourse.outputs import MARKER
 from dripcourse.render import default_theme_dir
 
 PREVIEW = date(2026, 1, 5)
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(folder)): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != MARKER
-    }
 
 
 def test_out_layout_and_manifest(mini_course: Path, tmp_path: Path) -> None:

@@ -10,22 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dripcourse.outputs import MARKER
+from conftest import snapshot
 from regenerate_golden import GOLDEN, GOLDEN_EXPORTS, build_golden, export_golden
-
-
-def files(folder: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(folder)): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != MARKER
-    }
 
 
 def test_fixture_course_matches_golden_output(tmp_path: Path) -> None:
     out = tmp_path / "out"
     build_golden(out)
-    expected, actual = files(GOLDEN), files(out)
+    expected, actual = snapshot(GOLDEN), snapshot(out)
     assert sorted(actual) == sorted(expected)
     for name in expected:
         assert actual[name] == expected[name], f"{name} differs; run python tests/regenerate_golden.py if intended"
@@ -34,7 +26,7 @@ def test_fixture_course_matches_golden_output(tmp_path: Path) -> None:
 def test_fixture_course_matches_golden_exports(tmp_path: Path) -> None:
     out = tmp_path / "exports"
     export_golden(out)
-    expected, actual = files(GOLDEN_EXPORTS), files(out)
+    expected, actual = snapshot(GOLDEN_EXPORTS), snapshot(out)
     assert sorted(actual) == sorted(expected)
     for name in expected:
         assert actual[name] == expected[name], f"{name} differs; run python tests/regenerate_golden.py if intended"

@@ -10,16 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import FIXTURES, many_emails
-from dripcourse.outputs import MARKER
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(folder)): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != MARKER
-    }
+from conftest import FIXTURES, many_emails, snapshot
 
 
 def titled(title: str) -> str:

@@ -63,16 +63,22 @@ def preview_date() -> date:
     from dripcourse.syllabus import EARLIEST, LATEST
 
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.isascii() and epoch.isdigit():
-        latest = int(datetime.combine(LATEST, datetime.min.time(), UTC).timestamp())
-        if int(epoch) <= latest:
-            return datetime.fromtimestamp(int(epoch), UTC).date()
-        raise fail(
-            EnvironmentFault(
-                Problem(None, f"SOURCE_DATE_EPOCH must be a Unix time from 0 to {latest} ({EARLIEST} to {LATEST})")
+    if not epoch:  # unset, or set to nothing: no fixed date asked for
+        return date.today()
+    latest = int(datetime.combine(LATEST, datetime.min.time(), UTC).timestamp())
+    # Digits only (ASCII: `int` also reads "٣", " 5" and "1_0"): the reproducible-builds spec asks a build to stop
+    # on a malformed value rather than quietly use today.
+    if epoch.isascii() and epoch.isdigit() and int(epoch) <= latest:
+        return datetime.fromtimestamp(int(epoch), UTC).date()
+    raise fail(
+        EnvironmentFault(
+            Problem(
+                None,
+                f"SOURCE_DATE_EPOCH must be a Unix time from 0 to {latest} ({EARLIEST} to {LATEST}) in whole seconds,"
+                f" got {epoch!r}",
             )
         )
-    return date.today()
+    )
 
 
 def show_version(value: bool) -> None:
