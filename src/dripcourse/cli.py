@@ -63,16 +63,22 @@ def preview_date() -> date:
     from dripcourse.syllabus import EARLIEST, LATEST
 
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.isascii() and epoch.isdigit():
-        latest = int(datetime.combine(LATEST, datetime.min.time(), UTC).timestamp())
-        if int(epoch) <= latest:
-            return datetime.fromtimestamp(int(epoch), UTC).date()
-        raise fail(
-            EnvironmentFault(
-                Problem(None, f"SOURCE_DATE_EPOCH must be a Unix time from 0 to {latest} ({EARLIEST} to {LATEST})")
+    if not epoch:  # unset, or set to nothing: no fixed date asked for
+        return date.today()
+    latest = int(datetime.combine(LATEST, datetime.min.time(), UTC).timestamp())
+    # Digits only (ASCII: `int` also reads "٣", " 5" and "1_0"): the reproducible-builds spec asks a build to stop
+    # on a malformed value rather than quietly use today.
+    if epoch.isascii() and epoch.isdigit() and int(epoch) <= latest:
+        return datetime.fromtimestamp(int(epoch), UTC).date()
+    raise fail(
+        EnvironmentFault(
+            Problem(
+                None,
+                f"SOURCE_DATE_EPOCH must be a Unix time from 0 to {latest} ({EARLIEST} to {LATEST}) in whole seconds,"
+                f" got {epoch!r}",
             )
         )
-    return date.today()
+    )
 
 
 def show_version(value: bool) -> None:
@@ -424,7 +430,7 @@ def push(
             entry = write.entry(report.base_url)
             say(f"{entry['method']} {entry['url']}  {body_summary(write.body)}")
         say(
-            f"Dry run: {len(outcome.writes)} requests to {service} written in full to {report.dry_run_file} "
+            f"Dry run: {len(outcome.writes)} requests to {service} written in full to {one_line(report.dry_run_file)} "
             "(nothing sent; changes made on the service are checked only by a real push)"
         )
         return
@@ -434,7 +440,7 @@ def push(
         + (f", {len(outcome.kept)} kept as changed there" if outcome.kept else "")
         + (f", {len(outcome.skipped)} not recreated" if outcome.skipped else "")
         + (f", {len(outcome.deleted)} deleted" if outcome.deleted else "")
-        + f" (state in {report.state_file})"
+        + f" (state in {one_line(report.state_file)})"
     )
     for what, url in outcome.links:
         say(f"  {what}: {url}")

@@ -8,6 +8,7 @@ import unicodedata
 import zoneinfo
 from dataclasses import dataclass, field, replace
 from datetime import date, time
+from functools import cache
 from pathlib import Path
 
 from yaml.nodes import MappingNode, Node, ScalarNode
@@ -408,9 +409,16 @@ class SyllabusReader(NodeReader):
                 "schedule.mode",
                 f"must be 'evergreen' or 'cohort', got {mode!r}{did_you_mean(mode, MODES)}",
             )
-        zone = self.text(keys.get("time_zone"), "schedule.time_zone") or "UTC"
-        if "time_zone" in keys and not valid_zone(zone):
-            hint = did_you_mean(zone, sorted(zoneinfo.available_timezones()))
+        written = self.text(keys.get("time_zone"), "schedule.time_zone")
+        zone = written or "UTC"
+        if "time_zone" in keys and not written:
+            self.report(
+                keys["time_zone"],
+                "schedule.time_zone",
+                "is empty; write an IANA time zone like 'Europe/Berlin', or leave the field out for UTC",
+            )
+        elif "time_zone" in keys and not valid_zone(zone):
+            hint = did_you_mean(zone, sorted(iana_zones()))
             self.report(keys["time_zone"], "schedule.time_zone", f"unknown IANA time zone {zone!r}{hint}")
         send_time = self.parsed(keys.get("send_time"), "schedule.send_time", parse_time, "a time of day like '08:00'")
         if send_time is None and "send_time" not in keys:
@@ -679,8 +687,22 @@ class SyllabusReader(NodeReader):
         return Button(text, url) if text and url else None
 
 
+# Files of a zoneinfo folder that are not zones a course can name: the machine's own zone (`localtime`, which says
+# nothing to a reader elsewhere), the default rules file of old tools (`posixrules`), and tzdata's placeholder for
+# "zone not set yet" (`Factory`, whose abbreviation is "-00").
+NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
+@cache
+def iana_zones() -> frozenset[str]:
+    """The IANA zone names this machine's tz database holds (zoneinfo.available_timezones), less NOT_ZONES."""
+    return frozenset(zoneinfo.available_timezones()) - NOT_ZONES
+
+
 def valid_zone(name: str) -> bool:
-    """True for an IANA zone name; a region folder like `America` or a path is not one."""
+    """True for an IANA zone name; a region folder like `America`, a path or `localtime` is not one."""
+    if name not in iana_zones():
+        return False
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):

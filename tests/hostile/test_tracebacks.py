@@ -52,7 +52,45 @@ SYLLABUS_FAULTS = [
         "zone-absolute",
         ((ZONE, "time_zone: /etc/localtime"),),
         "",
-        f"{S}:12:14: schedule.time_zone: unknown IANA time zone '/etc/localtime' (did you mean 'localtime'?)",
+        f"{S}:12:14: schedule.time_zone: unknown IANA time zone '/etc/localtime'",
+    ),
+    (
+        "zone-empty",
+        ((ZONE, 'time_zone: ""'),),
+        "",
+        f"{S}:12:14: schedule.time_zone: is empty; write an IANA time zone like 'Europe/Berlin', or leave the field"
+        " out for UTC",
+    ),
+    (
+        "zone-null",
+        ((ZONE, "time_zone:"),),
+        "",
+        f"{S}:12:13: schedule.time_zone: is empty; write an IANA time zone like 'Europe/Berlin', or leave the field"
+        " out for UTC",
+    ),
+    (
+        "zone-localtime",
+        ((ZONE, "time_zone: localtime"),),
+        "",
+        f"{S}:12:14: schedule.time_zone: unknown IANA time zone 'localtime'",
+    ),
+    (
+        "zone-posixrules",
+        ((ZONE, "time_zone: posixrules"),),
+        "",
+        f"{S}:12:14: schedule.time_zone: unknown IANA time zone 'posixrules'",
+    ),
+    (
+        "zone-factory",
+        ((ZONE, "time_zone: Factory"),),
+        "",
+        f"{S}:12:14: schedule.time_zone: unknown IANA time zone 'Factory'",
+    ),
+    (
+        "zone-posix-folder",
+        ((ZONE, "time_zone: posix"),),
+        "",
+        f"{S}:12:14: schedule.time_zone: unknown IANA time zone 'posix'",
     ),
     (
         "cohort-9999",
@@ -92,17 +130,38 @@ def test_syllabus_fault_is_one_message(
 EPOCHS = [
     ("epoch-huge", "99999999999999999999", 1),
     ("epoch-past-9000", "253402300800", 1),
+    ("epoch-negative", "-1", 1),
+    ("epoch-word", "abc", 1),
+    ("epoch-exponent", "1e9", 1),
+    ("epoch-leading-space", " 5", 1),
+    ("epoch-trailing-newline", "5\n", 1),
+    ("epoch-fraction", "1772409600.5", 1),
+    ("epoch-underscore", "1_000", 1),
+    ("epoch-arabic-indic-digits", "\u0663", 1),
 ]
 
 
 @pytest.mark.parametrize(("epoch", "code"), named(EPOCHS))
-def test_a_huge_source_date_epoch_is_one_message(tmp_path: Path, epoch: str, code: int) -> None:
+def test_a_malformed_or_huge_source_date_epoch_is_one_message(tmp_path: Path, epoch: str, code: int) -> None:
     outcome = run("build", course(tmp_path), "--out", tmp_path / "out", tmp=tmp_path, env={"SOURCE_DATE_EPOCH": epoch})
     assert (outcome.code, outcome.out) == (code, "")
-    assert (
-        outcome.err
-        == "Error: SOURCE_DATE_EPOCH must be a Unix time from 0 to 221876841600 (1970-01-01 to 9000-12-31)\n"
+    assert outcome.err == (
+        "Error: SOURCE_DATE_EPOCH must be a Unix time from 0 to 221876841600 (1970-01-01 to 9000-12-31) in whole"
+        f" seconds, got {epoch!r}\n"
     )
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("epoch", "day"), [("0", "1970-01-01"), ("221876841600", "9000-12-31"), ("", None)])
+def test_a_well_formed_source_date_epoch_sets_the_preview_date(tmp_path: Path, epoch: str, day: str | None) -> None:
+    import json
+    from datetime import date
+
+    outcome = run("build", course(tmp_path), "--out", tmp_path / "out", tmp=tmp_path, env={"SOURCE_DATE_EPOCH": epoch})
+    assert (outcome.code, outcome.err) == (0, "")
+    manifest = (tmp_path / "out" / "manifest.json").read_text(encoding="utf-8")
+    assert (day or date.today().isoformat()) in manifest
+    assert json.loads(manifest)
 
 
 HEADER = "email,first_name,signed_up_at,timezone\n"
@@ -132,6 +191,16 @@ ROWS = [
         "zone-folder",
         "a@x.example,A,2026-03-02T09:00:00Z,America\n",
         "Skipped: {tmp}/subs.csv:2: timezone: unknown IANA time zone 'America'",
+    ),
+    (
+        "zone-localtime",
+        "a@x.example,A,2026-03-02T09:00:00Z,localtime\n",
+        "Skipped: {tmp}/subs.csv:2: timezone: unknown IANA time zone 'localtime'",
+    ),
+    (
+        "zone-factory",
+        "a@x.example,A,2026-03-02T09:00:00Z,Factory\n",
+        "Skipped: {tmp}/subs.csv:2: timezone: unknown IANA time zone 'Factory'",
     ),
     (
         "name-200k",
