@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
-from collections.abc import Callable, Sequence
+import subprocess
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +112,23 @@ def snapshot(folder: Path) -> dict[str, bytes]:
         for p in sorted(folder.rglob("*"))
         if p.is_file() and p.name != MARKER
     }
+
+
+def start_serve(course: Path, env: Mapping[str, str]) -> tuple[subprocess.Popen[str], str, int]:
+    """`dripcourse serve` on a free port in a subprocess with `env`: the process, and the address and port it
+    printed on its first line."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dripcourse", "serve", str(course), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**env, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    match = re.search(r"at (http://127\.0\.0\.1:(\d+)/)", first)
+    assert match, first
+    return process, match.group(1), int(match.group(2))
 
 
 def many_emails(course: Path, count: int, syllabus: str | None = None) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, REPO
+from conftest import FIXTURES, REPO, start_serve
 from dripcourse import palette
 from dripcourse.build import build
 from dripcourse.preview.server import resolve
@@ -382,18 +382,7 @@ def test_resolve_refuses_paths_outside_the_site(tmp_path: Path) -> None:
 class Server:
     def __init__(self, course: Path):
         self.course = course
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "dripcourse", "serve", str(course), "--port", "0"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        assert self.process.stdout is not None
-        first = self.process.stdout.readline()
-        match = re.search(r"at (http://127\.0\.0\.1:(\d+)/)", first)
-        assert match, first
-        self.url, self.port = match.group(1), int(match.group(2))
+        self.process, self.url, self.port = start_serve(course, os.environ)
 
     def stop(self) -> str:
         """Ctrl-C, then the rest of the output. The server stops within a poll interval; the wait is long because

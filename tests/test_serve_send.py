@@ -14,8 +14,6 @@ import os
 import re
 import shutil
 import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -24,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES
+from conftest import FIXTURES, start_serve
 from services.smtp import SmtpServer
 
 SEND_PATH = "/__dripcourse/send-test"
@@ -35,18 +33,7 @@ class Serve:
 
     def __init__(self, course: Path, smtp_env: dict[str, str]):
         env = {k: v for k, v in os.environ.items() if not k.startswith("DRIPCOURSE_SMTP_")}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "dripcourse", "serve", str(course), "--port", "0"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={**env, **smtp_env, "PYTHONUNBUFFERED": "1"},
-        )
-        assert self.process.stdout is not None
-        first = self.process.stdout.readline()
-        match = re.search(r"at (http://127\.0\.0\.1:(\d+)/)", first)
-        assert match, first
-        self.url, self.port = match.group(1), int(match.group(2))
+        self.process, self.url, self.port = start_serve(course, {**env, **smtp_env})
         self.origin = f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:

@@ -430,7 +430,7 @@ def push(
             entry = write.entry(report.base_url)
             say(f"{entry['method']} {entry['url']}  {body_summary(write.body)}")
         say(
-            f"Dry run: {len(outcome.writes)} requests to {service} written in full to {report.dry_run_file} "
+            f"Dry run: {len(outcome.writes)} requests to {service} written in full to {one_line(report.dry_run_file)} "
             "(nothing sent; changes made on the service are checked only by a real push)"
         )
         return
@@ -440,7 +440,7 @@ def push(
         + (f", {len(outcome.kept)} kept as changed there" if outcome.kept else "")
         + (f", {len(outcome.skipped)} not recreated" if outcome.skipped else "")
         + (f", {len(outcome.deleted)} deleted" if outcome.deleted else "")
-        + f" (state in {report.state_file})"
+        + f" (state in {one_line(report.state_file)})"
     )
     for what, url in outcome.links:
         say(f"  {what}: {url}")

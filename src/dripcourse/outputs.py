@@ -252,7 +252,7 @@ def remove_owned(folder: Path) -> None:
 
 
 def write_bytes(path: Path, data: bytes) -> None:
-    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # less the umask, as any new file
     try:
         view = memoryview(data)
         while view:
@@ -319,7 +319,7 @@ def swap(out: Path, place: Path, files: Mapping[str, bytes], mark: bool, kind: s
                 made.add(target.parent)
             write_bytes(target, data)
         os.rename(staging / PARTIAL_MARKER, staging / MARKER)  # every file is whole
-        staging.chmod(0o755)
+        staging.chmod(0o777 & ~current_umask())  # mkdtemp made it 0o700; the output gets a new folder's mode
         if owned is None:
             os.rename(staging, place)  # onto nothing, or onto the empty folder given
             if not mark:
@@ -377,9 +377,13 @@ def file_mode(target: Path) -> int:
     try:
         return stat.S_IMODE(target.stat().st_mode)
     except FileNotFoundError:
-        umask = os.umask(0o022)
-        os.umask(umask)
-        return 0o666 & ~umask
+        return 0o666 & ~current_umask()
+
+
+def current_umask() -> int:
+    umask = os.umask(0o022)  # reading it means setting it; it is put back at once
+    os.umask(umask)
+    return umask
 
 
 @contextmanager

@@ -98,3 +98,13 @@ def test_schedule_force_keeps_the_plan_permissions(tmp_path: Path) -> None:
     assert (outcome.code, outcome.err) == (0, ""), outcome.err
     assert plan.read_text(encoding="utf-8") != "old plan\n"
     assert mode(plan) == 0o600
+
+
+@pytest.mark.usefixtures("umask")
+def test_a_build_follows_the_umask_too(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    outcome = run("build", course(tmp_path), "--out", out, tmp=tmp_path)
+    assert (outcome.code, outcome.err) == (0, ""), outcome.err
+    assert mode(out) == 0o750
+    assert {mode(p) for p in out.rglob("*") if p.is_file()} == {0o640}
+    assert {mode(p) for p in out.rglob("*") if p.is_dir()} == {0o750}

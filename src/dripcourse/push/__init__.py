@@ -17,6 +17,7 @@ from typing import Any
 from dripcourse.build import load_course, render_course
 from dripcourse.errors import DripcourseError, Problem, did_you_mean
 from dripcourse.jsonfile import json_bytes
+from dripcourse.outputs import write_file
 from dripcourse.push.engine import Channel, Confirm, HttpChannel, Outcome, Planned, PushError, api_base, redact, run
 from dripcourse.push.model import Remote
 from dripcourse.push.state import State, state_path
@@ -137,7 +138,7 @@ def push(
         report.dry_run_file = course_dir / "push-state" / f"{target}.dry-run.json"
         report.dry_run_file.parent.mkdir(parents=True, exist_ok=True)
         listing = [write.entry(base_url) for write in outcome.writes]
-        report.dry_run_file.write_bytes(json_bytes(listing))
+        write_file(report.dry_run_file, json_bytes(listing))
     return report
 
 
