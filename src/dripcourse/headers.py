@@ -63,6 +63,7 @@ MAX_LINE = 998  # octets in a header line before its CRLF (RFC 5322 section 2.1.
 MAX_UNSUBSCRIBE_URL = 600
 # Headers whose value is a structured token, never text: written unfolded, and never holding an encoded word.
 STRUCTURED = ("List-Unsubscribe", "List-Unsubscribe-Post", "Message-ID", "Date", "MIME-Version")
+ADDRESS_HEADERS = ("From", "To", "Reply-To")
 
 
 class VerbatimHeader(UnstructuredHeader, BaseHeader):
@@ -319,6 +320,16 @@ def check_structured(raw: bytes, expected: dict[str, str | None], what: str) -> 
             value = expected[name]
             if b"=?" in line or b"\r\n" in line or (value is not None and line != f"{name}: {value}".encode()):
                 raise HeaderError(Problem(None, f"{what}: the {name} header is not written as meant: {line!r}"))
+    for name in ADDRESS_HEADERS:
+        value = expected.get(name)
+        if value is None:
+            continue
+        # A display name may be encoded words (RFC 2047 section 5 allows them in a phrase); the address may not.
+        spec = getaddresses([value])[0][1]
+        for line in fields.get(name.lower(), []):
+            unfolded = re.sub(rb"\r\n(?=[ \t])", b"", line)
+            if not (unfolded.endswith(f"<{spec}>".encode()) or unfolded == f"{name}: {spec}".encode()):
+                raise HeaderError(Problem(None, f"{what}: the {name} header does not end in its address: {line!r}"))
 
 
 def part_types(raw: bytes, boundary: str) -> list[str]:

@@ -471,6 +471,13 @@ def test_the_read_back_check_compares_structured_headers_as_bytes() -> None:
         assert tampered != raw
         with pytest.raises(HeaderError, match="is not written as meant"):
             verify(tampered, msg.intended, "copy")
+    for tampered in (
+        raw.replace(b"From: Ada <ada@h.example>", b"From: =?utf-8?q?Ada_=3Cada=40h=2Eexample=3E?=", 1),
+        raw.replace(b"To: Reader <reader@example.com>", b"To: Reader =?utf-8?q?=3Creader=40example=2Ecom=3E?=", 1),
+    ):
+        assert tampered != raw
+        with pytest.raises(HeaderError):
+            verify(tampered, msg.intended, "copy")
 
 
 EMAIL_LINE = "email: ada@quiet-mornings.example"
