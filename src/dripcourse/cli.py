@@ -602,5 +602,8 @@ def main() -> None:
         say("Interrupted.", err=True)
         sys.exit(130)
     except Exception as exc:  # the last net: every known fault has its own message before it gets here
-        say(f"Error: internal error ({type(exc).__name__}: {exc}); please report it with the command you ran", err=True)
+        say(
+            f"Error: internal error ({type(exc).__name__}: {one_line(exc)}); please report it with the command you ran",
+            err=True,
+        )
         sys.exit(1)

@@ -113,8 +113,10 @@ def marker_bytes(token: str, kind: str, course: str | None, files: Mapping[str, 
 
 
 def described(kind: str) -> str:
-    """`build` -> "a build", `export:eml` -> "an export for eml"."""
-    return f"an export for {kind.partition(':')[2]}" if kind.startswith("export:") else f"a {kind}"
+    """`build` -> "a build", `export:eml` -> "an export for eml", `new` -> "a new course"."""
+    if kind.startswith("export:"):
+        return f"an export for {kind.partition(':')[2]}"
+    return "a new course" if kind == "new" else f"a {kind}"
 
 
 def refuse_other_output(out: Path, owned: Ownership, kind: str, course: str | None) -> None:
