@@ -589,3 +589,17 @@ def test_an_unsubscribe_host_that_is_no_host_name_is_refused(tmp_path: Path, url
         "",
         f"{S}:8:20: course.unsubscribe_url: has a host name that is not valid: {url!r}\n",
     )
+
+
+def test_a_subscriber_whose_unsubscribe_line_would_pass_998_octets_is_not_sent(tmp_path: Path) -> None:
+    """A 600-character unsubscribe URL and an address of 64 characters that all need escaping: the copy's
+    List-Unsubscribe line would be over 998 octets, so the copy is refused rather than sent malformed."""
+    from dripcourse.build import load_course, render_course
+    from dripcourse.drip.compose import LessonMessage, Recipient, UnsafeValue
+
+    folder = course(tmp_path, (UNSUB, f"unsubscribe_url: {long_url(600)}"))
+    loaded = load_course(folder)
+    lesson = LessonMessage(render_course(loaded, date(2026, 3, 2))[0], loaded.syllabus.course, "s" * 20)
+    address = "{" * 64 + "@" + ".".join(["d" * 63] * 3) + ".de"
+    with pytest.raises(UnsafeValue, match="a header line is longer than 998 octets"):
+        lesson.fill(Recipient(address, "Ann"), datetime(2026, 3, 2, tzinfo=UTC))
