@@ -19,6 +19,7 @@ check on the raw text is not enough: an encoded word can carry a line break that
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -47,6 +48,7 @@ ADDRESS = re.compile(
     rf"^(?!.*=\?)(?=[^@]{{1,{MAX_LOCAL_PART}}}@){_ATOM}(?:\.{_ATOM})*"
     rf"@(?=[^@]{{1,{MAX_DOMAIN}}}\Z)(?:{_LABEL}\.)+{_LABEL}\Z"
 )
+HOST = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?\Z")  # an ASCII (IDNA-encoded) host name; IPv6 is checked apart
 MAX_NAME = 200  # characters of a sender name: a From line a reader can see whole, checked in linear time
 # What RFC 3986 allows in a URL, less the comma (it separates List-Unsubscribe targets) and the apostrophe.
 URL_SAFE = "/?#[]@!$&()*+;=:%-._~"
@@ -237,9 +239,13 @@ def url_problem(url: str, schemes: Iterable[str] = UNSUBSCRIBE_SCHEMES) -> str |
         return f"must be an absolute {' or '.join(allowed)} URL"
     if parts.username is not None or parts.password is not None:
         return "must not hold a user name or password"
+    bracketed = "[" in parts.netloc  # an IP literal (RFC 3986 section 3.2.2): only IPv6 is one dripcourse writes
     try:
         written = serialise(url)
     except UnicodeError:
+        return "has a host name that is not valid"
+    host = urlsplit(written).hostname or ""
+    if not (is_ipv6(host) if bracketed else HOST.match(host)):
         return "has a host name that is not valid"
     if len(written) > MAX_UNSUBSCRIBE_URL:
         return (
@@ -247,6 +253,14 @@ def url_problem(url: str, schemes: Iterable[str] = UNSUBSCRIBE_SCHEMES) -> str |
             " List-Unsubscribe line of every subscriber stays within 998 octets"
         )
     return None
+
+
+def is_ipv6(host: str) -> bool:
+    try:
+        ipaddress.IPv6Address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def serialised_url(url: str, field: str, schemes: Iterable[str] = UNSUBSCRIBE_SCHEMES) -> str:
@@ -262,6 +276,8 @@ def serialise(url: str) -> str:
     parts = urlsplit(url)
     host = parts.hostname or ""
     ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    if "[" in parts.netloc:
+        ascii_host = f"[{ascii_host}]"
     netloc = ascii_host if parts.port is None else f"{ascii_host}:{parts.port}"
     return urlunsplit(
         (

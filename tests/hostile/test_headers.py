@@ -569,3 +569,23 @@ def test_a_200_character_sender_name_is_one_from_name(tmp_path: Path) -> None:
     outcome = run("build", course(tmp_path, (NAME, f"name: {name}")), "--out", tmp_path / "out", tmp=tmp_path)
     assert outcome.code == 0, outcome.err
     assert [a.display_name for a in eml(tmp_path / "out")["From"].addresses] == [name]
+
+
+HOSTS = [
+    ("host-percent-nul", "https://exa%00mple.com/u"),
+    ("host-percent-crlf", "https://h.example%0d%0abcc/u"),
+    ("host-future-literal", "https://[v1.x]/u"),
+    ("host-space-escape", "https://h%20x.example/u"),
+]
+
+
+@pytest.mark.parametrize("url", [c[1] for c in HOSTS], ids=[c[0] for c in HOSTS])
+def test_an_unsubscribe_host_that_is_no_host_name_is_refused(tmp_path: Path, url: str) -> None:
+    outcome = run(
+        "build", course(tmp_path, (UNSUB, f"unsubscribe_url: '{url}'")), "--out", tmp_path / "o", tmp=tmp_path
+    )
+    assert (outcome.code, outcome.out, outcome.err) == (
+        2,
+        "",
+        f"{S}:8:20: course.unsubscribe_url: has a host name that is not valid: {url!r}\n",
+    )
