@@ -36,7 +36,7 @@ from dripcourse.errors import OutputError, Problem
 MARKER = ".dripcourse-out"
 MARKER_FORMAT = "dripcourse-output/2"
 OLD_MARKER_FORMAT = "dripcourse-output/1"  # no kinds or hashes recorded: nothing in such a folder can be proved ours
-PARTIAL_MARKER = MARKER + ".partial"  # written first and renamed, so a killed run never leaves half a marker
+PARTIAL_MARKER = MARKER + ".partial"  # written first, renamed to MARKER once every file is whole
 LOCK_WAIT = 15.0  # seconds a second run waits for the first before refusing
 MAX_NAME_BYTES = 200  # the staging folder's name adds a few bytes; most file systems stop at 255
 SHOWN = 5
