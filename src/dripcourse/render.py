@@ -417,6 +417,18 @@ class PlainSandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
         return None if formatter is None else TemplateFunction(formatter)
 
 
+def theme_environment(loader: jinja2.BaseLoader, kind: str) -> PlainSandbox:
+    """The sandbox one part of the email ("html" or "text") renders in: a theme can format what it is given, but not
+    reach Python's internals (`__globals__`, `os`). Only the HTML part escapes."""
+    return PlainSandbox(
+        loader=loader,
+        autoescape=kind == "html",
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        bytecode_cache=compiled_templates(kind),
+    )
+
+
 class Renderer:
     """Renders the lessons of one course with one theme."""
 
@@ -424,21 +436,8 @@ class Renderer:
         self.use(syllabus)
         self.template_dirs = template_dirs or theme_dirs(syllabus.root)
         loader = ThemeLoader([str(d) for d in self.template_dirs])
-        # Sandboxed: a theme can format what it is given, but not reach Python's internals (`__globals__`, `os`).
-        self.html_env = PlainSandbox(
-            loader=loader,
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            keep_trailing_newline=True,
-            bytecode_cache=compiled_templates("html"),
-        )
-        self.text_env = PlainSandbox(
-            loader=loader,
-            autoescape=False,
-            undefined=jinja2.StrictUndefined,
-            keep_trailing_newline=True,
-            bytecode_cache=compiled_templates("text"),
-        )
+        self.html_env = theme_environment(loader, "html")
+        self.text_env = theme_environment(loader, "text")
         self.text_env.filters["wrap"] = wrap_filter
 
     def use(self, syllabus: Syllabus) -> None:
