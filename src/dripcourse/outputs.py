@@ -135,6 +135,10 @@ def refuse_other_output(out: Path, owned: Ownership, kind: str, course: str | No
         )
 
 
+def raise_error(exc: OSError) -> None:
+    raise exc
+
+
 def foreign_entries(folder: Path, owned: Ownership) -> list[str]:
     """Everything in `folder` that dripcourse did not write: files, links and folders (shown with a slash), and any
     file it wrote whose content has changed since."""
@@ -142,7 +146,8 @@ def foreign_entries(folder: Path, owned: Ownership) -> list[str]:
     folders = {str(Path(f).parent) for f in files} - {"."}
     folders |= {str(p) for f in folders for p in Path(f).parents if str(p) != "."}
     stray = []
-    for root, dirs, names in os.walk(folder):
+    # A subfolder that cannot be listed stops the write: what it holds is unknown, so it may be the user's.
+    for root, dirs, names in os.walk(folder, onerror=raise_error):
         base = Path(root).relative_to(folder)
         for name in sorted(dirs):
             relative = str(base / name)

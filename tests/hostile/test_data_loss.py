@@ -19,6 +19,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -773,3 +774,23 @@ def test_six_builds_at_once_on_one_folder_succeed_or_refuse_cleanly(root: Path) 
         same = {k: v for k, v in tree(root / "out").items() if k != MARKER}
         assert same == {k: v for k, v in tree(root / "reference").items() if k != MARKER}
         assert not [p.name for p in root.iterdir() if p.name.startswith(".out.")]
+
+
+def test_a_subfolder_that_cannot_be_listed_stops_the_build(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What an unlistable folder of dripcourse's own inside out/ holds is unknown, so it may be the user's: the build refuses rather
+    than swap it away unseen. (As root every folder can be listed, so the refusal is simulated on os.scandir.)"""
+    assert invoke(root, ["build", "course", "--out", "out"])[0] == 0
+    (root / "out/emails/thesis.docx").write_text("mine")
+    before = tree(root / "out")
+    real_scandir = os.scandir
+
+    def scandir(path: str = ".") -> Any:
+        if str(path).endswith("/out/emails"):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    code, stderr = invoke(root, ["build", "course", "--out", "out"])
+    monkeypatch.undo()
+    assert (code, stderr) == (1, f"Error: out: the system refused it: {os.strerror(errno.EACCES).lower()}\n")
+    assert tree(root / "out") == before
