@@ -415,6 +415,10 @@ def replacing(path: Path) -> Iterator[Path]:
 
 
 def write_file(path: Path, data: bytes) -> None:
-    """Replace one file (every single-file writer comes here: a syllabus, a source, a plan)."""
-    with replacing(path) as temporary:
-        temporary.write_bytes(data)
+    """Replace one file (every single-file writer comes here: a syllabus, a source, a plan, the push state). The
+    new content is on disk before it takes the old file's place, so a crash leaves one or the other, never an
+    empty file."""
+    with replacing(path) as temporary, temporary.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())

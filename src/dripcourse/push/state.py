@@ -12,13 +12,13 @@ a credential only as a short hash), so a push to another account never reads, up
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dripcourse.errors import DripcourseError, Problem
+from dripcourse.outputs import write_file
 
 STATE_FORMAT = "dripcourse-push/1"
 
@@ -88,13 +88,7 @@ class State:
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = {"format": STATE_FORMAT, "target": self.target, "bound_to": self.bound_to, "objects": self.objects}
-        partial = self.path.with_name(f".{self.path.name}.partial")
-        with partial.open("w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, sort_keys=True)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        partial.replace(self.path)
+        write_file(self.path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("utf-8"))
 
     def record(self, key: str, **values: Any) -> None:
         self.objects[key] = values
