@@ -21,6 +21,16 @@ FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[1]
 ENV = {"SOURCE_DATE_EPOCH": "1772409600"}  # 2026-03-02, so every run builds the same dates
 
+
+@pytest.fixture(autouse=True, scope="session")
+def marker_key_home(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """dripcourse signs its output markers with a per-user key in $XDG_STATE_HOME; tests keep theirs in a
+    temporary folder (subprocesses inherit it), never in the home folder of whoever runs them."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+        yield
+
+
 BASE_SYLLABUS = """\
 course:
   title: Quiet Mornings

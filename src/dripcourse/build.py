@@ -294,4 +294,7 @@ def build(course_dir: Path, out_dir: Path, preview_date: date) -> Course:
 def write_output(out_dir: Path, files: dict[str, bytes], course: Course | None = None, kind: str = "build") -> None:
     """Write `files` as the folder `out_dir`, staged and swapped in whole (see dripcourse.outputs); with the
     `course` it was built from, a folder inside that course, or one holding another course's output, is refused."""
-    write_folder(out_dir, files, None if course is None else course.syllabus.root, kind=kind)
+    if course is None:
+        write_folder(out_dir, files, kind=kind)
+    else:
+        write_folder(out_dir, files, course.syllabus.root, kind=kind, title=course.syllabus.course.title)

@@ -3,9 +3,12 @@
 A folder dripcourse writes (out/, an export folder, a new course) is staged beside its place and swapped in whole.
 dripcourse treats a folder as its own only when it holds the marker file `.dripcourse-out`: a random id chosen at
 the folder's first write, kept by every later one, what kind of output it is (`build`, `export:TARGET`) and the
-course it was made from, and the sha256 of every file written. A later write must be of the same kind and course,
-and deletes a file only while its content is still what dripcourse wrote: a marker made by hand (or a file edited
-since) proves nothing and is refused. A `manifest.json` proves
+course it was made from (its folder and its title), and the sha256 of every file written, all signed with an
+HMAC-SHA256 under a secret key of the user's, kept outside every output (`key_file`). Equal hashes prove equal bytes,
+not authorship: only the signature shows that this user's dripcourse wrote the marker, so a marker without a valid
+one (made by hand, or by another user or machine) is refused and nothing it lists is deleted. A later write must be
+of the same kind and of the same course (the same folder, or the same title, so a course moved or renamed keeps its
+output), and deletes a file only while its content is still what dripcourse wrote. A `manifest.json` proves
 nothing, so a folder of the user's that happens to hold one is refused like any other. A folder that is not
 dripcourse's own and not empty is refused; in its own folder, anything it did not write (a file, a link, an empty
 folder) is refused too, so nothing is deleted that dripcourse did not create. Runs on one folder take turns
@@ -19,6 +22,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -40,6 +44,7 @@ PARTIAL_MARKER = MARKER + ".partial"  # written first, renamed to MARKER once ev
 LOCK_WAIT = 15.0  # seconds a second run waits for the first before refusing
 MAX_NAME_BYTES = 200  # the staging folder's name adds a few bytes; most file systems stop at 255
 SHOWN = 5
+KEY_BYTES = 32
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class Ownership:
     token: str
     kind: str
     course: str | None
+    title: str | None
     hashes: Mapping[str, str]
 
     @property
@@ -80,6 +86,67 @@ def shown(names: list[str]) -> str:
     return ", ".join(names[:SHOWN]) + more
 
 
+@dataclass(frozen=True)
+class Key:
+    """The user's secret marker key, or why there is none (then no folder can be proved dripcourse's own)."""
+
+    secret: bytes | None
+    problem: str = ""
+
+
+def key_file() -> Path:
+    """Where the key lives: $XDG_STATE_HOME/dripcourse/key, else ~/.local/state/dripcourse/key (the XDG default)."""
+    state = os.environ.get("XDG_STATE_HOME", "")
+    base = Path(state) if os.path.isabs(state) else Path.home() / ".local" / "state"
+    return base / "dripcourse" / "key"
+
+
+def read_key(path: Path) -> Key:
+    handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        info = os.fstat(handle)
+        secret = os.read(handle, KEY_BYTES + 1)
+    finally:
+        os.close(handle)
+    if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        return Key(None, f"{path} must be a file of yours that only you can read (mode 600)")
+    if len(secret) != KEY_BYTES:
+        return Key(None, f"{path} is not a dripcourse key ({KEY_BYTES} bytes); delete it and run again")
+    return Key(secret)
+
+
+def signing_key() -> Key:
+    """The user's key, made (mode 600, random) on first use. A key another run made meanwhile is kept: the new one is
+    linked into place, which never replaces a file."""
+    path = key_file()
+    try:
+        return read_key(path)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        return Key(None, f"{path} cannot be read: {(exc.strerror or str(exc)).lower()}")
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=".key.", dir=path.parent)  # mode 600
+        try:
+            os.write(handle, secrets.token_bytes(KEY_BYTES))
+            os.fsync(handle)
+            os.close(handle)
+            with suppress(FileExistsError):
+                os.link(name, path)
+        finally:
+            os.unlink(name)
+        return read_key(path)
+    except OSError as exc:
+        return Key(None, f"{path} cannot be created: {(exc.strerror or str(exc)).lower()}")
+
+
+def signature(secret: bytes, record: Mapping[str, object]) -> str:
+    """HMAC-SHA256 of everything a marker records, in one canonical JSON form."""
+    text = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hmac.new(secret, text.encode(), hashlib.sha256).hexdigest()
+
+
 def marker_data(folder: Path, name: str = MARKER) -> dict[str, object] | None:
     marker = folder / name
     if marker.is_symlink() or not marker.is_file():
@@ -91,24 +158,40 @@ def marker_data(folder: Path, name: str = MARKER) -> dict[str, object] | None:
     return data if isinstance(data, dict) else None
 
 
-def read_marker(folder: Path, name: str = MARKER) -> Ownership | None:
-    """The marker of a folder dripcourse wrote, or None (no marker, a link, or a file it did not write)."""
+def read_marker(folder: Path, key: Key, name: str = MARKER) -> Ownership | None:
+    """The marker of a folder dripcourse wrote, or None (no marker, a link, or a file it did not write: one without
+    a valid signature under the user's key)."""
     data = marker_data(folder, name)
-    if data is None or data.get("format") != MARKER_FORMAT:
+    if key.secret is None or data is None or data.get("format") != MARKER_FORMAT:
         return None
-    token, kind, course, hashes = data.get("id"), data.get("kind"), data.get("course"), data.get("files")
+    record = {field: data.get(field) for field in ("format", "id", "kind", "course", "title", "files")}
+    claimed = data.get("hmac")
+    if not isinstance(claimed, str) or not hmac.compare_digest(claimed, signature(key.secret, record)):
+        return None
+    token, kind, course, title, hashes = (record[f] for f in ("id", "kind", "course", "title", "files"))
     if not isinstance(token, str) or len(token) != 32 or not isinstance(kind, str):
         return None
-    if course is not None and not isinstance(course, str):
+    if not (course is None or isinstance(course, str)) or not (title is None or isinstance(title, str)):
         return None
     if not isinstance(hashes, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in hashes.items()):
         return None
-    return Ownership(token, kind, course, hashes)
+    return Ownership(token, kind, course, title, hashes)
 
 
-def marker_bytes(token: str, kind: str, course: str | None, files: Mapping[str, bytes]) -> bytes:
+def marker_bytes(
+    key: Key, token: str, kind: str, course: str | None, title: str | None, files: Mapping[str, bytes]
+) -> bytes:
     hashes = {name: digest(files[name]) for name in sorted(files)}
-    record = {"format": MARKER_FORMAT, "id": token, "kind": kind, "course": course, "files": hashes}
+    record: dict[str, object] = {
+        "format": MARKER_FORMAT,
+        "id": token,
+        "kind": kind,
+        "course": course,
+        "title": title,
+        "files": hashes,
+    }
+    if key.secret is not None:  # without a key the marker proves nothing, and the next write refuses the folder
+        record["hmac"] = signature(key.secret, record)
     return (json.dumps(record, indent=1, ensure_ascii=False) + "\n").encode()
 
 
@@ -119,18 +202,19 @@ def described(kind: str) -> str:
     return "a new course" if kind == "new" else f"a {kind}"
 
 
-def refuse_other_output(out: Path, owned: Ownership, kind: str, course: str | None) -> None:
-    """An output folder is rewritten only by the same kind of write from the same course."""
+def refuse_other_output(out: Path, owned: Ownership, kind: str, course: str | None, title: str | None) -> None:
+    """An output folder is rewritten only by the same kind of write from the same course: the same course folder,
+    or the same course title (a course moved or renamed keeps its output; one retitled in place too)."""
     if owned.kind != kind:
         raise OutputError(
             Problem(out, f"holds {described(owned.kind)}, not {described(kind)}; choose another output folder")
         )
-    if owned.course != course:
+    if owned.course != course and owned.title != title:
         raise OutputError(
             Problem(
                 out,
-                f"holds {described(kind)} of another course{f' ({owned.course})' if owned.course else ''}; "
-                "choose another output folder",
+                f"holds {described(kind)} of another course{f' ({owned.course})' if owned.course else ''}"
+                f"{f', titled {owned.title!r}' if owned.title else ''}; choose another output folder",
             )
         )
 
@@ -233,15 +317,15 @@ def locked(folder: Path, out: Path) -> Iterator[None]:
         os.close(handle)
 
 
-def remove_owned(folder: Path) -> None:
+def remove_owned(folder: Path, key: Key) -> None:
     """Delete what dripcourse wrote in `folder` (per its marker), then the folder if nothing else is left.
 
     A file goes only while it holds what the marker recorded. The one exception is a staging folder of a run killed
     while writing (it has only the partial marker, written before any file): its last file may be cut short, and the
     folder is one mkdtemp made, so every regular file it lists goes."""
-    owned = read_marker(folder)
-    cut_short = read_marker(folder, PARTIAL_MARKER) if owned is None else None
-    for name, recorded in (owned or cut_short or Ownership("", "", None, {})).hashes.items():
+    owned = read_marker(folder, key)
+    cut_short = read_marker(folder, key, PARTIAL_MARKER) if owned is None else None
+    for name, recorded in (owned or cut_short or Ownership("", "", None, None, {})).hashes.items():
         if Path(name).is_absolute() or ".." in Path(name).parts:
             continue
         path = folder / name
@@ -249,7 +333,8 @@ def remove_owned(folder: Path) -> None:
             path.unlink()
     if owned is not None:
         (folder / MARKER).unlink(missing_ok=True)
-    (folder / PARTIAL_MARKER).unlink(missing_ok=True)
+    if owned is not None or cut_short is not None:
+        (folder / PARTIAL_MARKER).unlink(missing_ok=True)
     for root, dirs, _ in os.walk(folder, topdown=False):
         for name in dirs:
             with suppress(OSError):  # a folder still holding something dripcourse did not write stays
@@ -276,26 +361,48 @@ def write_folder(
     option: str = "--out",
     mark: bool = True,
     kind: str = "build",
+    title: str | None = None,
 ) -> None:
     """Write `files` (relative path -> bytes) as the folder `out`, staged beside it and swapped in whole. `kind`
     (`build`, `export:TARGET`, `new`) and the course are recorded, and a folder holding another kind or another
-    course's output is refused. Without `mark` (a new course folder, which is the user's from then on) the marker is
-    left out."""
+    course's output (another folder and another `title`) is refused. Without `mark` (a new course folder, which is
+    the user's from then on) the marker is left out."""
     place = settle(out, option)
     refuse_inputs(out, place, course_dir, inputs, option)
     course = None if course_dir is None else os.path.realpath(course_dir)
     try:
         place.parent.mkdir(parents=True, exist_ok=True)
         with locked(place.parent, out):
-            swap(out, place, files, mark, kind, course)
+            swap(out, place, files, mark, kind, course, title)
     except OSError as exc:
         raise refused(out, exc) from None
 
 
-def swap(out: Path, place: Path, files: Mapping[str, bytes], mark: bool, kind: str, course: str | None) -> None:
-    owned = read_marker(place) if place.is_dir() else None
+def swap(
+    out: Path, place: Path, files: Mapping[str, bytes], mark: bool, kind: str, course: str | None, title: str | None
+) -> None:
+    key = signing_key()
+    owned = read_marker(place, key) if place.is_dir() else None
     stray = sorted(p.name + "/" * p.is_dir() for p in place.iterdir()) if place.is_dir() else []
-    if owned is None and place.is_dir() and (marker_data(place) or {}).get("format") == OLD_MARKER_FORMAT:
+    found = (marker_data(place) or {}).get("format") if owned is None and place.is_dir() else None
+    if stray and key.secret is None:
+        raise OutputError(
+            Problem(
+                out,
+                f"is not empty, and without its key dripcourse cannot prove any of it is its own ({key.problem}); "
+                "choose an empty or new output folder",
+            )
+        )
+    if found == MARKER_FORMAT:
+        raise OutputError(
+            Problem(
+                out,
+                f"holds a {MARKER} that dripcourse's key ({key_file()}) did not sign: made by hand, or by another "
+                "user or machine; keep anything of yours from it and delete the folder, or choose another output "
+                "folder",
+            )
+        )
+    if found == OLD_MARKER_FORMAT:
         raise OutputError(
             Problem(
                 out,
@@ -304,7 +411,7 @@ def swap(out: Path, place: Path, files: Mapping[str, bytes], mark: bool, kind: s
             )
         )
     if owned is not None:
-        refuse_other_output(out, owned, kind, course)
+        refuse_other_output(out, owned, kind, course, title)
         stray = foreign_entries(place, owned)
     if stray:
         raise OutputError(
@@ -312,12 +419,12 @@ def swap(out: Path, place: Path, files: Mapping[str, bytes], mark: bool, kind: s
         )
     for leftover in place.parent.glob(f".{place.name}.dripcourse-*"):
         if leftover.is_dir() and not leftover.is_symlink():
-            remove_owned(leftover)  # a killed run's staging folder: only what it wrote goes
+            remove_owned(leftover, key)  # a killed run's staging folder: only what it wrote goes
     staging = Path(tempfile.mkdtemp(prefix=f".{place.name}.dripcourse-", dir=place.parent))
     swapped = False
     try:
         token = owned.token if owned else secrets.token_hex(16)
-        write_bytes(staging / PARTIAL_MARKER, marker_bytes(token, kind, course, files))
+        write_bytes(staging / PARTIAL_MARKER, marker_bytes(key, token, kind, course, title, files))
         made: set[Path] = set()
         for relative, data in files.items():
             target = staging / relative
@@ -340,7 +447,7 @@ def swap(out: Path, place: Path, files: Mapping[str, bytes], mark: bool, kind: s
         swapped = True
     finally:
         if swapped:
-            remove_owned(staging)  # the old output: only what dripcourse wrote in it goes
+            remove_owned(staging, key)  # the old output: only what dripcourse wrote in it goes
         elif staging.exists():
             shutil.rmtree(staging, ignore_errors=True)  # this run's own staging folder, made by mkdtemp above
 
