@@ -77,12 +77,16 @@ class ThemeLoader(jinja2.FileSystemLoader):
             path = Path(folder).joinpath(*pieces)
             if not (path.exists() or path.is_symlink()):
                 continue
-            check_template_file(path, Path(folder))
+            check_template_file(path, Path(folder), own=Path(folder) != default_theme_dir())
         return super().get_source(environment, template)
 
 
-def check_template_file(path: Path, folder: Path) -> None:
-    """Raise TemplateRefused unless `path` resolves to a regular file inside `folder` (itself inside its parent)."""
+def check_template_file(path: Path, folder: Path, own: bool = True) -> None:
+    """Raise TemplateRefused unless `path` resolves to a regular file inside `folder` (itself inside its parent).
+
+    A course's own template must also have one name only: a hard link is the same file as one elsewhere (say
+    /etc/hostname), and nothing in its path shows that. The packaged theme is dripcourse's and exempt (an installer
+    may hard-link package files)."""
     boundary = folder.parent.resolve() / folder.name
     try:
         real = path.resolve(strict=True)
@@ -92,6 +96,13 @@ def check_template_file(path: Path, folder: Path) -> None:
         raise TemplateRefused(path, f"leads outside {folder} (to {real}); a template must be a file inside it")
     if not real.is_file():
         raise TemplateRefused(path, "is not a regular file")
+    links = real.stat().st_nlink
+    if own and links > 1:
+        raise TemplateRefused(
+            path,
+            f"is a hard link ({links} names for one file), so it may be a file from outside {folder}; "
+            "copy the template in instead",
+        )
 
 
 def theme_files(folder: Path) -> list[Path]:

@@ -29,6 +29,14 @@ def links(name: str, target: str) -> Callable[[Path], None]:
     return setup
 
 
+def hard_link(templates: Path) -> None:
+    """A file outside the course (as /etc/hostname would be) given a second name in templates/."""
+    secret = templates.parent.parent / "secret.txt"
+    secret.write_text("not for an email\n", encoding="utf-8")
+    (templates / "email.html").write_text("{% include 'hl2.txt' %}", encoding="utf-8")
+    os.link(secret, templates / "hl2.txt")
+
+
 def fifo(templates: Path) -> None:
     os.mkfifo(templates / "email.txt")
 
@@ -131,6 +139,12 @@ CASES = [
         f"{T}/email.txt: template refused: is a broken or looping link",
     ),
     ("symlink-loop", links("email.txt", "email.txt"), f"{T}/email.txt: template refused: is a broken or looping link"),
+    (
+        "hard-link",
+        hard_link,
+        f"{T}/hl2.txt: template refused: is a hard link (2 names for one file), so it may be a file from outside "
+        f"{{tmp}}/course/templates; copy the template in instead",
+    ),
     ("fifo", fifo, f"{T}/email.txt: template refused: is not a regular file"),
     (
         "include-outside",
