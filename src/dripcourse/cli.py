@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -65,7 +65,7 @@ def preview_date() -> date:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if not epoch:  # unset, or set to nothing: no fixed date asked for
         return date.today()
-    latest = int(datetime.combine(LATEST, datetime.min.time(), UTC).timestamp())
+    latest = int(datetime.combine(LATEST, time(23, 59, 59), UTC).timestamp())  # the last second of LATEST
     # Digits only (ASCII: `int` also reads "٣", " 5" and "1_0"): the reproducible-builds spec asks a build to stop
     # on a malformed value rather than quietly use today.
     if epoch.isascii() and epoch.isdigit() and int(epoch) <= latest:

@@ -253,3 +253,29 @@ def test_on_loopback_the_page_enables_the_send_form(site: Running) -> None:
     status, page = raw(site.port, b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
     assert status == 200
     assert b'window.dripcourseEnableSend("/__dripcourse/send-test", "' in page
+
+
+def send_token(running: Running) -> str:
+    page = raw(running.port, b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")[1].decode()
+    return page.split('dripcourseEnableSend("/__dripcourse/send-test", "', 1)[1].split('"', 1)[0]
+
+
+def post_send(running: Running, body: bytes, *, length: str | None = None, extra: bytes = b"") -> tuple[int, bytes]:
+    """A send as the preview page makes it, with `length` as its Content-Length (None: leave the header out)."""
+    head = (
+        f"POST /__dripcourse/send-test HTTP/1.1\r\nHost: 127.0.0.1:{running.port}\r\n"
+        f"Origin: http://127.0.0.1:{running.port}\r\nSec-Fetch-Site: same-origin\r\n"
+        f"Content-Type: application/json\r\nX-Dripcourse-Token: {send_token(running)}\r\nConnection: close\r\n"
+    ).encode()
+    if length is not None:
+        head += f"Content-Length: {length}\r\n".encode()
+    return raw(running.port, head + extra + b"\r\n" + body)
+
+
+def test_a_send_body_with_a_key_twice_is_refused(site: Running) -> None:
+    # json.loads keeps the last of two keys: the address a reader of the body saw first is not the one sent to.
+    body = b'{"to": "me@example.com", "email": "01-start", "to": "other@example.net"}'
+    assert post_send(site, body, length=str(len(body))) == (
+        400,
+        b'{"message": "the request body gives the key \'to\' more than once"}',
+    )

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.message import Message
 from http import HTTPStatus
+from typing import Any
 
 from dripcourse.errors import DripcourseError
 from dripcourse.model import BuiltEmail
@@ -45,6 +46,23 @@ def allowed_origins(host: str, port: int) -> frozenset[str]:
     if names & set(LOOPBACK_NAMES):
         names |= set(LOOPBACK_NAMES)
     return frozenset(f"http://{name}:{port}" for name in names)
+
+
+class DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are all different: `json` keeps the last of two, so a body could show one address
+    to whatever checked it and send to another."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise DuplicateKey(key)
+        found[key] = value
+    return found
 
 
 class TestSends:
@@ -92,9 +110,11 @@ class TestSends:
     def send(self, body: bytes) -> tuple[HTTPStatus, str]:
         """Send one test email as the body asks: {"to": address, "email": file stem}."""
         try:
-            request = json.loads(body)
+            request = json.loads(body, object_pairs_hook=unique_keys)
         except (UnicodeDecodeError, json.JSONDecodeError):
             return HTTPStatus.BAD_REQUEST, "the request body is not JSON"
+        except DuplicateKey as exc:
+            return HTTPStatus.BAD_REQUEST, f"the request body gives the key {exc.key!r} more than once"
         to = request.get("to") if isinstance(request, dict) else None
         stem = request.get("email") if isinstance(request, dict) else None
         if not isinstance(to, str) or not EMAIL.match(to):
