@@ -138,7 +138,9 @@ def check_email(email: BuiltEmail, course: CourseInfo) -> list[Finding]:
             src = attrs.get("src") or ""
             if not (attrs.get("alt") or "").strip():
                 add("error", element, "image has no alt text")
-            if not urlsplit(src).scheme:
+            if not src:  # the sanitizer dropped an address of another scheme (javascript:, data:, ftp:...)
+                add("error", element, "image without an address; only https images are kept")
+            elif not urlsplit(src).scheme:
                 add("error", element, "relative image URL; mail clients need an absolute https URL")
             elif urlsplit(src).scheme != "https":
                 add("error", element, "image is not served over https")

@@ -141,3 +141,56 @@ def test_raw_html_in_a_source_is_text_in_both_parts(tmp_path: Path, raw: str) ->
         "<p onclick",
     ):
         assert page.count(tag) == pages["plain"].count(tag), tag  # no markup of the source's in the page
+
+
+# Links and images whose address is not on dripcourse's list, in every Markdown spelling: markdown-it's own blocklist
+# used to leave these as raw Markdown, unreported. One rule now: the address is dropped and `check` says why.
+KEPT = "link without an address; only http, https, mailto, sms, tel links are kept"
+DROPPED_LINKS = [
+    ("inline-javascript", "[click](javascript:alert(1))", "click", KEPT),
+    ("inline-upper", "[click](JaVaScRiPt:alert(1))", "click", KEPT),
+    ("inline-vbscript", "[click](vbscript:msgbox(1))", "click", KEPT),
+    ("inline-file", "[click](file:///etc/passwd)", "click", KEPT),
+    ("inline-data", "[click](data:text/html;base64,PHNjcmlwdD4=)", "click", KEPT),
+    ("entity-colon", "[click](javascript&#58;alert(1))", "click", KEPT),
+    ("entity-letter", "[click](&#106;avascript:alert(1))", "click", KEPT),
+    ("reference", "[click][r]\n\n[r]: javascript:alert(1)", "click", KEPT),
+    ("reference-angle-title", '[click][r]\n\n[r]: <javascript:alert(1)> "t"', "click", KEPT),
+    ("reference-shortcut", "[r]\n\n[r]: data:text/html,x", "r", KEPT),
+    ("autolink-javascript", "<javascript:alert(1)>", "javascript:alert(1)", KEPT),
+    ("autolink-file", "<file:///etc/passwd>", "file:///etc/passwd", KEPT),
+    ("autolink-data", "<data:text/plain,x>", "data:text/plain,x", KEPT),
+    ("ftp-as-before", "[click](ftp://files.example/a)", "click", KEPT),
+    (
+        "image-javascript",
+        "![a chart](javascript:alert(1))",
+        "[a chart]",
+        "image without an address; only https images are kept",
+    ),
+    (
+        "image-data",
+        "![a chart](data:image/png;base64,AAAA)",
+        "[a chart]",
+        "image without an address; only https images are kept",
+    ),
+]
+EXECUTABLE = re.compile(r"""(?:href|src)\s*=\s*["']?\s*(?:javascript|vbscript|data|file|ftp)\s*:""", re.IGNORECASE)
+
+
+@pytest.mark.parametrize(("markdown", "shown", "finding"), named(DROPPED_LINKS))
+def test_a_link_of_another_scheme_is_dropped_and_reported(
+    tmp_path: Path, markdown: str, shown: str, finding: str
+) -> None:
+    folder = with_paragraph(tmp_path, f"See {markdown}\n\nThe end.")
+    outcome = run("build", folder, "--out", tmp_path / "out", tmp=tmp_path)
+    assert (outcome.code, outcome.err) == (0, "")
+    page = (tmp_path / "out" / "emails" / "01-start.html").read_text(encoding="utf-8")
+    text = (tmp_path / "out" / "emails" / "01-start.txt").read_text(encoding="utf-8")
+    assert EXECUTABLE.search(html.unescape(page)) is None
+    tag = "img" if shown.startswith("[") else "a"
+    paragraph = page[page.index("See ") : page.index("The end.")]
+    assert re.search(rf"<{tag}\b[^>]*>", paragraph) and not re.search(r"\b(?:href|src)=", paragraph)
+    assert f"See {shown}" in " ".join(text.split()) and "](" not in text and "]: " not in text
+    checked = run("check", folder, tmp=tmp_path)
+    assert checked.code == 1
+    assert re.search(rf"^error: 01-start: <{tag}\b[^>]*>: {re.escape(finding)}$", checked.out, re.MULTILINE)
