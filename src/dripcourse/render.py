@@ -7,12 +7,14 @@ import dataclasses
 import hashlib
 import logging
 import re
+import string
 import sys
 import textwrap
 import traceback
 import types
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache, partial
+from functools import cache, partial, wraps
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import jinja2
 import jinja2.bccache
+import jinja2.compiler
+import jinja2.nodes
 import jinja2.runtime
 import jinja2.sandbox
 import jinja2.utils
@@ -347,7 +351,8 @@ def compiled_templates(kind: str) -> jinja2.BytecodeCache | None:
     """The cache for one environment: the HTML and text environments compile the same file differently (one escapes,
     the other does not), so each has its own entries. None when there is no safe folder for it."""
     try:
-        return KeptTemplates(pattern=f"__dripcourse_{kind}_%s.cache")
+        # The name carries the compiler's version (CappedCode): an entry compiled by another is never loaded.
+        return KeptTemplates(pattern=f"__dripcourse_{kind}_{CappedCode.version}_%s.cache")
     except (OSError, RuntimeError):  # Jinja refuses a folder that another user owns or others may write to
         return None
 
@@ -405,10 +410,188 @@ def plain(value: Any) -> Any:
     raise TypeError(f"no plain form for template data of type {type(value).__name__}")
 
 
+# How big a template may make things: one value (a text, a list) and the whole of one part of an email. The largest
+# shipped email part is a few tens of kilobytes; these stop a theme from filling memory, not from being generous.
+MAX_TEMPLATE_VALUE = 1_000_000  # characters or items
+MAX_TEMPLATE_OUTPUT = 2_000_000  # characters
+# Filters whose arguments set the size of what they make (a width, a count, an indent).
+SIZED_FILTERS = ("center", "indent", "wordwrap", "truncate", "batch", "slice", "tojson", "wrap")
+# Methods of text whose arguments set the size of what they return.
+SIZED_METHODS = ("center", "ljust", "rjust", "zfill", "expandtabs")
+PERCENT_FIELD = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d*)(?:\.(\*|\d*))?")
+
+
+def too_big(detail: str) -> jinja2.sandbox.SecurityError:
+    return jinja2.sandbox.SecurityError(
+        f"{detail} would make a value of more than {MAX_TEMPLATE_VALUE:,} characters or items, "
+        "the most a template may make"
+    )
+
+
+def size(value: Any) -> int:
+    return len(value) if isinstance(value, (str, list, tuple, dict)) else 0
+
+
+def capped(value: Any, detail: str = "this") -> Any:
+    """`value`, if it is within MAX_TEMPLATE_VALUE."""
+    if size(value) > MAX_TEMPLATE_VALUE:
+        raise too_big(detail)
+    return value
+
+
+def check_numbers(numbers: Iterable[Any], detail: str) -> None:
+    """Refuse a width, count or precision (an int) beyond MAX_TEMPLATE_VALUE before it is used."""
+    for number in numbers:
+        if isinstance(number, int) and abs(number) > MAX_TEMPLATE_VALUE:
+            raise too_big(f"{detail} {number}")
+
+
+def check_percent(text: str, values: Any, detail: str) -> None:
+    """`text % values`: each field's width and precision, written or taken from `values` by a `*`."""
+    stars = [value for value in (values if isinstance(values, tuple) else (values,))]
+    for field in PERCENT_FIELD.finditer(text):
+        for part in field.groups():
+            if part and part != "*" and int(part) > MAX_TEMPLATE_VALUE:
+                raise too_big(f"{detail} of width {part}")
+            if part == "*":
+                check_numbers(stars, detail)
+
+
+def check_format(text: str, args: Iterable[Any], kwargs: Mapping[str, Any]) -> None:
+    """`text.format(...)`: every number in a field's format spec, and any argument a nested field may use as one."""
+    try:
+        fields = [spec for _, _, spec, _ in string.Formatter().parse(text) if spec]
+    except ValueError:
+        return  # the real format raises its own error
+    for spec in fields:
+        if "{" in spec:
+            check_numbers([*args, *kwargs.values()], "a format width")
+        for number in re.findall(r"\d+", spec):
+            if int(number) > MAX_TEMPLATE_VALUE:
+                raise too_big(f"a format width {number}")
+
+
+def joined_size(separator: Any, items: list[Any] | tuple[Any, ...]) -> int:
+    return sum(map(size, items)) + size(separator) * len(items)
+
+
+def check_method(function: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+    """The methods of text that can make a value far larger than their input in one call."""
+    owner, name = getattr(function, "__self__", None), getattr(function, "__name__", "")
+    if not isinstance(owner, str):
+        return
+    if name in SIZED_METHODS:
+        check_numbers([*args, *kwargs.values()], f"{name}()")
+    elif name == "replace" and len(args) >= 2 and isinstance(args[0], str) and isinstance(args[1], str):
+        count = owner.count(args[0]) if args[0] else len(owner) + 1
+        if len(owner) + count * len(args[1]) > MAX_TEMPLATE_VALUE:
+            raise too_big("replace()")
+    elif (
+        name == "join"
+        and args
+        and isinstance(args[0], (list, tuple))
+        and joined_size(owner, args[0]) > MAX_TEMPLATE_VALUE
+    ):
+        raise too_big("join()")
+
+
+def sized_filter(name: str, function: Any) -> Any:
+    """A filter whose size arguments are checked before it runs, and whose result is checked after."""
+
+    @wraps(function)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        check_numbers([*args[1:], *kwargs.values()], f"|{name}")
+        return capped(function(*args, **kwargs), f"|{name}")
+
+    return checked
+
+
+def joined_filter(function: Any) -> Any:
+    """`join`, refused before it runs when its result would be too big."""
+
+    @wraps(function)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        items = [arg for arg in args if isinstance(arg, (list, tuple))]
+        separator = next((arg for arg in args[2:] if isinstance(arg, str)), kwargs.get("d", ""))
+        if items and joined_size(separator, items[0]) > MAX_TEMPLATE_VALUE:
+            raise too_big("|join")
+        return capped(function(*args, **kwargs), "|join")
+
+    return checked
+
+
+def percent_filter(function: Any) -> Any:
+    """`format` (printf-style), refused before it runs when a field's width is too big."""
+
+    @wraps(function)
+    def checked(value: Any, *args: Any, **kwargs: Any) -> Any:
+        check_percent(str(value), tuple(args) or tuple(kwargs.values()), "|format")
+        return capped(function(value, *args, **kwargs), "|format")
+
+    return checked
+
+
+def lipsum(n: int = 5, html: bool = True, min: int = 20, max: int = 100) -> Any:
+    """Jinja's `lipsum()`, refused when it would make more than MAX_TEMPLATE_VALUE words."""
+    if n * max > MAX_TEMPLATE_VALUE // 10:  # a word and its space are ten characters or less
+        raise too_big(f"lipsum({n})")
+    return jinja2.utils.generate_lorem_ipsum(n, html, min, max)
+
+
+def power_too_big(base: int, exponent: int) -> bool:
+    """`base ** exponent` would have more than some 20,000 digits (64 Kibit)."""
+    return abs(base) > 1 and exponent * abs(base).bit_length() > 64 * 1024
+
+
+class CappedNamespace(jinja2.utils.Namespace):
+    """`namespace()`, the one value a template can change: what it holds is size-checked on every change, so a
+    loop cannot double a text until memory runs out."""
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        super().__setitem__(name, capped(value, f"namespace.{name}"))
+
+
+class CappedCode(jinja2.compiler.CodeGenerator):
+    """Jinja's compiler, with the one size-making operation a sandbox cannot intercept checked: `~`."""
+
+    version = "c2"
+
+    def visit_Concat(self, node: jinja2.nodes.Concat, frame: jinja2.compiler.Frame) -> None:
+        self.write("environment.capped_concat(")
+        super().visit_Concat(node, frame)
+        self.write(")")
+
+
 class PlainSandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
     """A sandbox that lets a template read plain data only: no attribute of any other object, no call of anything
     but the methods of plain values, Jinja's own helpers and dripcourse's template functions. The context is plain
-    already (`plain`); this holds even if a live object slipped in."""
+    already (`plain`); this holds even if a live object slipped in.
+
+    Sizes are capped too (MAX_TEMPLATE_VALUE): `*`, `+`, `%`, `**`, `~`, the methods and filters that take a width
+    or a count, `lipsum()` and `namespace()`, so a theme cannot fill memory."""
+
+    code_generator_class = CappedCode
+    intercepted_binops = frozenset({"*", "+", "%", "**"})
+
+    def capped_concat(self, value: Any) -> Any:
+        return capped(value, "~")
+
+    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            for items, times in ((left, right), (right, left)):
+                if size(items) and isinstance(times, int) and size(items) * times > MAX_TEMPLATE_VALUE:
+                    raise too_big(f"{'text' if isinstance(items, str) else 'a list'} * {times}")
+        elif operator == "+" and size(left) + size(right) > MAX_TEMPLATE_VALUE:
+            raise too_big("+")
+        elif operator == "%" and isinstance(left, str):
+            check_percent(left, right, "%")
+        elif operator == "**" and isinstance(left, int) and isinstance(right, int) and power_too_big(left, right):
+            raise jinja2.sandbox.SecurityError(f"{left} ** {right} is a larger number than a template may make")
+        return capped(super().call_binop(context, operator, left, right), operator)
+
+    def call(__self, __context: jinja2.runtime.Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        check_method(__obj, args, kwargs)
+        return capped(super().call(__context, __obj, *args, **kwargs), "this call")
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         return isinstance(obj, PLAIN_TYPES + JINJA_TYPES) and super().is_safe_attribute(obj, attr, value)
@@ -425,19 +608,39 @@ class PlainSandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
     def wrap_str_format(self, value: Any) -> TemplateFunction | None:
         """`'...'.format`, which Jinja replaces by a sandboxed formatter (it looks up fields with the rules above)."""
         formatter = super().wrap_str_format(value)
-        return None if formatter is None else TemplateFunction(formatter)
+        if formatter is None:
+            return None
+        text, is_map = value.__self__, value.__name__ == "format_map"
+
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            values = args[0] if is_map and args and isinstance(args[0], Mapping) else kwargs
+            check_format(text, () if is_map else args, values)
+            return capped(formatter(*args, **kwargs), f"{value.__name__}()")
+
+        return TemplateFunction(checked)
 
 
 def theme_environment(loader: jinja2.BaseLoader, kind: str) -> PlainSandbox:
     """The sandbox one part of the email ("html" or "text") renders in: a theme can format what it is given, but not
     reach Python's internals (`__globals__`, `os`). Only the HTML part escapes."""
-    return PlainSandbox(
+    environment = PlainSandbox(
         loader=loader,
         autoescape=kind == "html",
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         bytecode_cache=compiled_templates(kind),
     )
+    environment.globals.update(lipsum=lipsum, namespace=CappedNamespace)
+    return environment
+
+
+def capped_filters(environment: PlainSandbox) -> None:
+    """Put the size checks on the filters that take a size (once every filter of the environment is in place)."""
+    for name in SIZED_FILTERS:
+        if name in environment.filters:
+            environment.filters[name] = sized_filter(name, environment.filters[name])
+    environment.filters["join"] = joined_filter(environment.filters["join"])
+    environment.filters["format"] = percent_filter(environment.filters["format"])
 
 
 class Renderer:
@@ -450,6 +653,8 @@ class Renderer:
         self.html_env = theme_environment(loader, "html")
         self.text_env = theme_environment(loader, "text")
         self.text_env.filters["wrap"] = wrap_filter
+        capped_filters(self.html_env)
+        capped_filters(self.text_env)
 
     def use(self, syllabus: Syllabus) -> None:
         """Render for this syllabus. The preview server keeps one Renderer, so templates compile once; Jinja
@@ -515,7 +720,8 @@ class Renderer:
         blocks: dict[str, list[Token]],
         registry: mergetags.TagRegistry,
     ) -> tuple[str, str, mergetags.Tags]:
-        html = html_template.render(
+        html = rendered(
+            html_template,
             plain(
                 {
                     **common,
@@ -524,9 +730,10 @@ class Renderer:
                     "sections": [section_fields(s, markdown_html(t)) for s, t in sections],
                     **{name: markdown_html(tokens) for name, tokens in blocks.items()},
                 }
-            )
+            ),
         )
-        text = text_template.render(
+        text = rendered(
+            text_template,
             plain(
                 {
                     **common,
@@ -534,7 +741,7 @@ class Renderer:
                     "sections": [section_fields(s, markdown_text(t)) for s, t in sections],
                     **{name: markdown_text(tokens) for name, tokens in blocks.items()},
                 }
-            )
+            ),
         )
         return html, tidy_text(text), registry.frozen()
 
@@ -586,6 +793,23 @@ class Renderer:
         except jinja2.TemplateNotFound:
             folders = ", ".join(str(d) for d in self.template_dirs)
             raise DripcourseError(Problem(name, f"template not found in {folders}")) from None
+
+
+def rendered(template: jinja2.Template, context: dict[str, Any]) -> str:
+    """`template.render(context)`, stopped once it passes MAX_TEMPLATE_OUTPUT characters."""
+    pieces, length = [], 0
+    for piece in template.generate(context):
+        length += len(piece)
+        if length > MAX_TEMPLATE_OUTPUT:
+            raise DripcourseError(
+                Problem(
+                    str(template.filename or template.name),
+                    f"template error: it writes more than {MAX_TEMPLATE_OUTPUT:,} characters, the most one part of "
+                    "an email may have",
+                )
+            )
+        pieces.append(piece)
+    return "".join(pieces)
 
 
 def template_merge_tag(registry: mergetags.TagRegistry, name: str, fallback: str = "") -> str:

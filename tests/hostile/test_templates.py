@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -173,6 +173,115 @@ CASES = [
         f"{T}/email.txt:1: template error: unknown merge tag 'nickname'",
     ),
     (
+        "huge-text-times",
+        writes("email.txt", "{{ ('x' * 100000000)|length }}"),
+        f"{T}/email.txt:1: template error: text * 100000000 would make a value of more than 1,000,000 characters or items, the most a template may make",
+    ),
+    (
+        "huge-list-times",
+        writes("email.txt", "a\n{{ ([1] * 100000000)|length }}"),
+        f"{T}/email.txt:2: template error: a list * 100000000 would make a value of more than 1,000,000 characters or items, the most a template may make",
+    ),
+    (
+        "huge-center",
+        writes("email.txt", "{{ 'a'|center(100000000)|length }}"),
+        f"{T}/email.txt:1: template error: |center 100000000 would make a value of more than 1,000,000 characters or items, the most a template may make",
+    ),
+    (
+        "huge-indent",
+        writes("email.txt", "{{ 'a\\nb'|indent(100000000)|length }}"),
+        f"{T}/email.txt:1: template error: |indent 100000000 would make a value of more than 1,000,000 characters or items, the most a template may make",
+    ),
+    (
+        "huge-method-ljust",
+        writes("email.txt", "{{ 'a'.ljust(100000000)|length }}"),
+        f"{T}/email.txt:1: template error: ljust() 100000000 would make a value of more than 1,000,000 characters or items, the most a template may make",
+    ),
+    (
+        "huge-percent",
+        writes("email.txt", "{{ ('%100000000s' % 'a')|length }}"),
+        f"{T}/email.txt:1: template error: % of width 100000000 would make a value of more than 1,000,000 characters or items, the most a template may make",
+    ),
+    (
+        "huge-percent-star",
+        writes("email.txt", "{{ ('%*s' % (100000000, 'a'))|length }}"),
+        f"{T}/email.txt:1: template error: % 100000000 would make a value of more than 1,000,000 characters or items, the most a template may make",
+    ),
+    (
+        "huge-format-filter",
+        writes("email.txt", "{{ '%0100000000d'|format(1)|length }}"),
+        f"{T}/email.txt:1: template error: |format of width 100000000 would make a value of more than 1,000,000 characters or items, the most a template may make",
+    ),
+    (
+        "huge-str-format",
+        writes("email.txt", "{{ '{:>100000000}'.format('a')|length }}"),
+        f"{T}/email.txt:1: template error: a format width 100000000 would make a value of more than 1,000,000 characters or items, the most a template may make",
+    ),
+    (
+        "huge-nested-format",
+        writes("email.txt", "{{ '{:>{}}'.format('a', 100000000)|length }}"),
+        f"{T}/email.txt:1: template error: a format width 100000000 would make a value of more than 1,000,000 characters or items, the most a template may make",
+    ),
+    (
+        "huge-lipsum",
+        writes("email.txt", "{{ lipsum(100000)|length }}"),
+        f"{T}/email.txt:1: template error: lipsum(100000) would make a value of more than 1,000,000 characters or items, the most a template may make",
+    ),
+    (
+        "huge-tojson",
+        writes("email.txt", "{{ {'a': 1}|tojson(indent=100000000)|length }}"),
+        f"{T}/email.txt:1: template error: |tojson 100000000 would make a value of more than 1,000,000 characters or items, the most a template may make",
+    ),
+    (
+        "huge-batch",
+        writes("email.txt", "{{ [1]|batch(100000000, 0)|list|length }}"),
+        f"{T}/email.txt:1: template error: |batch 100000000 would make a value of more than 1,000,000 characters or items, the most a template may make",
+    ),
+    (
+        "doubling-namespace",
+        writes(
+            "email.txt",
+            "{% set ns = namespace(t='x') %}{% for i in range(40) %}{% set ns.t = ns.t ~ ns.t %}{% endfor %}{{ ns.t|length }}",
+        ),
+        f"{T}/email.txt:1: template error: ~ would make a value of more than 1,000,000 characters or items, the most a template may make",
+    ),
+    (
+        "doubling-plus",
+        writes(
+            "email.txt",
+            "{% set ns = namespace(t='x') %}{% for i in range(40) %}{% set ns.t = ns.t + ns.t %}{% endfor %}",
+        ),
+        f"{T}/email.txt:1: template error: + would make a value of more than 1,000,000 characters or items, the most a template may make",
+    ),
+    (
+        "doubling-macro",
+        writes("email.txt", "{% macro f(t) %}{{ f(t ~ t) }}{% endmacro %}{{ f('x') }}"),
+        f"{T}/email.txt:1: template error: ~ would make a value of more than 1,000,000 characters or items, the most a template may make",
+    ),
+    (
+        "doubling-replace",
+        writes(
+            "email.txt",
+            "{% set ns = namespace(t='xx') %}{% for i in range(40) %}{% set ns.t = ns.t.replace('x', 'xx') %}{% endfor %}",
+        ),
+        f"{T}/email.txt:1: template error: replace() would make a value of more than 1,000,000 characters or items, the most a template may make",
+    ),
+    (
+        "huge-join",
+        writes("email.txt", "{{ (['a'] * 1000)|join('b' * 1000000) }}"),
+        f"{T}/email.txt:1: template error: |join would make a value of more than 1,000,000 characters or items, the most a template may make",
+    ),
+    (
+        "huge-power",
+        writes("email.txt", "{{ (10 ** 100000000) > 1 }}"),
+        f"{T}/email.txt:1: template error: 10 ** 100000000 is a larger number than a template may make",
+    ),
+    (
+        "huge-output",
+        writes("email.txt", "{% for i in range(3000) %}{{ 'x' * 1000 }}{% endfor %}"),
+        f"{T}/email.txt: template error: it writes more than 2,000,000 characters, the most one part of an email may have",
+    ),
+    (
         "huge-range",
         writes("email.txt", "{% for i in range(10**9) %}{% endfor %}"),
         f"{T}/email.txt:1: template failed: OverflowError: Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).",
@@ -224,13 +333,13 @@ def test_every_value_a_template_sees_is_plain_data(tmp_path: Path, monkeypatch: 
     import jinja2
 
     seen: list[dict[str, object]] = []
-    render = jinja2.Template.render
+    generate = jinja2.Template.generate  # what the renderer runs each part's template with
 
-    def recording(self: jinja2.Template, *args: object, **kwargs: object) -> str:
+    def recording(self: jinja2.Template, *args: object, **kwargs: object) -> Iterator[str]:
         seen.append(dict(*args, **kwargs))  # type: ignore[call-overload]
-        return render(self, *args, **kwargs)
+        return generate(self, *args, **kwargs)
 
-    monkeypatch.setattr(jinja2.Template, "render", recording)
+    monkeypatch.setattr(jinja2.Template, "generate", recording)
     folder = course(tmp_path)
     outcome = run("build", folder, "--out", tmp_path / "out", tmp=tmp_path)
     assert outcome.code == 0, outcome.err
